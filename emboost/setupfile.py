@@ -9,10 +9,13 @@ default).
 >>> t.quantity("radius", "length")
 0.1
 >>> t.finish()
->>> Table({"radius": "1 cm", "radus": 2}, path="m.toml", prefix="guide").finish()
+>>> t = Table({"radius": "1 cm", "radus": 2}, path="m.toml", prefix="guide")
+>>> t.quantity("radius", "length")
+0.01
+>>> t.finish()
 Traceback (most recent call last):
 ...
-emboost.errors.SetupFileError: m.toml: key 'guide.radius': unknown key(s) ...
+emboost.errors.SetupFileError: m.toml: key 'guide.radus': unknown key; expected one of ['radius']
 """
 
 from __future__ import annotations
@@ -159,4 +162,5 @@ class Table:
         """Raise if the table holds keys that were never read."""
         unknown = sorted(set(self.data) - self._used)
         if unknown:
-            raise self.fail(None, f"unknown key(s) {unknown}; expected some of {sorted(self._used)}")
+            more = f" (and {unknown[1:]})" if len(unknown) > 1 else ""
+            raise self.fail(unknown[0], f"unknown key{more}; expected one of {sorted(self._used)}")
