@@ -8,7 +8,9 @@ GEV_PER_CM3``).
 8.38317
 >>> round(g_ksvz_gev(1.0) * 1e10, 4), round(g_dfsz_gev(1.0) * 1e10, 4)   # per eV of mass
 (3.9265, 1.5156)
->>> P = mirror_power_per_area(g_qcd_gev(100e-6, c_ag=1.0) / GeV, 10.0, 0.3 * GEV_PER_CM3, mass_to_frequency(100e-6))
+>>> from emboost.constants import GeV
+>>> g = g_qcd_gev(100e-6, c_ag=1.0) / GeV          # C_ag = 1 at 100 ueV, in 1/J
+>>> P = mirror_power_per_area(g, 10.0, 0.3 * GEV_PER_CM3, mass_to_frequency(100e-6))
 >>> round(float(P) * 1e27, 3)
 2.29
 """
@@ -18,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import integrate, special
 
-from .constants import GEV_PER_CM3, GeV, alpha_fs, c, eV, h, hbar, mu0
+from .constants import GEV_PER_CM3, alpha_fs, c, eV, h, hbar, mu0
 from .conventions import ArrayLike
 
 __all__ = [

@@ -4,7 +4,8 @@ Every medium returns, for frequencies ``f`` of shape ``(nf,)`` and parameters th
 batch shape ``(...)``, arrays of shape ``(..., nf)``:
 
 * ``gamma = alpha + j beta`` [1/m], with ``alpha >= 0`` (exp(+jwt), waves ``exp(-gamma z)``);
-* ``Z`` [ohm], the wave impedance of the mode (TE: ``j w mu / gamma``; TEM: ``sqrt(Z'/Y')``).
+* ``Z`` [ohm], the wave impedance of the mode (TE: ``j w mu0 / gamma``, with gamma including the
+  wall loss, so that the TE relation Z gamma = j w mu0 holds exactly; TEM: ``sqrt(Z'/Y')``).
 
 Below cutoff a waveguide section is evanescent: ``gamma`` is (nearly) real and ``Z`` imaginary;
 the numbers stay finite (exactly at cutoff ``gamma`` is nudged by 1e-9 k0 so that Z is finite).
@@ -167,6 +168,7 @@ class CircularTE11(_Medium):
         g, z = te_gamma_impedance(f, eps_c, _fb(self.cutoff_wavenumber))
         if self.wall_conductivity is not None:
             g = g + te11_wall_attenuation(f, _fb(self.radius), _fb(self.eps_r), _fb(self.wall_conductivity))
+            z = 1j * (2 * np.pi * f) * mu0 / g  # TE wave impedance of the (slightly) lossy mode
         return g, z
 
 
@@ -216,6 +218,7 @@ class RectangularTE10(_Medium):
             beta = np.sqrt(np.where(prop, beta2, 1.0))
             alpha = rs * (2 * b * np.pi**2 + a**3 * k2) / (a**3 * b * beta * k0 * Z0)
             g = g + np.where(prop, alpha, 0.0)
+            z = 1j * (2 * np.pi * f) * mu0 / g
         return g, z
 
 

@@ -1,0 +1,62 @@
+"""``emboost boost``: boost factor, reflectivity and group delay of a booster setup file."""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from ..booster_setup import load_booster_setup
+from ..output import atomic_write_csv, atomic_write_json, prepare_output_dir, provenance
+from ..plots import booster_response_png
+from .common import add_common_options, say
+
+EXAMPLES = """examples:
+  emboost boost models/cb200_config1.toml --output out/cb200
+  emboost boost models/open_booster_20disk.toml --output out/open20 --solver tm
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("boost", help="boost factor, S11 and group delay of a booster setup file",
+                       description=__doc__, epilog=EXAMPLES,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("setup", help="booster setup file (models/*.toml)")
+    p.add_argument("--solver", choices=("tl", "tm"), default="tl",
+                   help="transmission line with sources (tl, default) or Millar transfer matrices (tm)")
+    add_common_options(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    setup = load_booster_setup(args.setup)
+    out = prepare_output_dir(args.output, overwrite=args.overwrite)
+    r = setup.booster.response(setup.frequencies, solver=args.solver)
+    f = r.frequency
+    gd = r.group_delay
+    atomic_write_csv(out / "boost.csv", {
+        "frequency_Hz": f,
+        "boost_factor": r.boost_factor,
+        "s11_re": r.s11.real,
+        "s11_im": r.s11.imag,
+        "reflected_power_dB": r.reflected_power_db,
+        "group_delay_s": gd,
+    }, comments=[f"emboost boost {setup.path.name} ({setup.name}); solver {args.solver}",
+                 f"setup sha256 {setup.sha256}",
+                 "boost factor relative to a bare perfect mirror of the same area; S11 in exp(+jwt)"])
+    booster_response_png(out / "boost.png", f, r.boost_factor, r.reflected_power_db, gd, title=setup.name)
+    i = int(np.argmax(r.boost_factor))
+    summary = {
+        "setup": setup.name,
+        "peak_boost_factor": float(r.boost_factor[i]),
+        "peak_frequency_Hz": float(f[i]),
+        "overlap_eta_A": r.overlap,
+        "min_reflected_power_dB": float(np.min(r.reflected_power_db)),
+        "solver": args.solver,
+        "provenance": provenance([setup.path]),
+    }
+    atomic_write_json(out / "summary.json", summary)
+    say(args, f"{setup.name}: peak boost factor {summary['peak_boost_factor']:.1f} at "
+              f"{summary['peak_frequency_Hz'] / 1e9:.4f} GHz")
+    say(args, f"wrote {out / 'boost.csv'}, {out / 'boost.png'}, {out / 'summary.json'}")
+    return 0

@@ -1,0 +1,35 @@
+"""``emboost fit``: run a fit recipe (``fits/*.toml``) and write its results.
+
+Exit status: 0 on success; 3 when the fit did not converge or a parameter ended on a bound (the
+results are written and flagged in ``fit.json``); 1 on bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from ..output import prepare_output_dir
+from ..recipes import RECIPE_KINDS, run_recipe
+from .common import add_common_options
+
+EXAMPLES = """examples:
+  emboost fit fits/cb200_reflectivity.toml --output out/fit-cb200
+  emboost fit fits/npl_cavity_resonance.toml --output out/npl
+
+recipe kinds: """ + ", ".join(RECIPE_KINDS)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("fit", help="run a fit recipe (fits/*.toml)", description=__doc__, epilog=EXAMPLES,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("recipe", help="fit recipe (TOML)")
+    add_common_options(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..recipes import load_recipe
+
+    load_recipe(args.recipe)  # fail on a bad recipe before creating the output folder
+    out = prepare_output_dir(args.output, overwrite=args.overwrite)
+    return run_recipe(args.recipe, out, quiet=args.quiet)
