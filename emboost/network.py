@@ -141,6 +141,7 @@ def abcd_to_s(abcd: ArrayLike, z0: ArrayLike = 50.0) -> np.ndarray:
     """S-parameters (power waves) of ABCD matrices, via scikit-rf's ``a2s``.
 
     ``z0`` is a scalar, per-port ``(2,)``, or broadcastable to ``(..., nf)`` / ``(..., nf, 2)``.
+    With a complex ``z0`` these are power-wave S-parameters (scikit-rf's definition).
     """
     m, shape = _fold(np.asarray(abcd, dtype=complex))
     return _skrf_a2s(m, _fold_z0(z0, shape)).reshape(shape + (2, 2))

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InputError, SetupFileError
+from .errors import InputError, SetupFileError, UnitError
 from .units import parse_quantity
 
 if sys.version_info >= (3, 11):
@@ -147,7 +147,12 @@ class Table:
         value = self.raw(name, default)
         if value is default and default is not _MISSING:
             return value
-        q = parse_quantity(value, dimension, path=self.path, key=self.key(name))
+        try:
+            q = parse_quantity(value, dimension, path=self.path, key=self.key(name))
+        except UnitError as exc:
+            if isinstance(exc, self.error):
+                raise
+            raise self.error(exc.reason, path=self.path, key=self.key(name)) from None
         arr = np.asarray(q)
         if minimum is not None:
             bad = arr <= minimum if exclusive else arr < minimum
