@@ -320,48 +320,65 @@ def solve_transmission_line(b: Booster, f: np.ndarray) -> tuple[np.ndarray, np.n
     the source response with zero mirror current, and the response to a unit mirror current with
     the sources off; the matched-output condition V = Z I fixes the mirror current, and the
     second column alone gives the reflection coefficient.
+
+    Cost: the complex exponentials of the line sections dominate, so each distinct
+    (medium, length) pair is evaluated once, and the media (complex square roots, wall loss) once
+    per distinct material, unless the materials themselves carry a batch axis.
     """
     eps_c, length, eps_r = b.regions()
     m = eps_c.shape[-1]
     batch = eps_c.shape[:-1]
-    ecf = eps_c[..., None]  # (..., m, 1)
-    erf = eps_r[..., None]
-    big = np.prod(batch, dtype=int) * m * f.size > 2_000_000
+    n = b.n_disks
 
-    def lines(sl: slice | int) -> tuple[np.ndarray, ...]:
-        g, z = _media(b, f, ecf[..., sl, :], erf[..., sl, :])
-        gl = g * length[..., sl, None]
-        e = np.exp(-gl)
+    def lines(g: np.ndarray, z: np.ndarray, ell: np.ndarray) -> tuple[np.ndarray, ...]:
+        e = np.exp(-g * ell)
         einv = 1.0 / e
         ch = 0.5 * (einv + e)
         sh = 0.5 * (einv - e)
         return ch, z * sh, sh / z, z
 
-    s = _source_terms(b, f, ecf)  # (..., m, nf)
-    ds = np.diff(s, axis=-2)
-    if not big:
-        CH, ZSH, SHZ, ZZ = lines(slice(None))
-    shape = np.broadcast_shapes(batch + (f.size,), np.shape(s[..., 0, :]))
+    materials_batched = b.permittivity.ndim > 1 or b.loss_tangent.ndim > 1
+    if not materials_batched:
+        row = eps_c.reshape(-1, m)[0]
+        uniq, mat = np.unique(row, return_inverse=True)
+        gu, zu = _media(b, f, uniq[:, None], uniq.real[:, None])  # (k, nf)
+        s_u = _source_terms(b, f, uniq[:, None])
+        s0, ds = s_u[mat[0]], [s_u[mat[i + 1]] - s_u[mat[i]] for i in range(m - 1)]
+        cache: dict[tuple[int, float], tuple[np.ndarray, ...]] = {}
+
+        def section(i: int) -> tuple[np.ndarray, ...]:
+            k = int(mat[i])
+            batched = (b.gaps.ndim > 1) if (i % 2 == 0 and i < 2 * n) else (b.thickness.ndim > 1 and i < 2 * n)
+            if batched:
+                return lines(gu[k], zu[k], length[..., i, None])
+            key = (k, float(length.reshape(-1, m)[0, i]))
+            if key not in cache:
+                cache[key] = lines(gu[k], zu[k], key[1])
+            return cache[key]
+    else:
+        s = _source_terms(b, f, eps_c[..., None])  # (..., m, nf)
+        s0, ds = s[..., 0, :], [s[..., i + 1, :] - s[..., i, :] for i in range(m - 1)]
+
+        def section(i: int) -> tuple[np.ndarray, ...]:
+            g, z = _media(b, f, eps_c[..., i, None], eps_r[..., i, None])
+            return lines(g, z, length[..., i, None])
+
+    shape = np.broadcast_shapes(batch + (f.size,), np.shape(s0))
     V = np.empty((2,) + shape, dtype=complex)
     I = np.empty_like(V)
-    V[0] = s[..., 0, :]
+    V[0] = s0
     I[0] = 0.0
     zs = 0.0 if b.mirror_conductivity is None else surface_impedance(f, b.mirror_conductivity)
     V[1] = -zs
     I[1] = 1.0
     for i in range(m):
-        if big:
-            ch, zsh, shz, z = lines(slice(i, i + 1))
-            ch, zsh, shz, z = ch[..., 0, :], zsh[..., 0, :], shz[..., 0, :], z[..., 0, :]
-        else:
-            ch, zsh, shz, z = CH[..., i, :], ZSH[..., i, :], SHZ[..., i, :], ZZ[..., i, :]
+        ch, zsh, shz, z = section(i)
         V, I = ch * V - zsh * I, ch * I - shz * V
         if i < m - 1:
-            V[0] += ds[..., i, :]
-    zout = z
-    i0 = (zout * I[0] - V[0]) / (V[1] - zout * I[1])
+            V[0] += ds[i]
+    i0 = (z * I[0] - V[0]) / (V[1] - z * I[1])
     amp = V[0] + i0 * V[1]
-    s11 = (V[1] + zout * I[1]) / (V[1] - zout * I[1])
+    s11 = (V[1] + z * I[1]) / (V[1] - z * I[1])
     return amp, s11
 
 
