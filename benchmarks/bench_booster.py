@@ -79,8 +79,8 @@ def main() -> None:
         b = booster(nd)
         for nf in sizes:
             f = np.linspace(17e9, 21e9, nf)
-            ours = best_time(lambda: b.response(f).boost_factor, repeat=3 if nf > 10000 else 5)
-            ref_fn = lambda: skrf_s11(b, f)  # noqa: E731
+            ours = best_time(lambda b=b, f=f: b.response(f).boost_factor, repeat=3 if nf > 10000 else 5)
+            ref_fn = lambda b=b, f=f: skrf_s11(b, f)  # noqa: E731
             ref = best_time(ref_fn, repeat=1 if nf > 10000 else 3, min_time=0.0 if nf > 10000 else 0.2)
             err = np.max(np.abs(skrf_s11(b, f) - b.reflectivity(f)))
             points.append((2 * nd + 1, nf, ours))

@@ -1,0 +1,151 @@
+"""``emboost cavity MODEL --output DIR``: modes, form factors, Q and S-parameters of a RADES chain.
+
+Writes ``modes.csv`` / ``modes.json`` (per mode: lossless and loaded frequency, form factor, Q0, Q_L,
+Q_ext and beta of each port, sub-cavity amplitudes, in-phase flag, series RLC at the readout port),
+``fields.csv`` (V(z) of every mode), ``sparams.s2p`` (Touchstone, scikit-rf), ``provenance.json``,
+``design.json`` (if the model has a target frequency: flat-field lengths and mode separation) and the
+plots ``sparams.png`` and ``fields.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from ..cavity_design import flat_field_lengths, load_model
+from ..errors import EmboostError, PhysicsError
+from ..output import (
+    atomic_savefig,
+    atomic_write_bytes,
+    atomic_write_csv,
+    atomic_write_json,
+    prepare_output_dir,
+    provenance,
+)
+from .common import add_common_options, say
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "cavity", help="iris-coupled multi-cavity (RADES) haloscope: modes, form factors, Q, S-parameters",
+        description="Solve the 1-D TE10 circuit of an iris-coupled chain of sub-cavities: modes, field "
+                    "profiles, form factors, unloaded/loaded/external Q, S-parameters between the ports.",
+        epilog="example: emboost cavity models/cast_rades_2018.toml --output out/rades")
+    p.add_argument("model", help="cavity model file (TOML), e.g. models/cast_rades_2018.toml")
+    add_common_options(p)
+    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    p.set_defaults(func=run)
+
+
+def _touchstone(f: np.ndarray, s: np.ndarray, z0: float, name: str) -> bytes:
+    import skrf
+
+    ntw = skrf.Network(frequency=skrf.Frequency.from_f(f, unit="Hz"), s=s, z0=z0, name=name)
+    import os
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        ntw.write_touchstone(os.path.join(d, "x"), form="ri")
+        files = os.listdir(d)
+        with open(os.path.join(d, files[0]), "rb") as fh:
+            return fh.read()
+
+
+def run(args: argparse.Namespace) -> int:
+    model = load_model(args.model)
+    chain = model.chain
+    out = prepare_output_dir(args.output, overwrite=args.overwrite)
+    modes = chain.modes(model.band)
+    q = chain.mode_q(modes.frequency)
+    n = chain.n_cavities
+    cols: dict[str, list] = {"mode": [], "f_lossless_hz": [], "f_loaded_hz": [], "form_factor": [],
+                             "in_phase": [], "axion_mode": [], "q0": [], "q_loaded": []}
+    for k in range(len(chain.ports)):
+        cols[f"q_ext_{k + 1}"], cols[f"beta_{k + 1}"] = [], []
+    for j in range(n):
+        cols[f"amp_{j + 1}"] = []
+    cols.update({"rlc_r_ohm": [], "rlc_l_h": [], "rlc_c_f": []})
+    records = []
+    for m in range(modes.frequency.size):
+        qm = q[m]
+        rlc = (np.nan, np.nan, np.nan)
+        if chain.ports and chain.ports[0].location in ("left", "right"):
+            try:
+                r = chain.mode_rlc(qm.frequency)
+                rlc = (float(r.resistance), float(r.inductance), float(r.capacitance))
+            except PhysicsError:
+                pass
+        row = {"mode": m + 1, "f_lossless_hz": float(modes.frequency[m]), "f_loaded_hz": qm.frequency,
+               "form_factor": float(modes.form_factor[m]), "in_phase": float(modes.in_phase[m]),
+               "axion_mode": float(m == modes.axion_index), "q0": qm.q0, "q_loaded": qm.q_loaded}
+        for k in range(len(chain.ports)):
+            row[f"q_ext_{k + 1}"], row[f"beta_{k + 1}"] = qm.q_external[k], qm.beta[k]
+        for j in range(n):
+            row[f"amp_{j + 1}"] = float(modes.amplitude[m, j])
+        row.update({"rlc_r_ohm": rlc[0], "rlc_l_h": rlc[1], "rlc_c_f": rlc[2]})
+        for key in cols:
+            cols[key].append(row[key])
+        records.append(row)
+    atomic_write_csv(out / "modes.csv", cols, comments=[
+        f"model: {args.model}; SI units; amp_j: signed sub-cavity amplitude (max |.| = 1)",
+        "q0: walls only; q_loaded: walls and ports; q_ext_k, beta_k: port k; rlc_*: series RLC at port 1"])
+    atomic_write_json(out / "modes.json", {"model": model.name, "volume_m3": chain.volume,
+                                           "axion_mode": modes.axion_index + 1,
+                                           "separation_hz": modes.separation(), "modes": records})
+    fields: dict[str, np.ndarray] = {}
+    for m, fm in enumerate(modes.frequency):
+        z, v = chain.field_profile(fm)
+        fields.setdefault("z_m", z)
+        fields[f"v_mode{m + 1}"] = v
+    atomic_write_csv(out / "fields.csv", fields, comments=["normalised mode voltage V(z) along the chain"])
+    f = np.linspace(*model.band, model.points)
+    s = None
+    if len(chain.ports) == 2:
+        s = chain.s_parameters(f)
+        atomic_write_bytes(out / "sparams.s2p", _touchstone(f, s, chain.ports[0].impedance, model.name))
+    if model.target_frequency is not None:
+        try:
+            ls = flat_field_lengths(chain.a, chain.b, chain.irises, model.target_frequency)
+            flat = chain.with_lengths(ls).modes(model.band)
+            atomic_write_json(out / "design.json", {
+                "target_frequency_hz": model.target_frequency, "flat_field_lengths_m": ls,
+                "axion_frequency_hz": flat.axion_frequency, "form_factor": float(flat.form_factor[flat.axion_index]),
+                "separation_hz": flat.separation()})
+        except EmboostError as exc:
+            say(args, f"flat-field design not possible: {exc}")
+    atomic_write_json(out / "provenance.json", provenance([args.model]))
+    ax = modes.axion_index
+    say(args, f"{model.name}: {modes.frequency.size} modes; axion mode {ax + 1} at "
+              f"{modes.axion_frequency / 1e9:.6f} GHz, C = {modes.form_factor[ax]:.4f}, "
+              f"Q0 = {q[ax].q0:.4g}, Q_L = {q[ax].q_loaded:.4g}, next mode {modes.separation() / 1e6:.2f} MHz away")
+    if not args.no_plots:
+        _plots(out, chain, modes, f, s)
+    say(args, f"wrote {out}")
+    return 0
+
+
+def _plots(out, chain, modes, f, s) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axs = plt.subplots(figsize=(7, 4))
+    for m, fm in enumerate(modes.frequency):
+        z, v = chain.field_profile(fm)
+        axs.plot(z * 1e3, v, label=f"{fm / 1e9:.4f} GHz" + (" (axion)" if m == modes.axion_index else ""))
+    axs.set_xlabel("z [mm]")
+    axs.set_ylabel("V(z) (normalised)")
+    axs.legend(fontsize=7)
+    atomic_savefig(fig, out / "fields.png", dpi=100)
+    plt.close(fig)
+    if s is not None:
+        fig, axs = plt.subplots(figsize=(7, 4))
+        axs.plot(f / 1e9, 20 * np.log10(np.abs(s[:, 0, 0]) + 1e-300), label="S11")
+        axs.plot(f / 1e9, 20 * np.log10(np.abs(s[:, 1, 0]) + 1e-300), label="S21")
+        axs.set_xlabel("f [GHz]")
+        axs.set_ylabel("dB")
+        axs.legend()
+        atomic_savefig(fig, out / "sparams.png", dpi=100)
+        plt.close(fig)

@@ -1,0 +1,23 @@
+"""DMRadio-m3 live times from models/dmradio_m3.toml, beside the paper's numbers.
+
+Run: python3 examples/dmradio_live_time.py
+"""
+
+from pathlib import Path
+
+from emboost.pickup_model import live_time_table, load_pickup_model
+
+MODEL = Path(__file__).resolve().parents[1] / "models" / "dmradio_m3.toml"
+
+
+def main() -> None:
+    model = load_pickup_model(MODEL)
+    print(f"model: {MODEL.name} (toy transmission-line model; unknown design numbers are assumptions)")
+    print(f"{'band':<22} {'copper':<22} {'emboost':>10} {'paper':>10} {'ratio':>7}")
+    for r in live_time_table(model):
+        paper = "" if r["paper_years"] is None else f"paper {r['paper_years']:.1f} yr  ratio {r['ratio']:.2f}"
+        print(f"{r['band']:<22} {r['copper']:<22} {r['years']:7.2f} yr   {paper}")
+
+
+if __name__ == "__main__":
+    main()
