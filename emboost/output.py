@@ -29,6 +29,9 @@ import numpy as np
 
 from .errors import InputError
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 __all__ = [
     "atomic_write_bytes",
     "atomic_write_text",
@@ -51,6 +54,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp creates 0600; results are ordinary files
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
