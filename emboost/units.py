@@ -58,6 +58,8 @@ _add("energy", {"J": 1.0, "eV": eV, "meV": 1e-3 * eV, "ueV": 1e-6 * eV, "µeV": 
 _add("energy_density", {"J/m3": 1.0, "J/m^3": 1.0, "GeV/cm3": GEV_PER_CM3, "GeV/cm^3": GEV_PER_CM3})
 _add("coupling", {"1/J": 1.0, "J^-1": 1.0, "1/GeV": 1.0 / GeV, "GeV^-1": 1.0 / GeV})
 _add("velocity", {"m/s": 1.0, "km/s": 1e3})
+_add("helioscope_fom", {"T^2 m^4": 1.0, "T2m4": 1.0})
+_add("haloscope_fom", {"T^2 m^3": 1.0, "T2m3": 1.0})
 _add("angle", {"rad": 1.0, "mrad": 1e-3, "deg": math.pi / 180.0})
 _add("power", {"W": 1.0, "mW": 1e-3, "uW": 1e-6, "nW": 1e-9, "pW": 1e-12, "fW": 1e-15})
 _add("voltage", {"V": 1.0, "mV": 1e-3, "uV": 1e-6, "µV": 1e-6, "nV": 1e-9, "pV": 1e-12})
