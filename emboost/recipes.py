@@ -25,6 +25,7 @@ RECIPE_KINDS: dict[str, str] = {
     "resonance": "emboost.resonance:run_recipe",
     "noise_standards": "emboost.noise_fit:run_standards_recipe",
     "tsys_line_delay": "emboost.noise_fit:run_line_delay_recipe",
+    "montecarlo": "emboost.mc_recipe:run_recipe",
 }
 
 
