@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from .booster import Booster, solve_transmission_line
-from .errors import InputError, RecipeError
+from .errors import InputError
 from .fitting import (
     FitResult,
     MeasuredData,
@@ -338,17 +338,10 @@ def _observables(top: Table) -> tuple[Observable, ...]:
 def load_booster_fit_recipe(path: str | Path, top: Table | None = None) -> BoosterFitRecipe:
     """Parse and check a booster reflectivity recipe (reads its setup and data files)."""
     from .booster_setup import load_booster_setup
-    from .recipes import resolve_path
-    from .setupfile import read_toml
+    from .recipes import recipe_header, resolve_path
 
     path = Path(path)
-    if top is None:
-        top = Table(read_toml(path, error=RecipeError), path=path, error=RecipeError)
-    head = top.table("recipe")
-    head.string("kind", choices=("booster_reflectivity",))
-    name = head.string("name", path.stem)
-    head.string("description", "")
-    head.finish()
+    top, name = recipe_header(path, top, "booster_reflectivity")
     model = top.table("model")
     setup = load_booster_setup(resolve_path(path, model.string("setup")))
     model.finish()

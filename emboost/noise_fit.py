@@ -403,14 +403,10 @@ def run_standards_recipe(path: Path, top: Any, out: Path, quiet: bool) -> int:
     """Recipe kind ``noise_standards``: fit LNA noise sources and standard delays (see docs/noise.md)."""
     from .fitting import ParameterDefault, parameter_specs
     from .output import atomic_write_csv, atomic_write_json, provenance
-    from .recipes import resolve_path
+    from .recipes import recipe_header, resolve_path
     from .spectra import read_spectrum
 
-    head = top.table("recipe")
-    head.string("kind")
-    name = head.string("name", "noise standards")
-    head.string("description", "")
-    head.finish()
+    top, name = recipe_header(path, top, "noise_standards", "noise standards")
     data = top.table("data")
     spec_path = resolve_path(path, data.string("spectra"))
     lna_path = resolve_path(path, data.string("lna_s11"))
@@ -472,14 +468,10 @@ def run_line_delay_recipe(path: Path, top: Any, out: Path, quiet: bool) -> int:
     """Recipe kind ``tsys_line_delay``: booster + line + LNA, tau fit then mirror-gap refit."""
     from .booster_setup import load_booster_setup
     from .output import atomic_write_csv, atomic_write_json, provenance
-    from .recipes import resolve_path
+    from .recipes import recipe_header, resolve_path
     from .spectra import read_spectrum
 
-    head = top.table("recipe")
-    head.string("kind")
-    name = head.string("name", "T_sys line delay")
-    head.string("description", "")
-    head.finish()
+    top, name = recipe_header(path, top, "tsys_line_delay", "T_sys line delay")
     data = top.table("data")
     spec_path = resolve_path(path, data.string("spectrum"))
     column = data.string("column", "t_sys")

@@ -17,7 +17,7 @@ from pathlib import Path
 from .errors import RecipeError
 from .setupfile import Table, read_toml
 
-__all__ = ["RECIPE_KINDS", "load_recipe", "resolve_path", "run_recipe"]
+__all__ = ["RECIPE_KINDS", "load_recipe", "recipe_header", "resolve_path", "run_recipe"]
 
 #: recipe kind -> "module:function"
 RECIPE_KINDS: dict[str, str] = {
@@ -36,6 +36,24 @@ def load_recipe(path: str | os.PathLike[str]) -> tuple[str, Table]:
     head = top.table("recipe")
     kind = head.string("kind", choices=tuple(RECIPE_KINDS))
     return kind, top
+
+
+def recipe_header(path: str | os.PathLike[str], top: Table | None, kind: str,
+                  default_name: str | None = None) -> tuple[Table, str]:
+    """Parse the recipe (unless ``top`` is given) and read its ``[recipe]`` header.
+
+    Checks that ``kind`` is the recipe's kind; returns the top-level table and the recipe's name
+    (``name``, else ``default_name``, else the file stem). ``description`` is allowed.
+    """
+    path = Path(path)
+    if top is None:
+        top = Table(read_toml(path, error=RecipeError), path=path, error=RecipeError)
+    head = top.table("recipe")
+    head.string("kind", choices=(kind,))
+    name = head.string("name", default_name if default_name is not None else path.stem)
+    head.string("description", "")
+    head.finish()
+    return top, name
 
 
 def resolve_path(recipe: str | os.PathLike[str], value: str) -> Path:

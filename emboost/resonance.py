@@ -347,17 +347,10 @@ class ResonanceRecipe:
 
 def load_resonance_recipe(path: str | Path, top: Table | None = None) -> ResonanceRecipe:
     """Parse and check a resonance recipe (reads its data file); errors name the file and key."""
-    from .errors import RecipeError
-    from .setupfile import read_toml
+    from .recipes import recipe_header
 
     path = Path(path)
-    if top is None:
-        top = Table(read_toml(path, error=RecipeError), path=path, error=RecipeError)
-    head = top.table("recipe")
-    head.string("kind", choices=("resonance",))
-    name = head.string("name", path.stem)
-    head.string("description", "")
-    head.finish()
+    top, name = recipe_header(path, top, "resonance")
     data = recipe_data(top, path)
     model = top.table("model")
     kind = model.string("type", choices=("reflection", "transmission"))
