@@ -6,7 +6,8 @@ their ratios; nothing here is a pass/fail test.
 The scikit-rf reference builds one ``Network`` per region (``DefinedGammaZ0.line`` with the same
 gamma and Z as emboost), terminates the mirror end with a short (``Media.short``) and cascades the
 list (``cascade_list``); it yields S11 only, since scikit-rf has no driven (source) networks. emboost
-computes S11 *and* the boost factor in one pass. Targets (one core): 20-disk booster at 10^3
+computes S11 *and* the boost factor in one pass. The last column is the largest S11 difference between
+the two on the same stack with lossless walls (real port impedance). Targets (one core): 20-disk booster at 10^3
 frequencies <= 1 ms; <= 1 ms per variant in a 1000-variant batch; >= 20x faster than scikit-rf;
 cost linear in layers x frequencies.
 """
@@ -82,7 +83,10 @@ def main() -> None:
             ours = best_time(lambda b=b, f=f: b.response(f).boost_factor, repeat=3 if nf > 10000 else 5)
             ref_fn = lambda b=b, f=f: skrf_s11(b, f)  # noqa: E731
             ref = best_time(ref_fn, repeat=1 if nf > 10000 else 3, min_time=0.0 if nf > 10000 else 0.2)
-            err = np.max(np.abs(skrf_s11(b, f) - b.reflectivity(f)))
+            # accuracy on the same stack with lossless walls: with wall loss the port impedance is complex
+            # and scikit-rf's power-wave S11 differs (by ~1e-3 here) from emboost's travelling-wave S11
+            real_port = b.replace(wall_conductivity=None)
+            err = np.max(np.abs(skrf_s11(real_port, f) - real_port.reflectivity(f)))
             points.append((2 * nd + 1, nf, ours))
             print(f"{nd:>5} {nf:>7} {ours * 1e3:>13.3f} {ref * 1e3:>15.2f} {ref / ours:>6.0f}x  {err:.1e}")
     work = np.array([m * nf for m, nf, _ in points], dtype=float)
