@@ -1,0 +1,170 @@
+"""``emboost reach SCENARIO --output DIR``: coupling reach and scan time of haloscopes in host magnets.
+
+Writes ``reach.csv`` (per haloscope and frequency: the coupling reached in the time per step, per unit
+and combined, the target coupling and the scan rate at it, the cavity figures or the boost factor),
+``scan_times.json`` (per haloscope: the time to scan its band at the target coupling, with the inputs
+and assumptions), ``provenance.json`` and ``reach.png`` (|g| against the axion mass with the KSVZ and
+DFSZ lines and the published CAST-RADES and MADMAX CB200 limits).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+
+import numpy as np
+
+from ..axion import frequency_to_mass, g_dfsz_gev, g_ksvz_gev
+from ..constants import GEV_PER_CM3, GeV
+from ..output import atomic_savefig, atomic_write_json, atomic_write_text, prepare_output_dir, provenance
+from ..reach import PUBLISHED_LIMITS, TM010Cavity, axion_q, evaluate, load_scenario
+from ..scanrate import YEAR
+from .common import add_common_options, say
+
+EXAMPLES = """example:
+  emboost reach models/reach_babyiaxo.toml --output out/reach
+"""
+
+ASSUMPTIONS = (
+    "Reach: Dicke radiometer, SNR = P/(k T_sys) sqrt(dt/dnu_a), dnu_a = f/Q_a, Q_a = 6.78e5 (standard halo).",
+    "Cavity scan rate: dnu/dt = (pi/4)(Q_a/Q_L)(P_a/(k T_sys))^2/SNR^2 — amplifier-noise dominated, continuous "
+    "tuning, valid for Q_L << Q_a.",
+    "Parallel chains filling a bore each have their own readout and are combined incoherently: "
+    "g = g_1 n^(-1/4), rate = n rate_1.",
+    "Packing: rows of chain sections (plus walls) across the circular bore section, chains end to end "
+    "along the field length with a gap.",
+    "Magnet field uniform at the catalogue's central value (or the haloscope's b_field) and parallel to the "
+    "mode's electric field.",
+    "TM010 tuning: C and Q0 held at the empty-cavity values over the tuning range (approximation).",
+    "Booster: response shape moves rigidly with the disk spacing; each step lasts until the target is reached "
+    "at half the peak boost factor; the step is the FWHM.",
+)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("reach", help="g_ag reach and scan time of haloscopes placed in host magnets",
+                       description=__doc__, epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("scenario", help="reach scenario file (TOML), e.g. models/reach_babyiaxo.toml")
+    add_common_options(p)
+    p.add_argument("--no-plot", action="store_true", help="skip reach.png")
+    p.set_defaults(func=run)
+
+
+def _csv(results) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    buf.write("# emboost reach: one row per haloscope and frequency; SI units unless the column says otherwise\n")
+    buf.write("# g_reach_gev: combined over all units for time_per_step; g_unit_gev: one unit; "
+              "scan_rate_hz_per_s: at g_target_gev\n")
+    cols = ["haloscope", "kind", "magnet", "frequency_hz", "mass_ueV", "g_reach_gev", "g_unit_gev", "units",
+            "g_target_gev", "scan_rate_hz_per_s", "b_field_t", "volume_m3", "form_factor", "q0", "q_loaded",
+            "boost_factor"]
+    w.writerow(cols)
+    for r in results:
+        h = r.haloscope
+        m = frequency_to_mass(r.frequency) * 1e6
+        for j in range(r.frequency.size):
+            w.writerow([h.name, h.kind, h.magnet.name] + [repr(float(x)) for x in (
+                r.frequency[j], m[j], r.g_reach[j], r.g_unit[j], h.units, r.g_target[j], r.rate[j], h.b_field,
+                r.volume[j], r.form_factor[j], r.q0[j], r.q_loaded[j], r.boost_factor[j])])
+    return buf.getvalue()
+
+
+def _summary(r) -> dict:
+    h = r.haloscope
+    f1, f2 = h.band
+    mid = r.frequency.size // 2
+    row = {
+        "name": h.name, "kind": h.kind, "magnet": h.magnet.name, "b_field_T": h.b_field,
+        "band_hz": [f1, f2], "band_ueV": [frequency_to_mass(f1) * 1e6, frequency_to_mass(f2) * 1e6],
+        "target": h.target if isinstance(h.target, str) else {"g_gev": h.target * GeV},
+        "t_sys_K": h.t_sys, "snr": h.snr, "dm_density_GeV_cm3": h.rho / GEV_PER_CM3,
+        "time_per_step_s": h.time_per_step, "units": h.units,
+        "reach_at_band_centre": {"frequency_hz": float(r.frequency[mid]), "g_gev": float(r.g_reach[mid]),
+                                 "g_per_unit_gev": float(r.g_unit[mid]), "g_target_gev": float(r.g_target[mid])},
+        "scan_time_s": r.scan_seconds, "scan_time_days": r.scan_seconds / 86400.0,
+        "scan_time_years": r.scan_seconds / YEAR, "notes": list(h.notes),
+    }
+    if h.packing is not None:
+        p = h.packing
+        row["packing"] = {"per_bore_section": p.across, "along_length": p.along, "bores": p.bores,
+                          "wall_m": p.wall, "gap_m": p.gap, "unit_length_m": p.unit_length}
+    if h.kind != "booster":
+        qa = axion_q()
+        row.update({"coupling_beta": h.coupling, "volume_per_unit_m3": float(r.volume[mid]),
+                    "form_factor": float(r.form_factor[mid]), "q0": float(r.q0[mid]),
+                    "q_loaded": float(r.q_loaded[mid]), "q_loaded_over_q_a": float(r.q_loaded[mid]) / qa})
+        if float(r.q_loaded[mid]) / qa > 0.1:
+            row["notes"].append(f"Q_L/Q_a = {float(r.q_loaded[mid]) / qa:.2f}: the Q_L << Q_a scan-rate formula "
+                                "overestimates the rate")
+    extra = {k: v for k, v in r.extra.items() if k not in ("band_rate_hz_per_s", "band_frequency_hz")}
+    if isinstance(h.detector, TM010Cavity):
+        extra["tuning_band_hz"] = list(h.detector.tuning_band)
+    row["details"] = extra
+    return row
+
+
+def run(args: argparse.Namespace) -> int:
+    sc = load_scenario(args.scenario)
+    out = prepare_output_dir(args.output, overwrite=args.overwrite)
+    results = [evaluate(h) for h in sc.haloscopes]
+    atomic_write_text(out / "reach.csv", _csv(results))
+    summary = {"scenario": sc.name, "file": str(sc.path), "assumptions": list(ASSUMPTIONS),
+               "published_limits": [dict(lim) for lim in PUBLISHED_LIMITS],
+               "haloscopes": [_summary(r) for r in results]}
+    atomic_write_json(out / "scan_times.json", summary)
+    atomic_write_json(out / "provenance.json", provenance(sc.inputs, scenario=sc.name))
+    for s in summary["haloscopes"]:
+        c = s["reach_at_band_centre"]
+        say(args, f"{s['name']}: {s['units']} unit(s), g = {c['g_gev']:.3g} GeV^-1 at "
+                  f"{c['frequency_hz'] / 1e9:.6g} GHz in {s['time_per_step_s'] / 3600:.4g} h/step; "
+                  f"scan of {s['band_ueV'][0]:.4g}-{s['band_ueV'][1]:.4g} ueV at the target: "
+                  f"{s['scan_time_days']:.4g} d")
+    if not args.no_plot:
+        _plot(out, results, sc.name)
+    say(args, f"wrote {out}")
+    return 0
+
+
+def _plot(out, results, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5.5))
+    masses = [frequency_to_mass(r.frequency) * 1e6 for r in results]
+    lo = min(float(np.min(m)) for m in masses + [np.array([34.6])]) / 2
+    hi = max(float(np.max(m)) for m in masses + [np.array([80.0])]) * 2
+    mline = np.geomspace(lo, hi, 200)
+    ax.plot(mline, g_ksvz_gev(mline * 1e-6), "k-", lw=1.2, label="KSVZ")
+    ax.plot(mline, g_dfsz_gev(mline * 1e-6), "k--", lw=1.2, label="DFSZ")
+    markers = "osD^v<>"
+    for k, (r, m) in enumerate(zip(results, masses)):
+        h = r.haloscope
+        step = (f"{h.time_per_step / 86400:.3g} d" if h.time_per_step >= 2 * 86400 else
+                f"{h.time_per_step / 3600:.3g} h")
+        label = f"{h.name} ({h.units} unit{'s' if h.units > 1 else ''}, {step}/step, SNR {h.snr:g})"
+        show = np.ones(m.shape, dtype=bool)
+        if h.kind == "booster":  # draw the useful part of the response: boost factor above 10 % of its peak
+            show = r.boost_factor >= 0.1 * np.nanmax(r.boost_factor)
+        ax.plot(m[show], r.g_reach[show], "-", marker=markers[k % len(markers)], ms=5, zorder=3,
+                markevery=max(1, int(show.sum()) // 8), label=label)
+    colours = ("tab:red", "tab:purple")
+    for lim, col in zip(PUBLISHED_LIMITS, colours):
+        for j, (m1, m2) in enumerate(lim["masses_ev"]):
+            ax.plot([m1 * 1e6, m2 * 1e6], [lim["g_gev"]] * 2, "-", color=col, lw=4, solid_capstyle="butt")
+            ax.plot([(m1 + m2) / 2 * 1e6], [lim["g_gev"]], "*", color=col, ms=13, mfc="none", zorder=2,
+                    label=f"published {lim['label']}: {lim['source']}" if j == 0 else None)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(lo, hi)
+    ax.set_xlabel("axion mass m_a [µeV]")
+    ax.set_ylabel("|g_aγ| [GeV⁻¹]")
+    ax.set_title(title, fontsize=10)
+    ax.grid(True, which="both", alpha=0.25)
+    ax.legend(fontsize=6.5, loc="upper left")
+    fig.tight_layout()
+    atomic_savefig(fig, out / "reach.png", dpi=110)
+    plt.close(fig)
