@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 import numpy as np
 import pytest
 from scipy.optimize import brentq
@@ -166,7 +163,3 @@ def test_bad_chains():
         uniform5().modes((6e9, 9e9))
 
 
-def test_docs_example_runs():
-    text = (Path(__file__).resolve().parents[1] / "docs" / "cavity.md").read_text()
-    for block in re.findall(r"```python\n(.*?)```", text, re.S):
-        exec(compile(block, "docs/cavity.md", "exec"), {})

@@ -88,11 +88,3 @@ def test_every_bad_recipe_fixture_is_covered(test_data: Path) -> None:
                      "recipe_bad_missing_data.toml", "recipe_bad_syntax.toml", "recipe_bad_parameter.toml"}
 
 
-def test_docs_example_runs(root: Path) -> None:
-    import re
-
-    src = (root / "docs" / "fitting.md").read_text()
-    blocks = re.findall(r"```python\n(.*?)```", src, re.S)
-    assert blocks
-    for code in blocks:
-        exec(compile(code, "docs/fitting.md", "exec"), {})

@@ -67,9 +67,3 @@ def test_example_prints_paper_value(root, capsys):
     assert re.search(r"DFSZ 30-200 MHz.*paper 2\.9 yr.*ratio", out)
 
 
-def test_docs_example_runs(root):
-    text = (root / "docs" / "pickup.md").read_text()
-    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
-    assert blocks
-    for b in blocks:
-        exec(compile(b, "docs/pickup.md", "exec"), {"__name__": "__docs__"})

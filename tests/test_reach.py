@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 
 import numpy as np
 import pytest
@@ -250,11 +249,3 @@ def test_missing_catalogue_and_setup(tmp_path, root):
         load_scenario(bad)
 
 
-def test_docs_example_runs(root, capsys):
-    text = (root / "docs" / "reach.md").read_text()
-    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
-    assert blocks
-    for code in blocks:
-        exec(compile(code, "docs/reach.md", "exec"), {"__name__": "reach_doc"})
-    out = capsys.readouterr().out
-    assert "f0 = 337.478 MHz" in out
