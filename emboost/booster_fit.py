@@ -364,16 +364,22 @@ def load_booster_fit_recipe(path: str | Path, top: Table | None = None) -> Boost
                             method=method, max_nfev=max_nfev, prefit=prefit)
 
 
+def fit_recipe(path: str | Path, top: Table | None = None) -> tuple[BoosterFitResult, BoosterFitRecipe]:
+    """Load a booster reflectivity recipe and run its fit (no files written)."""
+    r = load_booster_fit_recipe(path, top)
+    f = r.data.frequency
+    res = fit_booster(f, observables_from_s11(f, r.data.response), r.setup.booster, r.specs, r.observables,
+                      method=r.method, max_nfev=r.max_nfev, prefit=r.prefit)
+    return res, r
+
+
 def run_recipe(path: Path, top: Table, out: Path, quiet: bool = False) -> int:
     """Run a booster reflectivity recipe into ``out``: fit.json, CSVs, PNGs. Returns 0 or 3."""
     from .output import atomic_write_csv, atomic_write_json, provenance
     from .plots import booster_response_png
 
-    r = load_booster_fit_recipe(path, top)
+    res, r = fit_recipe(path, top)
     f = r.data.frequency
-    data = observables_from_s11(f, r.data.response)
-    res = fit_booster(f, data, r.setup.booster, r.specs, r.observables, method=r.method, max_nfev=r.max_nfev,
-                      prefit=r.prefit)
     doc: dict[str, Any] = {"recipe": {"name": r.name, "kind": "booster_reflectivity",
                                       "setup": str(r.setup.path), "data_parameter": r.data.parameter}}
     doc.update(res.to_dict(r.setup.frequencies))

@@ -72,7 +72,8 @@ def load_receiver_recipe(path: str | Path) -> ReceiverRecipe:
     spectrum = resolve_path(path, data.string("spectrum"))
     column = data.string("column", "t_sys")
     lna_s11 = resolve_path(path, data.string("lna_s11"))
-    data.string("booster")  # the booster comes from the reflectivity fit here
+    # the booster comes from the Monte-Carlo recipe's reflectivity fit, whichever the T_sys recipe names
+    data.string("booster_fit" if "booster_fit" in data else "booster")
     data.finish()
     bt = top.table("booster")
     t_phys = float(bt.quantity("t_phys", "temperature", minimum=0.0))
@@ -348,12 +349,9 @@ def _booster_fit(r: MonteCarloRecipe) -> tuple[Any, Any, dict[str, Any], list[Pa
     if r.booster_fit is not None:
         res, setup = load_booster_fit_json(r.booster_fit)
         return res, setup, {"source": str(r.booster_fit)}, [r.booster_fit]
-    from .booster_fit import fit_booster, load_booster_fit_recipe, observables_from_s11
+    from .booster_fit import fit_recipe
 
-    br = load_booster_fit_recipe(r.booster_recipe)
-    f = br.data.frequency
-    res = fit_booster(f, observables_from_s11(f, br.data.response), br.setup.booster, br.specs, br.observables,
-                      method=br.method, max_nfev=br.max_nfev, prefit=br.prefit)
+    res, br = fit_recipe(r.booster_recipe)
     doc = {"recipe": {"name": br.name, "kind": "booster_reflectivity", "setup": str(br.setup.path),
                       "data_parameter": br.data.parameter}}
     doc.update(res.to_dict(br.setup.frequencies))

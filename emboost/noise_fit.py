@@ -476,7 +476,11 @@ def run_line_delay_recipe(path: Path, top: Any, out: Path, quiet: bool) -> int:
     spec_path = resolve_path(path, data.string("spectrum"))
     column = data.string("column", "t_sys")
     lna_path = resolve_path(path, data.string("lna_s11"))
-    model_path = resolve_path(path, data.string("booster"))
+    if ("booster" in data) == ("booster_fit" in data):
+        raise data.fail("booster", "give exactly one of 'booster' (a setup file) or 'booster_fit' "
+                                   "(a booster reflectivity recipe whose fitted booster is used)")
+    from_fit = "booster_fit" in data
+    model_path = resolve_path(path, data.string("booster_fit" if from_fit else "booster"))
     data.finish()
     lt = top.table("lna")
     sources = _lna_sources(lt)
@@ -494,8 +498,15 @@ def run_line_delay_recipe(path: Path, top: Any, out: Path, quiet: bool) -> int:
     noise_sigma = _sigma_settings(top)
     nb = top.table("narrowband", None)
     top.finish()
-    setup = load_booster_setup(model_path)
-    booster = setup.booster
+    if from_fit:
+        from .booster_fit import fit_recipe
+
+        fitted, fit_r = fit_recipe(model_path)
+        booster = fitted.booster()
+        extra_inputs = [fit_r.setup.path, fit_r.data.path]
+    else:
+        booster = load_booster_setup(model_path).booster
+        extra_inputs = []
     lna = LNA.from_touchstone(lna_path, sources)
     spec = read_spectrum(spec_path, columns=[column])
     f = spec.frequency
@@ -509,7 +520,7 @@ def run_line_delay_recipe(path: Path, top: Any, out: Path, quiet: bool) -> int:
                                "delay": dataclasses.asdict(d), "t_phys_K": t_phys}
     atomic_write_csv(out / "broadband.csv", {"frequency_Hz": f, "t_sys_K": y, "model_K": model, "sigma_K": sig},
                      comments=[f"emboost tsys_line_delay fit of {spec_path.name}: tau = {d.tau:.6e} s"])
-    inputs = [path, spec_path, lna_path, model_path]
+    inputs = [path, spec_path, lna_path, model_path, *extra_inputs]
     status = 3 if d.on_bound else 0
     if nb is not None:
         nb_path = resolve_path(path, nb.string("spectrum"))

@@ -8,7 +8,8 @@ Writes
 * receiver_enr.csv              noise-source ENR table (certificate style)
 * receiver_yfactor.csv          noise source on/off power spectra behind a 3 dB attenuator
 * receiver_truth.json           every true value used above
-* tsys_booster_broadband.csv    T_sys of the CB200 configuration-1 model booster + line + LNA, 17.5-19.5 GHz
+* tsys_booster_broadband.csv    T_sys of the true CB200-like booster of make_synthetic_vna.py (the same booster
+                                as the synthetic VNA data) + line + LNA, 17.5-19.5 GHz
 * tsys_booster_narrowband.csv   the same around the booster mode after a mirror-gap drift
 * tsys_truth.json               the true delay, gaps and noise level
 
@@ -24,7 +25,6 @@ from pathlib import Path
 import numpy as np
 
 from emboost.amplifier import NoiseSources, system_temperature
-from emboost.booster_setup import load_booster_setup
 from emboost.calibration import hot_cold_temperatures
 from emboost.constants import k_B
 from emboost.noise_fit import standards_temperatures
@@ -104,14 +104,20 @@ def main() -> None:
                          "gamma_rec": "the LNA reflection above", "noise_relative": cal_noise}}
     atomic_write_text(OUT / "receiver_truth.json", json.dumps(truth, indent=2) + "\n")
 
-    # booster + line + LNA
-    setup = load_booster_setup(ROOT / "models" / "cb200_config1.toml")
-    b = setup.booster
+    # booster + line + LNA: the same true booster as the synthetic VNA data, so that a booster fitted to
+    # that data describes these spectra too
+    import sys
+
+    sys.path.insert(0, str(ROOT / "examples"))
+    from make_synthetic_vna import true_booster
+
+    b = true_booster()
     fb = np.linspace(17.5e9, 19.5e9, 2001)
     tb = system_temperature(fb, b.response(fb).s11, T_BOOSTER, src, lna_gamma(fb), delay=TAU_BOOSTER)
     tb_n = tb * (1 + BOOSTER_NOISE_REL * rng.standard_normal(fb.size))
     write_spectrum_csv(OUT / "tsys_booster_broadband.csv", fb, {"t_sys": tb_n}, {"t_sys": "K"},
-                       comments=(LABEL, f"CB200 config-1 model booster at {T_BOOSTER} K + line {TAU_BOOSTER} s + LNA, "
+                       comments=(LABEL, f"true booster of make_synthetic_vna.py at {T_BOOSTER} K + line "
+                                 f"{TAU_BOOSTER} s + LNA, "
                                  f"{BOOSTER_NOISE_REL:.1%} noise, seed {SEED}"))
     gap0 = float(b.gaps[0])
     moved = b.with_mirror_gap(gap0 + GAP_DRIFT)
@@ -120,10 +126,10 @@ def main() -> None:
     tn_n = tn * (1 + BOOSTER_NOISE_REL * rng.standard_normal(fn.size))
     write_spectrum_csv(OUT / "tsys_booster_narrowband.csv", fn, {"t_sys": tn_n}, {"t_sys": "K"},
                        comments=(LABEL, f"as tsys_booster_broadband.csv, mirror gap {gap0 + GAP_DRIFT:.6e} m "
-                                 f"(model {gap0:.6e} m), seed {SEED}"))
-    tsys_truth = {"label": LABEL, "seed": SEED, "booster_model": "models/cb200_config1.toml",
+                                 f"(true {gap0:.6e} m before the drift), seed {SEED}"))
+    tsys_truth = {"label": LABEL, "seed": SEED, "booster_model": "true booster of examples/make_synthetic_vna.py",
                   "tau_s": TAU_BOOSTER, "t_booster_K": T_BOOSTER, "noise_relative": BOOSTER_NOISE_REL,
-                  "mirror_gap_model_m": gap0, "mirror_gap_true_m": gap0 + GAP_DRIFT, "lna_sources": TRUE_SOURCES}
+                  "mirror_gap_before_drift_m": gap0, "mirror_gap_true_m": gap0 + GAP_DRIFT, "lna_sources": TRUE_SOURCES}
     atomic_write_text(OUT / "tsys_truth.json", json.dumps(tsys_truth, indent=2) + "\n")
 
 

@@ -36,16 +36,19 @@ TRUTH = {
 }
 
 
+def true_booster():
+    """The booster of the true parameters (the setup file's booster with TRUTH applied)."""
+    b = load_booster_setup(ROOT / "models" / "cb200_config1.toml").booster
+    eps = np.broadcast_to(b.permittivity, (b.n_disks,))
+    return b.replace(gaps=np.array([TRUTH["gap_1"], TRUTH["gap_2"], TRUTH["gap_3"]]),
+                     thickness=TRUTH["phase_thickness"] / np.sqrt(eps),
+                     loss_tangent=np.full(b.n_disks, TRUTH["loss_tangent"]))
+
+
 def synthetic_s11(f: np.ndarray, seed: int = SEED, sigma: float = SIGMA) -> np.ndarray:
     """Noisy S11 of the true model at ``f`` [Hz]."""
-    setup = load_booster_setup(ROOT / "models" / "cb200_config1.toml")
-    b = setup.booster
-    eps = np.broadcast_to(b.permittivity, (b.n_disks,))
-    truth = b.replace(gaps=np.array([TRUTH["gap_1"], TRUTH["gap_2"], TRUTH["gap_3"]]),
-                      thickness=TRUTH["phase_thickness"] / np.sqrt(eps),
-                      loss_tangent=np.full(b.n_disks, TRUTH["loss_tangent"]))
     rng = np.random.default_rng(seed)
-    s = truth.reflectivity(f)
+    s = true_booster().reflectivity(f)
     return s + sigma * (rng.standard_normal(f.size) + 1j * rng.standard_normal(f.size))
 
 
