@@ -88,3 +88,13 @@ def test_coarse_table_spline_across_pole_is_poor(ref):
     l_coarse = float(tune(TablePickup(f, z), [30e6], Tuning()).l_eff[0])
     l_model = float(tune(pick[False], [30e6], Tuning()).l_eff[0])
     assert 0.02 < abs(l_coarse / l_model - 1) < 0.2
+
+
+def test_shared_comparisons_pass(root):
+    """The same checks as registered for `emboost validate` (emboost.validation), same tolerances."""
+    from emboost.validation import compare, format_table
+
+    rows = compare("dmradio_coax", root / "validation")
+    assert {r.quantity: r.tolerance for r in rows} == {"impedance": 0.02, "impedance_real_part": 0.02,
+                                                        "voltage_solid": 0.10, "voltage_hollow": 0.10}
+    assert all(r.passed for r in rows), format_table(rows)

@@ -71,3 +71,13 @@ def test_thin_iris_formula_alone_is_worse(ref):
     dev = np.max(np.abs(m.frequency / data["f_hz"] - 1))
     assert 0.01 < dev < 0.03
     assert 0.08 < m.form_factor[0] / data["form_factor"][0] - 1 < 0.16
+
+
+def test_shared_comparisons_pass(root):
+    """The same checks as registered for `emboost validate` (emboost.validation), same tolerances."""
+    from emboost.validation import compare, format_table
+
+    rows = compare("rades_5cavity", root / "validation")
+    assert {r.quantity: r.tolerance for r in rows} == {"mode_frequencies": 5e-3, "form_factor_axion_mode": 0.05,
+                                                        "axion_mode_amplitudes": 0.02}
+    assert all(r.passed for r in rows), format_table(rows)
