@@ -109,19 +109,6 @@ class CampaignRecipe:
         return {k: self.files[k] for k in keys}
 
 
-def _receiver_defaults() -> dict[str, Any]:
-    from .fitting import ParameterDefault
-
-    return {
-        "sqrt_sv": ParameterDefault("voltage_noise", "pV/sqrt(Hz)", 300e-12, 0.0, 1e-8, True),
-        "sqrt_si": ParameterDefault("current_noise", "pA/sqrt(Hz)", 5e-12, 0.0, 1e-9, True),
-        "rho_mag": ParameterDefault("dimensionless", "1", 0.1, 0.0, 1.0, True),
-        "rho_phase": ParameterDefault("angle", "rad", 0.0, -2 * np.pi, 2 * np.pi, True),
-        "tau_open": ParameterDefault("time", "ns", None, vary=True),
-        "tau_short": ParameterDefault("time", "ns", None, vary=True),
-    }
-
-
 def load_campaign(path: str | os.PathLike[str]) -> CampaignRecipe:
     """Parse and check a campaign recipe (paths relative to it); data files are read by the stages.
 
@@ -200,7 +187,9 @@ def load_campaign(path: str | os.PathLike[str]) -> CampaignRecipe:
     file(rt, "standards", "standards")
     receiver = {"t_standards": float(rt.quantity("t_standards", "temperature", minimum=0.0, exclusive=True)),
                 "calibration_band": rt.boolean("calibration_band", True)}
-    rspecs = parameter_specs(rt.table("parameters"), _receiver_defaults())
+    from .noise_fit import standards_parameter_defaults
+
+    rspecs = parameter_specs(rt.table("parameters"), standards_parameter_defaults())
     by = {s.name: s for s in rspecs}
     for k in ("tau_open", "tau_short"):
         if k not in by or not (math.isfinite(by[k].minimum) and math.isfinite(by[k].maximum)):

@@ -59,15 +59,11 @@ class ReceiverRecipe:
 
 def load_receiver_recipe(path: str | Path) -> ReceiverRecipe:
     """Read a ``tsys_line_delay`` recipe (see docs/noise.md) for its data and receiver settings."""
-    from .recipes import resolve_path
+    from .noise_fit import delay_settings, lna_sources_from_table, narrowband_settings
+    from .recipes import recipe_header, resolve_path
 
     path = Path(path)
-    top = Table(read_toml(path, error=RecipeError), path=path, error=RecipeError)
-    head = top.table("recipe")
-    head.string("kind", choices=("tsys_line_delay",))
-    head.string("name", "")
-    head.string("description", "")
-    head.finish()
+    top, _ = recipe_header(path, None, "tsys_line_delay")
     data = top.table("data")
     spectrum = resolve_path(path, data.string("spectrum"))
     column = data.string("column", "t_sys")
@@ -78,31 +74,12 @@ def load_receiver_recipe(path: str | Path) -> ReceiverRecipe:
     bt = top.table("booster")
     t_phys = float(bt.quantity("t_phys", "temperature", minimum=0.0))
     bt.finish()
-    lt = top.table("lna")
-    lna = (float(lt.quantity("sqrt_sv", "voltage_noise", minimum=0.0)),
-           float(lt.quantity("sqrt_si", "current_noise", minimum=0.0)),
-           float(lt.quantity("rho_mag", "dimensionless", minimum=0.0, maximum=1.0)),
-           float(lt.quantity("rho_phase", "angle")))
-    lt.finish()
-    dt = top.table("delay")
-    lo = float(dt.quantity("min", "time", minimum=0.0))
-    hi = float(dt.quantity("max", "time", minimum=0.0))
-    loss = float(dt.quantity("line_loss", "dimensionless", 0.0, minimum=0.0)) if "line_loss" in dt else 0.0
-    dt.finish()
-    if hi <= lo:
-        raise dt.fail("max", "must be above delay.min")
-    nb_path, nb_col, gap_range, grid = None, "t_sys", None, 201
-    nb = top.table("narrowband", None)
-    if nb is not None:
-        nb_path = resolve_path(path, nb.string("spectrum"))
-        nb_col = nb.string("column", "t_sys")
-        g_lo = float(nb.quantity("gap_min", "length", minimum=0.0))
-        g_hi = float(nb.quantity("gap_max", "length", minimum=0.0))
-        grid = nb.number("grid_points", 201, integer=True, minimum=5)
-        nb.finish()
-        if g_hi <= g_lo:
-            raise nb.fail("gap_max", "must be above narrowband.gap_min")
-        gap_range = (g_lo, g_hi)
+    src = lna_sources_from_table(top.table("lna"))
+    lna = (src.sqrt_sv, src.sqrt_si, src.rho_mag, src.rho_phase)
+    lo, hi, loss = delay_settings(top)
+    nb = narrowband_settings(top, path)
+    nb_path, nb_col, gap_range, grid = (None, "t_sys", None, 201) if nb is None else (
+        nb.spectrum, nb.column, nb.gap_range, nb.grid_points)
     window, order, robust = 11, 3, True
     noise = top.table("noise", None)
     if noise is not None:

@@ -392,16 +392,73 @@ def _sigma_settings(top: Any) -> Any:
     return sigma
 
 
-def _lna_sources(t: Any) -> NoiseSources:
-    return NoiseSources(t.quantity("sqrt_sv", "voltage_noise", minimum=0.0),
-                        t.quantity("sqrt_si", "current_noise", minimum=0.0),
-                        t.quantity("rho_mag", "dimensionless", minimum=0.0, maximum=1.0),
-                        t.quantity("rho_phase", "angle"))
+def lna_sources_from_table(t: Any) -> NoiseSources:
+    """The four LNA noise parameters of a recipe's ``[lna]`` table (SI; the table is finished)."""
+    src = NoiseSources(float(t.quantity("sqrt_sv", "voltage_noise", minimum=0.0)),
+                       float(t.quantity("sqrt_si", "current_noise", minimum=0.0)),
+                       float(t.quantity("rho_mag", "dimensionless", minimum=0.0, maximum=1.0)),
+                       float(t.quantity("rho_phase", "angle")))
+    t.finish()
+    return src
+
+
+def delay_settings(top: Any) -> tuple[float, float, float]:
+    """``[delay] min, max, line_loss`` of a recipe: the range of the delay search [s] and the loss [dB]."""
+    dt = top.table("delay")
+    lo = float(dt.quantity("min", "time", minimum=0.0))
+    hi = float(dt.quantity("max", "time", minimum=0.0))
+    loss = float(dt.quantity("line_loss", "dimensionless", 0.0, minimum=0.0)) if "line_loss" in dt else 0.0
+    dt.finish()
+    if hi <= lo:
+        raise dt.fail("max", "must be above delay.min")
+    return lo, hi, loss
+
+
+@dataclasses.dataclass(frozen=True)
+class NarrowbandSettings:
+    """``[narrowband]`` of a recipe: the spectrum after the mode drifted and the mirror-gap search range [m]."""
+
+    spectrum: Path
+    column: str
+    gap_range: tuple[float, float]
+    grid_points: int
+
+
+def narrowband_settings(top: Any, recipe: Path) -> NarrowbandSettings | None:
+    """The optional ``[narrowband]`` table (paths relative to the recipe), or None."""
+    from .recipes import resolve_path
+
+    nb = top.table("narrowband", None)
+    if nb is None:
+        return None
+    spectrum = resolve_path(recipe, nb.string("spectrum"))
+    column = nb.string("column", "t_sys")
+    g_lo = float(nb.quantity("gap_min", "length", minimum=0.0))
+    g_hi = float(nb.quantity("gap_max", "length", minimum=0.0))
+    grid = int(nb.number("grid_points", 201, integer=True, minimum=5))
+    nb.finish()
+    if g_hi <= g_lo:
+        raise nb.fail("gap_max", "must be above narrowband.gap_min")
+    return NarrowbandSettings(spectrum, column, (g_lo, g_hi), grid)
+
+
+def standards_parameter_defaults() -> dict[str, Any]:
+    """Defaults (unit, start, bounds) of the standards fit's parameters, for recipe ``[parameters]`` tables."""
+    from .fitting import ParameterDefault
+
+    return {
+        "sqrt_sv": ParameterDefault("voltage_noise", "pV/sqrt(Hz)", 300e-12, 0.0, 1e-8, True),
+        "sqrt_si": ParameterDefault("current_noise", "pA/sqrt(Hz)", 5e-12, 0.0, 1e-9, True),
+        "rho_mag": ParameterDefault("dimensionless", "1", 0.1, 0.0, 1.0, True),
+        "rho_phase": ParameterDefault("angle", "rad", 0.0, -2 * np.pi, 2 * np.pi, True),
+        "tau_open": ParameterDefault("time", "ns", None, vary=True),
+        "tau_short": ParameterDefault("time", "ns", None, vary=True),
+    }
 
 
 def run_standards_recipe(path: Path, top: Any, out: Path, quiet: bool) -> int:
     """Recipe kind ``noise_standards``: fit LNA noise sources and standard delays (see docs/noise.md)."""
-    from .fitting import ParameterDefault, parameter_specs
+    from .fitting import parameter_specs
     from .output import atomic_write_csv, atomic_write_json, provenance
     from .recipes import recipe_header, resolve_path
     from .spectra import read_spectrum
@@ -423,14 +480,7 @@ def run_standards_recipe(path: Path, top: Any, out: Path, quiet: bool) -> int:
     sigma = {k: noise_sigma(v) for k, v in meas.items()}
     lna = LNA.from_touchstone(lna_path, NoiseSources(0.0, 0.0))
     gl = lna.gamma_at(f)
-    defaults = {
-        "sqrt_sv": ParameterDefault("voltage_noise", "pV/sqrt(Hz)", 300e-12, 0.0, 1e-8, True),
-        "sqrt_si": ParameterDefault("current_noise", "pA/sqrt(Hz)", 5e-12, 0.0, 1e-9, True),
-        "rho_mag": ParameterDefault("dimensionless", "1", 0.1, 0.0, 1.0, True),
-        "rho_phase": ParameterDefault("angle", "rad", 0.0, -2 * np.pi, 2 * np.pi, True),
-        "tau_open": ParameterDefault("time", "ns", None, vary=True),
-        "tau_short": ParameterDefault("time", "ns", None, vary=True),
-    }
+    defaults = standards_parameter_defaults()
     ptab = top.table("parameters")
     specs = parameter_specs(ptab, defaults)
     fit_t = top.table("fit", None)
@@ -482,21 +532,13 @@ def run_line_delay_recipe(path: Path, top: Any, out: Path, quiet: bool) -> int:
     from_fit = "booster_fit" in data
     model_path = resolve_path(path, data.string("booster_fit" if from_fit else "booster"))
     data.finish()
-    lt = top.table("lna")
-    sources = _lna_sources(lt)
-    lt.finish()
+    sources = lna_sources_from_table(top.table("lna"))
     bt = top.table("booster")
     t_phys = float(bt.quantity("t_phys", "temperature", minimum=0.0))
     bt.finish()
-    dt = top.table("delay")
-    tau_lo = float(dt.quantity("min", "time", minimum=0.0))
-    tau_hi = float(dt.quantity("max", "time", minimum=0.0))
-    loss = float(dt.quantity("line_loss", "dimensionless", 0.0, minimum=0.0)) if "line_loss" in dt else 0.0
-    dt.finish()
-    if tau_hi <= tau_lo:
-        raise dt.fail("max", "must be above delay.min")
+    tau_lo, tau_hi, loss = delay_settings(top)
     noise_sigma = _sigma_settings(top)
-    nb = top.table("narrowband", None)
+    nb = narrowband_settings(top, path)
     top.finish()
     if from_fit:
         from .booster_fit import fit_recipe
@@ -523,14 +565,7 @@ def run_line_delay_recipe(path: Path, top: Any, out: Path, quiet: bool) -> int:
     inputs = [path, spec_path, lna_path, model_path, *extra_inputs]
     status = 3 if d.on_bound else 0
     if nb is not None:
-        nb_path = resolve_path(path, nb.string("spectrum"))
-        nb_col = nb.string("column", "t_sys")
-        g_lo = float(nb.quantity("gap_min", "length", minimum=0.0))
-        g_hi = float(nb.quantity("gap_max", "length", minimum=0.0))
-        n_grid = nb.number("grid_points", 201, integer=True, minimum=5)
-        nb.finish()
-        if g_hi <= g_lo:
-            raise nb.fail("gap_max", "must be above narrowband.gap_min")
+        nb_path, nb_col, (g_lo, g_hi), n_grid = nb.spectrum, nb.column, nb.gap_range, nb.grid_points
         ns = read_spectrum(nb_path, columns=[nb_col])
         fn, yn = ns.frequency, ns.column(nb_col)
         sn = noise_sigma(yn)
