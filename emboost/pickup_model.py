@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .axion import V_LAB_DEFAULT
 from .errors import InputError, SetupFileError
 from .pickup import CoaxPickup, CopperModel, TablePickup, Tuning, read_complex_table
 from .scanrate import YEAR, AmplifierChain, BandResult, ScanSetup, SquidNoise, live_time
@@ -107,6 +108,7 @@ def load_pickup_model(path: str | PathLike[str]) -> PickupModel:
     temperature = op.quantity("temperature", "temperature", minimum=0)
     snr = op.quantity("snr", "dimensionless", minimum=0, exclusive=True)
     points = op.number("points", 2000, integer=True, minimum=3)
+    v_lab = float(op.quantity("lab_speed", "velocity", V_LAB_DEFAULT, minimum=0, exclusive=True))
     op.finish()
 
     cu = top.table("copper")
@@ -182,7 +184,7 @@ def load_pickup_model(path: str | PathLike[str]) -> PickupModel:
         rf = np.geomspace(5e6, 200e6, 400)
     top.finish()
     setup = ScanSetup(pickups=pickups, tuning=tuning, b_field=b_field, rho=rho, temperature=temperature,
-                      noise=noise, snr=snr)
+                      noise=noise, snr=snr, v_lab=v_lab)
     return PickupModel(str(path), setup, tuple(bands), copper, copper_scaled, rf, points)
 
 

@@ -123,3 +123,28 @@ def test_live_time_grid_converged():
     a = live_time(s, 30e6, 200e6, "dfsz", points=1000).seconds
     b = live_time(s, 30e6, 200e6, "dfsz", points=4000).seconds
     assert b == pytest.approx(a, rel=1e-3)  # trapezoid in log f on a smooth integrand
+
+
+def test_lab_speed_from_the_model_file_sets_q_eff(root, tmp_path):
+    """[operation] lab_speed reaches the live time through Q_eff only: t scales as 1/Q_eff."""
+    import dataclasses
+
+    from emboost.axion import shm_q_eff
+    from emboost.errors import SetupFileError
+    from emboost.pickup_model import live_time_table, load_pickup_model
+
+    text = (root / "models" / "dmradio_m3.toml").read_text()
+    assert 'lab_speed = { value = 232, unit = "km/s"' in text
+    m232 = load_pickup_model(root / "models" / "dmradio_m3.toml")
+    assert m232.setup.v_lab == 232e3
+    p = tmp_path / "m.toml"
+    p.write_text(text.replace('lab_speed = { value = 232, unit = "km/s"', 'lab_speed = { value = 220, unit = "km/s"'))
+    m220 = load_pickup_model(p)
+    # keep the radii-relative paths of the original model: only the setup differs
+    m220 = dataclasses.replace(m232, setup=m220.setup)
+    t232 = live_time_table(m232)[0]["years"]
+    t220 = live_time_table(m220)[0]["years"]
+    assert t232 / t220 == pytest.approx(shm_q_eff(1e8, 220e3) / shm_q_eff(1e8, 232e3), rel=1e-9)
+    p.write_text(text.replace('lab_speed = { value = 232, unit = "km/s"', 'lab_speed = { value = 232, unit = "K"'))
+    with pytest.raises(SetupFileError, match="operation.lab_speed"):
+        load_pickup_model(p)
