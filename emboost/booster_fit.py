@@ -48,7 +48,6 @@ from .fitting import (
     ParameterSpec,
     least_squares,
     parameter_specs,
-    power_delay_png,
     propagate,
     recipe_data,
     recipe_fit_options,
@@ -376,7 +375,7 @@ def fit_recipe(path: str | Path, top: Table | None = None) -> tuple[BoosterFitRe
 def run_recipe(path: Path, top: Table, out: Path, quiet: bool = False) -> int:
     """Run a booster reflectivity recipe into ``out``: fit.json, CSVs, PNGs. Returns 0 or 3."""
     from .output import atomic_write_csv, atomic_write_json, provenance
-    from .plots import booster_response_png
+    from .plots import booster_response_png, power_delay_png
 
     res, r = fit_recipe(path, top)
     f = r.data.frequency

@@ -572,9 +572,8 @@ def _stage_calibration(ctx: _Context, stage: Stage) -> tuple[dict[str, Any], lis
 def _stage_booster_fit(ctx: _Context, stage: Stage) -> tuple[dict[str, Any], list[str]]:
     from .booster_fit import Observable, fit_booster, observables_from_s11
     from .booster_setup import load_booster_setup
-    from .fitting import power_delay_png
     from .output import atomic_write_csv, atomic_write_json, provenance
-    from .plots import booster_response_png
+    from .plots import booster_response_png, power_delay_png
     from .touchstone import parse_parameter_name, read_touchstone
 
     r, b = ctx.recipe, ctx.recipe.booster

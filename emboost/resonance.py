@@ -42,7 +42,6 @@ from .fitting import (
     ParameterSpec,
     least_squares,
     parameter_specs,
-    power_delay_png,
     propagate,
     recipe_data,
     recipe_fit_options,
@@ -383,6 +382,7 @@ def load_resonance_recipe(path: str | Path, top: Table | None = None) -> Resonan
 def run_recipe(path: Path, top: Table, out: Path, quiet: bool = False) -> int:
     """Run a resonance recipe into ``out``: fit.json, data_model.csv, PNG plots. Returns 0 or 3."""
     from .output import atomic_write_csv, atomic_write_json, provenance
+    from .plots import power_delay_png
 
     r = load_resonance_recipe(path, top)
     res = fit_resonance(r.data.frequency, r.data.response, r.kind, sigma=r.sigma, scale=r.scale, specs=r.specs,
