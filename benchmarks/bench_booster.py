@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 import skrf  # noqa: E402
 from skrf.media import DefinedGammaZ0  # noqa: E402
 
-from emboost.booster import Booster, _media  # noqa: E402
+from emboost.booster.model import Booster, _media  # noqa: E402
 
 
 def best_time(fn, repeat: int = 5, min_time: float = 0.2) -> float:
@@ -61,7 +61,7 @@ def skrf_s11(b: Booster, f: np.ndarray) -> np.ndarray:
         m = DefinedGammaZ0(freq, z0_port=zport, z0=z[i], gamma=g[i])
         nets.append(m.line(length[i], "m"))
     m = DefinedGammaZ0(freq, z0_port=zport, z0=z[0], gamma=g[0])
-    from emboost.materials import surface_impedance
+    from emboost.rf.materials import surface_impedance
 
     zs = surface_impedance(f, b.mirror_conductivity)
     nets.append(m.load((zs - zport) / (zs + zport), nports=1))

@@ -1,4 +1,4 @@
-"""Speed of the RADES chain circuit (emboost.cavity).
+"""Speed of the RADES chain circuit (emboost.cavity.chain).
 
 Prints: modes of a 30-sub-cavity chain (target <= 50 ms); S11 (and the full S) of the 5-sub-cavity
 structure at 1e4 frequencies (target <= 5 ms for S11) against a scikit-rf cascade of the same network (the same
@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 import skrf
 
-from emboost.cavity import CavityChain, Port
-from emboost.cavity_design import flat_field_lengths
-from emboost.iris import Iris
-from emboost.network import abcd_to_s
-from emboost.setupfile import read_toml
+from emboost.cavity.chain import CavityChain, Port
+from emboost.cavity.design import flat_field_lengths
+from emboost.cavity.iris import Iris
+from emboost.rf.network import abcd_to_s
+from emboost.core.setupfile import read_toml
 
 A, B = 22.86e-3, 10.16e-3
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,7 +37,7 @@ def best(fn, repeat=7):
 
 def skrf_cascade(chain: CavityChain, f: np.ndarray) -> np.ndarray:
     """S of the same two-port built as skrf Networks (one per element) and cascaded."""
-    from emboost.cavity import _mul  # element matrices are shared; the cascade is what is compared
+    from emboost.cavity.chain import _mul  # element matrices are shared; the cascade is what is compared
 
     g, z, rs = chain._guide(f, True)
     freq = skrf.Frequency.from_f(f, unit="Hz")

@@ -20,8 +20,8 @@ RECIPE = ROOT / "fits" / "cb200_campaign.toml"
 
 
 def main() -> None:
-    from emboost.derive import STAGES, _booster_fit, _Context, _mc_model, _Progress, derive, load_campaign
-    from emboost.montecarlo import draw_samples, evaluate_samples
+    from emboost.jobs.derive import STAGES, _booster_fit, _Context, _mc_model, _Progress, derive, load_campaign
+    from emboost.mc.engine import draw_samples, evaluate_samples
 
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--samples", type=int, default=1000)

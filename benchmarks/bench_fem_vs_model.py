@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emboost.validation import booster_model, load_reference
+from emboost.jobs.validate import booster_model, load_reference
 
 ROOT = Path(__file__).resolve().parents[1] / "validation"
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from emboost.booster_fit import Observable, booster_parameter_specs, fit_booster, observables_from_s11
-from emboost.booster_setup import load_booster_setup
-from emboost.resonance import fit_resonance, resonance_response, skrf_qfactor
+from emboost.fit.booster import Observable, booster_parameter_specs, fit_booster, observables_from_s11
+from emboost.booster.setup import load_booster_setup
+from emboost.fit.resonance import fit_resonance, resonance_response, skrf_qfactor
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -63,9 +63,9 @@ def main() -> None:
     # reference: the same booster S11 evaluated once with scikit-rf Network objects per section
     import skrf
 
-    from emboost.booster import solve_transmission_line
-    from emboost.constants import P11_PRIME
-    from emboost.media import te_gamma_impedance
+    from emboost.booster.model import solve_transmission_line
+    from emboost.core.constants import P11_PRIME
+    from emboost.rf.media import te_gamma_impedance
 
     def skrf_cascade() -> np.ndarray:
         eps_c, length, _ = base.regions()
@@ -100,7 +100,7 @@ def main() -> None:
           f"nfev {r.fit.nfev}; scikit-rf Qfactor NLQFIT7 (no covariance) {t_q * 1e3:.1f} ms "
           f"(ratio {t_res / t_q:.2f})")
     npl = ROOT / "examples" / "data" / "npl_mat58_Table6c27_S11.s1p"
-    from emboost.touchstone import read_s_parameter
+    from emboost.rf.touchstone import read_s_parameter
 
     fn, sn = read_s_parameter(npl)
     t_npl = best_of(lambda: fit_resonance(fn, sn, scale=1.0), 10)

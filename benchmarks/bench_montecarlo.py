@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def build():
-    from emboost.booster_fit import fit_booster, load_booster_fit_recipe, observables_from_s11
-    from emboost.mc_recipe import build_model, load_mc_recipe
+    from emboost.fit.booster import fit_booster, load_booster_fit_recipe, observables_from_s11
+    from emboost.jobs.mc import build_model, load_mc_recipe
 
     r = load_mc_recipe(ROOT / "fits" / "cb200_montecarlo.toml")
     br = load_booster_fit_recipe(r.booster_recipe)
@@ -44,8 +44,8 @@ def build():
 
 def reference_loop(model, draws) -> np.ndarray:
     """One sample at a time: unbatched booster, delay refit, delivered boost factor, shape and shift."""
-    from emboost.amplifier import NoiseSources
-    from emboost.noise_fit import delivered_boost_factor, fit_line_delay
+    from emboost.noise.amplifier import NoiseSources
+    from emboost.fit.noise import delivered_boost_factor, fit_line_delay
 
     out = []
     f = model.frequency
@@ -82,7 +82,7 @@ def timed(label: str, fn):
 
 
 def main() -> None:
-    from emboost import montecarlo as mc
+    from emboost.mc import engine as mc
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--samples", type=int, default=1000, help="samples of the headline run (default 1000)")

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
-from emboost.axion import GEV_PER_CM3, axion_current_density, frequency_to_mass, g_dfsz_gev
-from emboost.constants import GeV
-from emboost.pickup import CoaxPickup, CopperModel, Tuning, tune
-from emboost.pickup_model import live_time_table, load_pickup_model
-from emboost.scanrate import scan_rate
+from emboost.core.axion import GEV_PER_CM3, axion_current_density, frequency_to_mass, g_dfsz_gev
+from emboost.core.constants import GeV
+from emboost.pickup.coax import CoaxPickup, CopperModel, Tuning, tune
+from emboost.pickup.setup import live_time_table, load_pickup_model
+from emboost.pickup.scanrate import scan_rate
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -60,7 +60,7 @@ def main() -> None:
     n_freq = model.points
     print(f"full live-time table (3 bands x 2 copper models x 6 coaxes x {n_freq} frequencies): "
           f"{tt:.3f} s (target <= 2 s)")
-    from emboost.scanrate import live_time_loop
+    from emboost.pickup.scanrate import live_time_loop
     s = model.setup
     band = model.bands[0]
     n_small = 40

@@ -7,9 +7,9 @@ Every assumed input is listed below with its origin (physics.md §3.5-3.6). Run:
 
 from __future__ import annotations
 
-from emboost.axion import GEV_PER_CM3, g_ksvz_gev, mass_to_frequency
-from emboost.constants import GeV
-from emboost.haloscope import expected_limit
+from emboost.core.axion import GEV_PER_CM3, g_ksvz_gev, mass_to_frequency
+from emboost.core.constants import GeV
+from emboost.fit.rades import expected_limit
 
 INPUTS = {
     # name: (value, origin)

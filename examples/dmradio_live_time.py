@@ -5,7 +5,7 @@ Run: python3 examples/dmradio_live_time.py
 
 from pathlib import Path
 
-from emboost.pickup_model import live_time_table, load_pickup_model
+from emboost.pickup.setup import live_time_table, load_pickup_model
 
 MODEL = Path(__file__).resolve().parents[1] / "models" / "dmradio_m3.toml"
 

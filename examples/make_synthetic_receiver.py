@@ -24,12 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
-from emboost.amplifier import NoiseSources, system_temperature
-from emboost.calibration import hot_cold_temperatures
-from emboost.constants import k_B
-from emboost.noise_fit import standards_temperatures
-from emboost.output import atomic_write_text
-from emboost.spectra import write_spectrum_csv
+from emboost.noise.amplifier import NoiseSources, system_temperature
+from emboost.noise.calibration import hot_cold_temperatures
+from emboost.core.constants import k_B
+from emboost.fit.noise import standards_temperatures
+from emboost.core.output import atomic_write_text
+from emboost.noise.spectra import write_spectrum_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "examples" / "data"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emboost.booster_setup import load_booster_setup
+from emboost.booster.setup import load_booster_setup
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

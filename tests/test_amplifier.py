@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import skrf
 
-from emboost.amplifier import LNA, NoiseParameters, NoiseSources, system_temperature
-from emboost.constants import k_B
-from emboost.errors import InputError, PhysicsError
-from emboost.network import impedance_from_reflection
+from emboost.noise.amplifier import LNA, NoiseParameters, NoiseSources, system_temperature
+from emboost.core.constants import k_B
+from emboost.core.errors import InputError, PhysicsError
+from emboost.rf.network import impedance_from_reflection
 
 F = np.linspace(17e9, 21e9, 9)
 SRC = NoiseSources(371e-12, 7.4e-12, 0.0, 0.0)

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from scipy.optimize import minimize_scalar
 
-from emboost.booster import Booster, solve_transfer_matrix, solve_transmission_line
-from emboost.constants import ETA_A_TE11, P11_PRIME, c
-from emboost.errors import InputError, PhysicsError
-from emboost.materials import hagen_rubens_reflectivity
+from emboost.booster.model import Booster, solve_transfer_matrix, solve_transmission_line
+from emboost.core.constants import ETA_A_TE11, P11_PRIME, c
+from emboost.core.errors import InputError, PhysicsError
+from emboost.rf.materials import hagen_rubens_reflectivity
 
 F19 = np.array([19e9])
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from emboost.booster_setup import load_booster_setup
-from emboost.errors import SetupFileError
-from emboost.setupfile import read_toml
+from emboost.booster.setup import load_booster_setup
+from emboost.core.errors import SetupFileError
+from emboost.core.setupfile import read_toml
 
 MODELS = ["cb200_config1", "cb200_config2", "open_booster_20disk"]
 

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from emboost.calibration import (
+from emboost.noise.calibration import (
     ENRTable,
     calibrate_receiver,
     hot_cold_temperatures,
@@ -16,9 +16,9 @@ from emboost.calibration import (
     y_factor,
     y_factor_temperature,
 )
-from emboost.constants import k_B
-from emboost.errors import InputError
-from emboost.spectra import read_spectrum
+from emboost.core.constants import k_B
+from emboost.core.errors import InputError
+from emboost.noise.spectra import read_spectrum
 
 
 def test_textbook_y_factor():
@@ -106,7 +106,7 @@ def test_enr_table_and_example_files(root):
     s = read_spectrum(data / "receiver_yfactor.csv", columns=["p_on", "p_off"])
     truth = json.loads((data / "receiver_truth.json").read_text())["yfactor"]
     f = s.frequency
-    from emboost.touchstone import read_s_parameter
+    from emboost.rf.touchstone import read_s_parameter
 
     fl, gl = read_s_parameter(data / "receiver_lna_s11.s1p")
     g = np.interp(f, fl, gl.real) + 1j * np.interp(f, fl, gl.imag)

@@ -1,4 +1,4 @@
-"""RADES chain circuit (emboost.cavity, emboost.cavity_design) against physics.md §3.4 and §6 items 9, 14."""
+"""RADES chain circuit (emboost.cavity.chain, emboost.cavity.design) against physics.md §3.4 and §6 items 9, 14."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq
 
-from emboost.cavity import CavityChain, Port, single_cavity_q, te101_length
-from emboost.cavity_design import coupled_resonator_modes, flat_field_lengths, port_for_external_q
-from emboost.errors import InputError, PhysicsError
-from emboost.iris import Iris
-from emboost.materials import surface_resistance
+from emboost.cavity.chain import CavityChain, Port, single_cavity_q, te101_length
+from emboost.cavity.design import coupled_resonator_modes, flat_field_lengths, port_for_external_q
+from emboost.core.errors import InputError, PhysicsError
+from emboost.cavity.iris import Iris
+from emboost.rf.materials import surface_resistance
 
 A, B = 22.86e-3, 10.16e-3
 W8 = Iris("inductive", window=8e-3)

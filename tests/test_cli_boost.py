@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from emboost.booster_setup import load_booster_setup
+from emboost.booster.setup import load_booster_setup
 from emboost.cli import main
 
 

@@ -9,8 +9,8 @@ import runpy
 import pytest
 
 from emboost.cli import main
-from emboost.errors import InputError, SetupFileError
-from emboost.pickup_model import live_time_table, load_pickup_model
+from emboost.core.errors import InputError, SetupFileError
+from emboost.pickup.setup import live_time_table, load_pickup_model
 
 
 def test_cli_writes_outputs(tmp_path, test_data, capsys):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from emboost.cli import main
-from emboost.output import file_sha256
+from emboost.core.output import file_sha256
 
 
 @pytest.fixture(scope="module")

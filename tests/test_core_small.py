@@ -8,17 +8,17 @@ import os
 import numpy as np
 import pytest
 
-from emboost import axion
-from emboost.booster import Booster
-from emboost.constants import GEV_PER_CM3, GeV, k_B
-from emboost.conventions import complex_permittivity
-from emboost.errors import InputError, PhysicsError, UnitError
-from emboost.materials import anomalous_factor, surface_resistance
-from emboost.media import PlaneWave
-from emboost.network import abcd_to_s
-from emboost.output import atomic_write_csv, atomic_write_json, atomic_write_text, prepare_output_dir, provenance
-from emboost.rlc import SeriesRLC, series_rlc_from_derivative, series_rlc_from_samples
-from emboost.units import parse_quantity
+from emboost.core import axion as axion
+from emboost.booster.model import Booster
+from emboost.core.constants import GEV_PER_CM3, GeV, k_B
+from emboost.core.conventions import complex_permittivity
+from emboost.core.errors import InputError, PhysicsError, UnitError
+from emboost.rf.materials import anomalous_factor, surface_resistance
+from emboost.rf.media import PlaneWave
+from emboost.rf.network import abcd_to_s
+from emboost.core.output import atomic_write_csv, atomic_write_json, atomic_write_text, prepare_output_dir, provenance
+from emboost.rf.rlc import SeriesRLC, series_rlc_from_derivative, series_rlc_from_samples
+from emboost.core.units import parse_quantity
 
 # ---------------------------------------------------------------- units
 
@@ -101,7 +101,7 @@ def test_axion_conversions_and_benchmarks():
     assert e0 == pytest.approx(1.3103e-11, rel=1e-3)
     assert axion.axion_current_density(1e-15 / GeV, 4.0, 0.45 * GEV_PER_CM3) == pytest.approx(4.242e-14, rel=1e-3)
     # P0/A = |E0|^2 / (2 Z0): no further factor 1/2
-    from emboost.constants import Z0
+    from emboost.core.constants import Z0
     assert axion.mirror_power_per_area(1e-12 / GeV, 1.6, 0.3 * GEV_PER_CM3, 19e9) == pytest.approx(
         axion.mirror_field_amplitude(1e-12 / GeV, 1.6, 0.3 * GEV_PER_CM3, 19e9) ** 2 / (2 * Z0), rel=1e-12)
     # Sikivie ADMX-2018 benchmark: 2.1e-23 W within 5 %
@@ -141,7 +141,7 @@ def test_copper_factor_and_surface_resistance():
 
 
 def test_rlc_reproduces_x_and_slope_exactly_for_a_shorted_coax():
-    from emboost.media import Coax
+    from emboost.rf.media import Coax
 
     cx = Coax(0.20, 0.45)
     ell, f0 = 1.68, 30e6

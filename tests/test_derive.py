@@ -1,4 +1,4 @@
-"""emboost.derive on the bundled SYNTHETIC campaign: end to end against the stored truth, the report, resume
+"""emboost.jobs.derive on the bundled SYNTHETIC campaign: end to end against the stored truth, the report, resume
 from the stage cache and the Monte-Carlo checkpoint, invalidation by changed inputs, missing/corrupt inputs."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from emboost.derive import STAGES, derive, load_campaign, read_truth
-from emboost.errors import DataFileError, FitError, InputError, RecipeError
-from emboost.report import CAMPAIGN_SECTIONS
+from emboost.jobs.derive import STAGES, derive, load_campaign, read_truth
+from emboost.core.errors import DataFileError, FitError, InputError, RecipeError
+from emboost.report.html import CAMPAIGN_SECTIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 RECIPE = ROOT / "fits" / "cb200_campaign.toml"
@@ -230,7 +230,7 @@ def test_dense_fem_sweep_reproduces_the_stored_reference():
 def test_stored_truth_is_the_fem_booster_with_the_true_receiver():
     import sys
 
-    from emboost.noise_fit import delivered_boost_factor
+    from emboost.fit.noise import delivered_boost_factor
 
     sys.path.insert(0, str(ROOT / "examples"))
     from make_synthetic_receiver import lna_gamma

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from emboost.errors import DataFileError
-from emboost.fem_exports import column_scale, read_comsol, read_cst, read_export, read_reference_csv, s11_from_table
+from emboost.core.errors import DataFileError
+from emboost.rf.fem_exports import column_scale, read_comsol, read_cst, read_export, read_reference_csv, s11_from_table
 
 
 @pytest.fixture(scope="module")

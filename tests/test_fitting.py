@@ -8,9 +8,9 @@ import math
 import numpy as np
 import pytest
 
-from emboost.errors import InputError, RecipeError
-from emboost.fitting import ParameterDefault, ParameterSpec, least_squares, parameter_specs, propagate, stack_complex
-from emboost.setupfile import Table
+from emboost.core.errors import InputError, RecipeError
+from emboost.fit.core import ParameterDefault, ParameterSpec, least_squares, parameter_specs, propagate, stack_complex
+from emboost.core.setupfile import Table
 
 
 def test_linear_fit_matches_closed_form(tmp_path) -> None:
@@ -26,7 +26,7 @@ def test_linear_fit_matches_closed_form(tmp_path) -> None:
     assert np.allclose(r.values, best, rtol=1e-8)
     assert np.allclose(r.covariance, cov, rtol=1e-5)  # finite-difference Jacobian
     assert r.converged and r.ok and abs(r.correlation[0, 1]) < 1e-6
-    from emboost.output import atomic_write_json
+    from emboost.core.output import atomic_write_json
 
     atomic_write_json(tmp_path / "fit.json", r.to_dict())
     doc = json.loads((tmp_path / "fit.json").read_text())

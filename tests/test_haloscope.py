@@ -1,13 +1,13 @@
-"""From measurement to sensitivity (emboost.haloscope) against physics.md §3.1-3.2, §3.6, §6 items 8-11."""
+"""From measurement to sensitivity (emboost.fit.rades) against physics.md §3.1-3.2, §3.6, §6 items 8-11."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from emboost.axion import GEV_PER_CM3, shm_bin_fractions, sikivie_power
-from emboost.constants import GeV
-from emboost.haloscope import (
+from emboost.core.axion import GEV_PER_CM3, shm_bin_fractions, sikivie_power
+from emboost.core.constants import GeV
+from emboost.fit.rades import (
     bayesian_upper_limit,
     bayesian_upper_limit_numeric,
     beta_from_reflection,

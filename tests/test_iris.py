@@ -1,4 +1,4 @@
-"""Iris susceptances and two-port models (emboost.iris) against closed forms and physics.md §3.4."""
+"""Iris susceptances and two-port models (emboost.cavity.iris) against closed forms and physics.md §3.4."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy import integrate
 
-from emboost.errors import InputError
-from emboost.iris import (
+from emboost.core.errors import InputError
+from emboost.cavity.iris import (
     Iris,
     capacitive_susceptance,
     inductive_overlap,

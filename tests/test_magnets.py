@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from emboost.errors import SetupFileError
-from emboost.magnets import load_magnets
+from emboost.core.errors import SetupFileError
+from emboost.reach.magnets import load_magnets
 
 
 @pytest.fixture(scope="module")

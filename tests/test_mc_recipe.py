@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from scipy.io import netcdf_file
 
-from emboost.errors import RecipeError
-from emboost.mc_recipe import load_booster_fit_json, load_mc_recipe, run_recipe
-from emboost.recipes import load_recipe
+from emboost.core.errors import RecipeError
+from emboost.jobs.mc import load_booster_fit_json, load_mc_recipe, run_recipe
+from emboost.jobs.recipes import load_recipe
 
 ROOT = Path(__file__).resolve().parents[1]
 

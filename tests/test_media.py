@@ -7,8 +7,8 @@ import pytest
 import skrf
 from skrf.media import CircularWaveguide, RectangularWaveguide
 
-from emboost.constants import ETA_A_TE11, P11_PRIME, c
-from emboost.media import CircularTE11, Coax, PlaneWave, RectangularTE10
+from emboost.core.constants import ETA_A_TE11, P11_PRIME, c
+from emboost.rf.media import CircularTE11, Coax, PlaneWave, RectangularTE10
 
 F = np.array([19e9])
 

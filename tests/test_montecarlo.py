@@ -7,13 +7,13 @@ import dataclasses
 import numpy as np
 import pytest
 
-from emboost import montecarlo as mc
-from emboost.amplifier import LNA, NoiseSources, system_temperature
-from emboost.booster import Booster
-from emboost.booster_fit import Observable, booster_parameter_specs, fit_booster, observables_from_s11
-from emboost.constants import GEV_PER_CM3
-from emboost.errors import InputError
-from emboost.noise_fit import delivered_boost_factor
+from emboost.mc import engine as mc
+from emboost.noise.amplifier import LNA, NoiseSources, system_temperature
+from emboost.booster.model import Booster
+from emboost.fit.booster import Observable, booster_parameter_specs, fit_booster, observables_from_s11
+from emboost.core.constants import GEV_PER_CM3
+from emboost.core.errors import InputError
+from emboost.fit.noise import delivered_boost_factor
 
 TAU = 1.5e-9
 SOURCES = NoiseSources(371e-12, 7.4e-12, 0.35, 0.8)

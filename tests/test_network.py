@@ -7,9 +7,9 @@ import pytest
 import skrf
 from skrf.media import DefinedGammaZ0
 
-from emboost.constants import Z0, c
-from emboost.media import PlaneWave
-from emboost.network import (
+from emboost.core.constants import Z0, c
+from emboost.rf.media import PlaneWave
+from emboost.rf.network import (
     abcd_to_s,
     chain,
     group_delay,

@@ -7,9 +7,9 @@ import pytest
 import skrf
 from skrf.network import connect_s
 
-from emboost.constants import h, k_B
-from emboost.network import abcd_to_s, line_abcd
-from emboost.noise import (
+from emboost.core.constants import h, k_B
+from emboost.rf.network import abcd_to_s, line_abcd
+from emboost.noise.network import (
     NoisyNetwork,
     attenuator,
     available_temperature,
@@ -114,7 +114,7 @@ def test_connect_matches_skrf_and_fast_path():
 
 def test_skrf_noisy_cascade_agrees():
     """scikit-rf cascades noisy two-ports at 290 K: compare the noise figure of a cascade."""
-    from emboost.amplifier import NoiseParameters, noise_adapter
+    from emboost.noise.amplifier import NoiseParameters, noise_adapter
 
     freq = skrf.Frequency.from_f(F, unit="Hz")
     nets, ours = [], []

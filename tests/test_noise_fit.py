@@ -7,13 +7,13 @@ import json
 import numpy as np
 import pytest
 
-from emboost.amplifier import NoiseSources, system_temperature
-from emboost.booster import Booster
-from emboost.constants import Z0, c
-from emboost.network import line_abcd
-from emboost.noise_fit import delivered_boost_factor, fit_line_delay, refit_mirror_gap, standards_temperatures
-from emboost.recipes import run_recipe
-from emboost.spectra import read_spectrum
+from emboost.noise.amplifier import NoiseSources, system_temperature
+from emboost.booster.model import Booster
+from emboost.core.constants import Z0, c
+from emboost.rf.network import line_abcd
+from emboost.fit.noise import delivered_boost_factor, fit_line_delay, refit_mirror_gap, standards_temperatures
+from emboost.jobs.recipes import run_recipe
+from emboost.noise.spectra import read_spectrum
 
 GL = 0.2 * np.exp(0.7j)
 
@@ -82,7 +82,7 @@ def test_line_delay_and_gap_recipe(root, tmp_path):
     assert abs(d["tau"] - truth["tau_s"]) < 3 * d["sigma_tau"]
     # the recipe uses the booster fitted to the synthetic VNA data: the refitted mirror gap also carries
     # that fit's uncertainty of gap_1, which dominates the T_sys refit's own sigma
-    from emboost.booster_fit import fit_recipe
+    from emboost.fit.booster import fit_recipe
 
     vna, _ = fit_recipe(root / "fits" / "cb200_reflectivity.toml")
     sigma = np.hypot(g["sigma_gap"], vna.fit.error("gap_1"))
@@ -114,8 +114,8 @@ def test_delay_fit_scatter_matches_sigma():
 
 
 def test_gap_refit_direct(root):
-    from emboost.booster_setup import load_booster_setup
-    from emboost.touchstone import read_s_parameter
+    from emboost.booster.setup import load_booster_setup
+    from emboost.rf.touchstone import read_s_parameter
 
     data = root / "examples" / "data"
     truth = json.loads((data / "tsys_truth.json").read_text())

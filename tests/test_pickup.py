@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from emboost.axion import GEV_PER_CM3, axion_current_density
-from emboost.constants import GeV, c, mu0
-from emboost.errors import DataFileError, InputError, PhysicsError
-from emboost.pickup import CoaxPickup, CopperModel, TablePickup, Tuning, read_complex_table, tune
+from emboost.core.axion import GEV_PER_CM3, axion_current_density
+from emboost.core.constants import GeV, c, mu0
+from emboost.core.errors import DataFileError, InputError, PhysicsError
+from emboost.pickup.coax import CoaxPickup, CopperModel, TablePickup, Tuning, read_complex_table, tune
 
 LENGTHS = [1.68, 1.40, 1.12, 0.84, 0.70, 0.56]
 LOSSLESS = CopperModel("constant", factor=1e12)  # R_s ~ 1e-15 ohm: lossless to 1e-12
@@ -120,7 +120,7 @@ def test_worked_example_point():
     assert v == pytest.approx(2.16e-14, rel=5e-3)  # printed to 3 digits
     assert float(t.l_eff[0]) == pytest.approx(7.91e-7, rel=5e-3)
     assert float(t.q[0]) == pytest.approx(1.02e5, rel=5e-3)
-    from emboost.scanrate import scan_rate
+    from emboost.pickup.scanrate import scan_rate
     rate = scan_rate(v, t.q[0], t.l_eff[0], 30e6, 0.02, 20.0)
     assert float(rate) == pytest.approx(1.09e-2, rel=1e-2)  # 3 digits printed, compounded by V^4
 

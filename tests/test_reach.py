@@ -1,4 +1,4 @@
-"""Reach of haloscopes in host magnets (emboost.reach): closed forms, reference points, scalings, bad files."""
+"""Reach of haloscopes in host magnets (emboost.reach.projections): closed forms, reference points, scalings, bad files."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from scipy import special
 
-from emboost.axion import GEV_PER_CM3, frequency_to_mass, g_ksvz_gev, mass_to_frequency, shm_bin_fractions
-from emboost.constants import Z0, GeV, c
-from emboost.errors import InputError, PhysicsError, SetupFileError
-from emboost.haloscope import bayesian_upper_limit, expected_limit
-from emboost.materials import surface_resistance
-from emboost.reach import (
+from emboost.core.axion import GEV_PER_CM3, frequency_to_mass, g_ksvz_gev, mass_to_frequency, shm_bin_fractions
+from emboost.core.constants import Z0, GeV, c
+from emboost.core.errors import InputError, PhysicsError, SetupFileError
+from emboost.fit.rades import bayesian_upper_limit, expected_limit
+from emboost.rf.materials import surface_resistance
+from emboost.reach.projections import (
     CHI01,
     TM010Cavity,
     axion_q,
@@ -27,7 +27,7 @@ from emboost.reach import (
     tm010_q_conductor,
     tm010_q_numeric,
 )
-from emboost.sensitivity import cavity_coupling_reach
+from emboost.reach.sensitivity import cavity_coupling_reach
 
 
 @pytest.fixture(scope="module")

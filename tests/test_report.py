@@ -1,4 +1,4 @@
-"""emboost.report: self-contained HTML (escaping, embedded PNGs, no external references)."""
+"""emboost.report.html: self-contained HTML (escaping, embedded PNGs, no external references)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import re
 import matplotlib
 import pytest
 
-from emboost.report import Figure, ReportTable, Section, fmt, fmt_pm, render_html, write_report
+from emboost.report.html import Figure, ReportTable, Section, fmt, fmt_pm, render_html, write_report
 
 matplotlib.use("Agg")
 

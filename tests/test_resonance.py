@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from emboost.resonance import fit_resonance, resonance_response, skrf_qfactor
-from emboost.touchstone import read_columns, read_s_parameter
+from emboost.fit.resonance import fit_resonance, resonance_response, skrf_qfactor
+from emboost.rf.touchstone import read_columns, read_s_parameter
 
 F0, QL = 5.0e9, 2000.0
 F = np.linspace(F0 * (1 - 4 / QL), F0 * (1 + 4 / QL), 121)  # small grid: +-8 half-widths
@@ -53,8 +53,8 @@ def test_recovery_and_error_calibration(beta: float, regime: str) -> None:
 
 
 def test_start_five_percent_off_converges() -> None:
-    from emboost.fitting import ParameterSpec
-    from emboost.resonance import NAMES
+    from emboost.fit.core import ParameterSpec
+    from emboost.fit.resonance import NAMES
 
     truth = _truth(0.4)
     s = _synthetic(0.4, 123)

@@ -7,11 +7,11 @@ import dataclasses
 import numpy as np
 import pytest
 
-from emboost.axion import GEV_PER_CM3
-from emboost.constants import GeV, h, k_B
-from emboost.errors import InputError
-from emboost.pickup import CoaxPickup, CopperModel, Tuning
-from emboost.scanrate import (
+from emboost.core.axion import GEV_PER_CM3
+from emboost.core.constants import GeV, h, k_B
+from emboost.core.errors import InputError
+from emboost.pickup.coax import CoaxPickup, CopperModel, Tuning
+from emboost.pickup.scanrate import (
     AmplifierChain,
     ScanSetup,
     SquidNoise,
@@ -129,9 +129,9 @@ def test_lab_speed_from_the_model_file_sets_q_eff(root, tmp_path):
     """[operation] lab_speed reaches the live time through Q_eff only: t scales as 1/Q_eff."""
     import dataclasses
 
-    from emboost.axion import shm_q_eff
-    from emboost.errors import SetupFileError
-    from emboost.pickup_model import live_time_table, load_pickup_model
+    from emboost.core.axion import shm_q_eff
+    from emboost.core.errors import SetupFileError
+    from emboost.pickup.setup import live_time_table, load_pickup_model
 
     text = (root / "models" / "dmradio_m3.toml").read_text()
     assert 'lab_speed = { value = 232, unit = "km/s"' in text

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from emboost.axion import GEV_PER_CM3, g_dfsz_gev, mass_to_frequency
-from emboost.errors import InputError
-from emboost.sensitivity import booster_coupling_reach, cavity_coupling_reach, combine_runs, qcd_lines
+from emboost.core.axion import GEV_PER_CM3, g_dfsz_gev, mass_to_frequency
+from emboost.core.errors import InputError
+from emboost.reach.sensitivity import booster_coupling_reach, cavity_coupling_reach, combine_runs, qcd_lines
 
 A = np.pi * 0.1**2
 BASE = dict(t_sys=300.0, area=A, b_field=1.6, f=19.2e9, time=3 * 86400.0, snr=1.0,

@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from emboost.errors import DataFileError, UnitError
-from emboost.spectra import read_enr_table, read_spectrum, write_spectrum_csv
+from emboost.core.errors import DataFileError, UnitError
+from emboost.noise.spectra import read_enr_table, read_spectrum, write_spectrum_csv
 
 
 def test_csv_units_converted_to_si(tmp_path):

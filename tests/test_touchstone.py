@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from emboost.errors import DataFileError, EmboostError
-from emboost.touchstone import read_columns, read_s_parameter, read_touchstone
+from emboost.core.errors import DataFileError, EmboostError
+from emboost.rf.touchstone import read_columns, read_s_parameter, read_touchstone
 
 BAD = {
     "touchstone_bad_empty.s1p": (None, "empty file"),
@@ -164,9 +164,9 @@ def test_mutated_touchstone_only_documented_errors(tmp_path: Path, text: str, ex
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_mutated_recipe_only_documented_errors(root: Path, tmp_path: Path, data: st.DataObject) -> None:
-    from emboost.booster_fit import load_booster_fit_recipe
-    from emboost.recipes import load_recipe
-    from emboost.resonance import load_resonance_recipe
+    from emboost.fit.booster import load_booster_fit_recipe
+    from emboost.jobs.recipes import load_recipe
+    from emboost.fit.resonance import load_resonance_recipe
 
     src = data.draw(st.sampled_from(["npl_cavity_resonance.toml", "cb200_group_delay.toml"]))
     text = (root / "fits" / src).read_text()

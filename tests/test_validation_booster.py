@@ -10,10 +10,10 @@ import shutil
 import numpy as np
 import pytest
 
-from emboost.constants import ETA_A_TE11
-from emboost.errors import DataFileError, InputError
-from emboost.fem_exports import read_reference_csv
-from emboost.validation import compare, format_table, load_reference, run_validation, s11_dip, tilt_threshold
+from emboost.core.constants import ETA_A_TE11
+from emboost.core.errors import DataFileError, InputError
+from emboost.rf.fem_exports import read_reference_csv
+from emboost.jobs.validate import compare, format_table, load_reference, run_validation, s11_dip, tilt_threshold
 
 BOOSTER_CASES = ("booster_ideal", "booster_tilt", "booster_nonplanar")
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from emboost.pickup import CoaxPickup, CopperModel, TablePickup, Tuning, read_complex_table, tune
-from emboost.scanrate import occupation
-from emboost.setupfile import read_toml
+from emboost.pickup.coax import CoaxPickup, CopperModel, TablePickup, Tuning, read_complex_table, tune
+from emboost.pickup.scanrate import occupation
+from emboost.core.setupfile import read_toml
 
 pytestmark = pytest.mark.validation
 
@@ -91,8 +91,8 @@ def test_coarse_table_spline_across_pole_is_poor(ref):
 
 
 def test_shared_comparisons_pass(root):
-    """The same checks as registered for `emboost validate` (emboost.validation), same tolerances."""
-    from emboost.validation import compare, format_table
+    """The same checks as registered for `emboost validate` (emboost.jobs.validate), same tolerances."""
+    from emboost.jobs.validate import compare, format_table
 
     rows = compare("dmradio_coax", root / "validation")
     assert {r.quantity: r.tolerance for r in rows} == {"impedance": 0.02, "impedance_real_part": 0.02,

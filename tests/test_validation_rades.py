@@ -7,10 +7,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from emboost.cavity import CavityChain
-from emboost.cavity_design import fit_iris_scale
-from emboost.iris import Iris
-from emboost.setupfile import read_toml
+from emboost.cavity.chain import CavityChain
+from emboost.cavity.design import fit_iris_scale
+from emboost.cavity.iris import Iris
+from emboost.core.setupfile import read_toml
 
 pytestmark = pytest.mark.validation
 BAND = (8.0e9, 9.5e9)
@@ -74,8 +74,8 @@ def test_thin_iris_formula_alone_is_worse(ref):
 
 
 def test_shared_comparisons_pass(root):
-    """The same checks as registered for `emboost validate` (emboost.validation), same tolerances."""
-    from emboost.validation import compare, format_table
+    """The same checks as registered for `emboost validate` (emboost.jobs.validate), same tolerances."""
+    from emboost.jobs.validate import compare, format_table
 
     rows = compare("rades_5cavity", root / "validation")
     assert {r.quantity: r.tolerance for r in rows} == {"mode_frequencies": 5e-3, "form_factor_axion_mode": 0.05,

@@ -11,8 +11,8 @@ import argparse
 import importlib
 import sys
 
-from .. import __version__
-from ..errors import EmboostError
+from emboost import __version__
+from emboost.core.errors import EmboostError
 
 #: subcommand modules, in the order ``--help`` lists them
 SUBCOMMANDS = ("boost", "fit", "noise", "mc", "derive", "cavity", "pickup", "reach", "validate")

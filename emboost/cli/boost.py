@@ -6,9 +6,9 @@ import argparse
 
 import numpy as np
 
-from ..booster_setup import load_booster_setup
-from ..output import atomic_write_csv, atomic_write_json, prepare_output_dir, provenance
-from ..plots import booster_response_png
+from emboost.booster.setup import load_booster_setup
+from emboost.core.output import atomic_write_csv, atomic_write_json, prepare_output_dir, provenance
+from emboost.report.plots import booster_response_png
 from .common import add_common_options, say
 
 EXAMPLES = """examples:

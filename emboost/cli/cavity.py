@@ -13,9 +13,9 @@ import argparse
 
 import numpy as np
 
-from ..cavity_design import flat_field_lengths, load_model
-from ..errors import EmboostError, PhysicsError
-from ..output import (
+from emboost.cavity.design import flat_field_lengths, load_model
+from emboost.core.errors import EmboostError, PhysicsError
+from emboost.core.output import (
     atomic_savefig,
     atomic_write_bytes,
     atomic_write_csv,

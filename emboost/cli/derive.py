@@ -38,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..derive import derive
+    from emboost.jobs.derive import derive
 
     res = derive(args.recipe, args.output, samples=args.samples, seed=args.seed, workers=args.workers,
                  resume=args.resume, overwrite=args.overwrite, quiet=args.quiet)

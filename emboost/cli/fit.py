@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import argparse
 
-from ..output import prepare_output_dir
-from ..recipes import RECIPE_KINDS, run_recipe
+from emboost.core.output import prepare_output_dir
+from emboost.jobs.recipes import RECIPE_KINDS, run_recipe
 from .common import add_common_options
 
 EXAMPLES = """examples:
@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..recipes import load_recipe
+    from emboost.jobs.recipes import load_recipe
 
     load_recipe(args.recipe)  # fail on a bad recipe before creating the output folder
     out = prepare_output_dir(args.output, overwrite=args.overwrite)

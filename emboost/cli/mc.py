@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..errors import InputError
+from emboost.core.errors import InputError
 from .common import add_common_options
 
 EXAMPLES = """examples:
@@ -44,9 +44,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from ..mc_recipe import run_recipe
-    from ..output import prepare_output_dir
-    from ..recipes import load_recipe
+    from emboost.jobs.mc import run_recipe
+    from emboost.core.output import prepare_output_dir
+    from emboost.jobs.recipes import load_recipe
 
     kind, top = load_recipe(args.recipe)  # fail on a bad recipe before creating the output folder
     if kind != "montecarlo":

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..axion import axion_current_density
-from ..output import atomic_savefig, atomic_write_csv, atomic_write_json, prepare_output_dir, provenance
-from ..pickup import tune
-from ..pickup_model import live_time_table, load_pickup_model
-from ..scanrate import coupling_function, rates
+from emboost.core.axion import axion_current_density
+from emboost.core.output import atomic_savefig, atomic_write_csv, atomic_write_json, prepare_output_dir, provenance
+from emboost.pickup.coax import tune
+from emboost.pickup.setup import live_time_table, load_pickup_model
+from emboost.pickup.scanrate import coupling_function, rates
 from .common import add_common_options, say
 
 

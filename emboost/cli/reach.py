@@ -15,11 +15,11 @@ import io
 
 import numpy as np
 
-from ..axion import frequency_to_mass, g_dfsz_gev, g_ksvz_gev
-from ..constants import GEV_PER_CM3, GeV
-from ..output import atomic_savefig, atomic_write_json, atomic_write_text, prepare_output_dir, provenance
-from ..reach import PUBLISHED_LIMITS, TM010Cavity, axion_q, evaluate, load_scenario
-from ..scanrate import YEAR
+from emboost.core.axion import frequency_to_mass, g_dfsz_gev, g_ksvz_gev
+from emboost.core.constants import GEV_PER_CM3, GeV
+from emboost.core.output import atomic_savefig, atomic_write_json, atomic_write_text, prepare_output_dir, provenance
+from emboost.reach.projections import PUBLISHED_LIMITS, TM010Cavity, axion_q, evaluate, load_scenario
+from emboost.pickup.scanrate import YEAR
 from .common import add_common_options, say
 
 EXAMPLES = """example:

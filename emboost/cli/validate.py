@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..output import atomic_write_json, prepare_output_dir, provenance
-from ..validation import CASES, default_root, format_table, run_validation, write_report
+from emboost.core.output import atomic_write_json, prepare_output_dir, provenance
+from emboost.jobs.validate import CASES, default_root, format_table, run_validation, write_report
 from .common import add_common_options, say
 
 

@@ -29,12 +29,12 @@ from pathlib import Path
 
 import numpy as np
 
-from emboost.amplifier import NoiseSources, system_temperature
-from emboost.calibration import hot_cold_temperatures
-from emboost.constants import k_B
-from emboost.noise_fit import delivered_boost_factor, standards_temperatures
-from emboost.output import atomic_write_csv, atomic_write_text
-from emboost.spectra import write_spectrum_csv
+from emboost.noise.amplifier import NoiseSources, system_temperature
+from emboost.noise.calibration import hot_cold_temperatures
+from emboost.core.constants import k_B
+from emboost.fit.noise import delivered_boost_factor, standards_temperatures
+from emboost.core.output import atomic_write_csv, atomic_write_text
+from emboost.noise.spectra import write_spectrum_csv
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]

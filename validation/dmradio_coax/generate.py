@@ -62,7 +62,7 @@ def solve(freqs: np.ndarray, *, order: int = ORDER, maxh: float = MAXH) -> dict[
     import ngsolve as ng
     from netgen.geom2d import SplineGeometry
 
-    from emboost.constants import c, eps0, mu0
+    from emboost.core.constants import c, eps0, mu0
 
     geo = SplineGeometry()
     geo.AddRectangle((R_INNER, 0.0), (R_OUTER, LENGTH), bcs=["bottom", "outer", "top", "inner"])
@@ -119,7 +119,7 @@ def main() -> int:
     import ngsolve as ng
 
     sys.path.insert(0, str(HERE.parents[1]))
-    from emboost.output import atomic_write_csv, atomic_write_text
+    from emboost.core.output import atomic_write_csv, atomic_write_text
 
     print("main sweep", flush=True)
     main_run = solve(F_MAIN)

@@ -36,7 +36,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
-from emboost.output import atomic_write_csv, atomic_write_text  # noqa: E402
+from emboost.core.output import atomic_write_csv, atomic_write_text  # noqa: E402
 
 C0 = 299792458.0
 MU0 = 4e-7 * math.pi * 1.00000000055  # CODATA 2018 mu0 to 1e-9

@@ -1,0 +1,1 @@
+"""Foundation: errors, constants, conventions, units, axion physics, TOML tables, atomic output."""

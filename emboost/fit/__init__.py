@@ -1,0 +1,1 @@
+"""Estimators: arrays in, frozen results out (booster reflectivity, resonances, noise standards, delays)."""

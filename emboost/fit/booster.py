@@ -1,0 +1,416 @@
+"""Fitting a booster model to VNA reflectivity (physics.md §2.3): spacings, phase thickness, tan delta.
+
+Free parameters (any subset; the rest keep the setup file's values):
+
+* ``gap_1`` ... ``gap_n`` [m] — ``gap_1`` is the mirror-to-first-disk gap (vary it alone for a
+  mirror-position fit);
+* ``phase_thickness`` [m] — ``sqrt(eps) t`` of every disk (or ``phase_thickness_1`` ... per disk).
+  Permittivity and thickness are degenerate in the reflectivity, so eps stays at the setup value and
+  ``t = phase_thickness / sqrt(eps)``;
+* ``loss_tangent`` — one effective tan delta for every disk;
+* ``electrical_delay`` [s] and ``background_re`` / ``background_im`` — the line to the reference
+  plane and a complex background factor, ``S11 = (bg_re + j bg_im) exp(-j 2 pi (f - f_ref) tau) S11_booster``
+  (default fixed at 0 and 1).
+
+Observables, fitted jointly, each with its noise sigma (or a weight, then the covariance is scaled by
+the reduced chi^2): ``reflected_power_db`` (``20 log10 |S11|``), ``group_delay`` (``-d arg S11/d omega``,
+the same finite-difference operator on data and model), ``s11`` (complex, stacked as Re, Im).
+
+>>> import numpy as np
+>>> base = Booster.from_disks([8e-3] * 3, 1e-3, 9.4, 1e-4)
+>>> f = np.linspace(21.4e9, 22.4e9, 101)
+>>> truth = base.with_gaps([8.05e-3, 7.97e-3, 8.02e-3])
+>>> data = observables_from_s11(f, truth.reflectivity(f))
+>>> specs = booster_parameter_specs(base, ["gap_1", "gap_2", "gap_3"])
+>>> r = fit_booster(f, data, base, specs, [Observable("s11", sigma=1e-3)])
+>>> np.round(r.fit.free_values * 1e3, 6).tolist(), r.fit.ok
+([8.05, 7.97, 8.02], True)
+>>> r.booster(np.array([[8e-3, 8e-3, 8e-3], [8.1e-3, 8e-3, 8e-3]])).gaps.shape
+(2, 3)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from emboost.booster.model import Booster, solve_transmission_line
+from emboost.core.errors import InputError
+from emboost.fit.core import (
+    FitResult,
+    MeasuredData,
+    ParameterDefault,
+    ParameterSpec,
+    least_squares,
+    parameter_specs,
+    propagate,
+    recipe_data,
+    recipe_fit_options,
+    stack_complex,
+)
+from emboost.rf.network import group_delay
+from emboost.core.setupfile import Table
+
+__all__ = ["Observable", "OBSERVABLE_KINDS", "observables_from_s11", "booster_parameter_defaults",
+           "booster_parameter_specs", "fit_booster", "BoosterFitResult", "load_booster_fit_recipe",
+           "BoosterFitRecipe", "run_recipe"]
+
+OBSERVABLE_KINDS = ("reflected_power_db", "group_delay", "s11")
+
+
+@dataclass(frozen=True)
+class Observable:
+    """One fitted observable: ``kind`` (see :data:`OBSERVABLE_KINDS`) with noise ``sigma``
+    (dB, s or linear) or, without sigma, a relative ``weight``."""
+
+    kind: str
+    sigma: float | None = None
+    weight: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in OBSERVABLE_KINDS:
+            raise InputError(f"observable {self.kind!r}; expected one of {list(OBSERVABLE_KINDS)}", key="kind")
+        if self.sigma is not None and not (math.isfinite(self.sigma) and self.sigma > 0):
+            raise InputError(f"sigma of {self.kind} must be > 0, got {self.sigma!r}", key="sigma")
+        if not (math.isfinite(self.weight) and self.weight > 0):
+            raise InputError(f"weight of {self.kind} must be > 0, got {self.weight!r}", key="weight")
+
+
+def _observe(f: np.ndarray, s: np.ndarray, kind: str) -> np.ndarray:
+    if kind == "reflected_power_db":
+        return 20 * np.log10(np.abs(s))
+    if kind == "group_delay":
+        return group_delay(f, s)
+    return s
+
+
+def observables_from_s11(f: np.ndarray, s11: np.ndarray) -> dict[str, np.ndarray]:
+    """Every observable computed from complex S11 data: ``{kind: array (nf,)}``."""
+    f = np.asarray(f, float)
+    s11 = np.asarray(s11, complex)
+    with np.errstate(divide="ignore"):
+        return {k: _observe(f, s11, k) for k in OBSERVABLE_KINDS}
+
+
+def _disk_names(n: int) -> tuple[list[str], list[str]]:
+    return [f"gap_{i + 1}" for i in range(n)], [f"phase_thickness_{i + 1}" for i in range(n)]
+
+
+def booster_parameter_defaults(base: Booster, per_disk_thickness: bool = False) -> dict[str, ParameterDefault]:
+    """The parameters a booster fit knows, with the setup's values as defaults (all fixed)."""
+    if base.batch_shape:
+        raise InputError("the base booster of a fit must not carry a batch axis")
+    n = base.n_disks
+    gaps = np.broadcast_to(base.gaps, (n,))
+    pt = np.broadcast_to(base.phase_thickness, (n,))
+    tand = np.broadcast_to(base.loss_tangent, (n,))
+    g, p = _disk_names(n)
+    d: dict[str, ParameterDefault] = {}
+    for i in range(n):
+        d[g[i]] = ParameterDefault("length", "mm", float(gaps[i]), 0.0, math.inf)
+    if per_disk_thickness:
+        for i in range(n):
+            d[p[i]] = ParameterDefault("length", "mm", float(pt[i]), 0.0, math.inf)
+    else:
+        d["phase_thickness"] = ParameterDefault("length", "mm", float(np.mean(pt)), 0.0, math.inf)
+    d["loss_tangent"] = ParameterDefault("dimensionless", "1", float(np.mean(tand)), 0.0, 1.0)
+    d["electrical_delay"] = ParameterDefault("time", "ns", 0.0)
+    d["background_re"] = ParameterDefault("dimensionless", "1", 1.0)
+    d["background_im"] = ParameterDefault("dimensionless", "1", 0.0)
+    return d
+
+
+def booster_parameter_specs(base: Booster, free: Sequence[str], per_disk_thickness: bool = False,
+                            initial: dict[str, float] | None = None) -> list[ParameterSpec]:
+    """Specs with the named parameters free (initial values from ``initial`` or the setup)."""
+    d = booster_parameter_defaults(base, per_disk_thickness)
+    unknown = [n for n in free if n not in d]
+    if unknown:
+        raise InputError(f"unknown booster fit parameter(s) {unknown}; expected from {list(d)}")
+    initial = initial or {}
+    return [ParameterSpec(n, float(initial.get(n, x.value)), x.minimum, x.maximum, n in free, x.unit,
+                          None if initial.get(n, x.value) != 0 else 1e-9 if x.dimension == "time" else 1.0)
+            for n, x in d.items()]
+
+
+class _Mapper:
+    """Parameter vectors (…, n_all) -> Booster fields (batched)."""
+
+    def __init__(self, base: Booster, names: tuple[str, ...]) -> None:
+        self.base = base
+        self.names = names
+        n = base.n_disks
+        g, p = _disk_names(n)
+        self.gi = [names.index(x) for x in g]
+        self.per_disk = p[0] in names if n else False
+        self.pi = [names.index(x) for x in p] if self.per_disk else [names.index("phase_thickness")] * n
+        self.ti = names.index("loss_tangent")
+        self.sqrt_eps = np.sqrt(np.broadcast_to(base.permittivity, (n,)))
+        self.extra = [names.index(x) for x in ("electrical_delay", "background_re", "background_im")]
+
+    def booster(self, v: np.ndarray) -> Booster:
+        v = np.asarray(v, float)
+        n = self.base.n_disks
+        gaps = v[..., self.gi]
+        thick = v[..., self.pi] / self.sqrt_eps
+        tand = np.broadcast_to(v[..., self.ti, None], v.shape[:-1] + (n,))
+        return self.base.replace(gaps=gaps, thickness=thick, loss_tangent=tand)
+
+    def s11(self, v: np.ndarray, f: np.ndarray, f_ref: float) -> np.ndarray:
+        b = self.booster(v)
+        _, s = solve_transmission_line(b, f)
+        tau, bre, bim = (np.asarray(v[..., i], float)[..., None] for i in self.extra)
+        return (bre + 1j * bim) * np.exp(-2j * np.pi * (f - f_ref) * tau) * s
+
+
+@dataclass(frozen=True, eq=False)
+class BoosterFitResult:
+    """A booster reflectivity fit: the lmfit result (covariance in SI) and what rebuilds the model.
+
+    :meth:`booster` turns free-parameter vector(s) of shape ``(n_free,)`` or ``(m, n_free)`` (order:
+    ``fit.free``) into a :class:`~emboost.booster.model.Booster` with that batch axis, e.g. for samples drawn
+    from ``fit.covariance`` (``fit.sample(n, seed)``).
+    """
+
+    fit: FitResult
+    base: Booster
+    frequency: np.ndarray
+    f_ref: float
+    observables: tuple[Observable, ...]
+    data: dict[str, np.ndarray] = field(repr=False)
+    model: dict[str, np.ndarray] = field(repr=False)
+
+    @property
+    def _mapper(self) -> _Mapper:
+        return _Mapper(self.base, self.fit.names)
+
+    @property
+    def ok(self) -> bool:
+        return self.fit.ok
+
+    def booster(self, free_values: np.ndarray | None = None) -> Booster:
+        """The booster for free-parameter vector(s) (default: the best fit)."""
+        x = self.fit.free_values if free_values is None else np.asarray(free_values, float)
+        return self._mapper.booster(self.fit.full_vector(x))
+
+    def s11(self, f: np.ndarray | None = None, free_values: np.ndarray | None = None) -> np.ndarray:
+        """Model S11 including electrical delay and background, shape ``(..., nf)``."""
+        f = self.frequency if f is None else np.asarray(f, float)
+        x = self.fit.free_values if free_values is None else np.asarray(free_values, float)
+        return self._mapper.s11(self.fit.full_vector(x), f, self.f_ref)
+
+    def boost_factor(self, f: np.ndarray | None = None, with_error: bool = False) -> Any:
+        """Boost factor of the fitted model at ``f``; with ``with_error`` also its linear-propagated sigma."""
+        f = self.frequency if f is None else np.asarray(f, float)
+        if not with_error:
+            return self.booster().boost_factor(f)
+        if not np.all(np.isfinite(self.fit.covariance)):
+            bf = self.booster().boost_factor(f)
+            return bf, np.full_like(bf, np.nan)
+        return propagate(lambda x: self.booster(x).boost_factor(f), self.fit.free_values, self.fit.covariance)
+
+    def to_dict(self, f_band: np.ndarray | None = None) -> dict[str, Any]:
+        f = self.frequency if f_band is None else f_band
+        bf, sbf = self.boost_factor(f, with_error=True)
+        k = int(np.argmax(bf))
+        b = self.booster()
+        return {
+            "fit": self.fit.to_dict(),
+            "observables": [{"kind": o.kind, "sigma": o.sigma, "weight": o.weight} for o in self.observables],
+            "f_ref": self.f_ref,
+            "fitted_booster": {"gaps_m": b.gaps, "thickness_m": b.thickness, "permittivity": b.permittivity,
+                               "phase_thickness_m": b.phase_thickness, "loss_tangent": b.loss_tangent},
+            "boost_factor": {"peak": bf[k], "peak_stderr": sbf[k], "peak_frequency_Hz": f[k],
+                             "integral_Hz": float(np.sum(0.5 * (bf[1:] + bf[:-1]) * np.diff(f))),
+                             "band_Hz": [f[0], f[-1]]},
+        }
+
+
+def fit_booster(f: np.ndarray, data: dict[str, np.ndarray], base: Booster, specs: Sequence[ParameterSpec],
+                observables: Sequence[Observable], *, method: str = "least_squares",
+                max_nfev: int | None = None, prefit: bool = False) -> BoosterFitResult:
+    """Fit ``base`` (with ``specs``) to the measured ``data`` (``{kind: array}``, see :func:`observables_from_s11`).
+
+    ``prefit``: first fit the complex S11 (better conditioned than power and group delay, which lose
+    the phase and differentiate the noise) and start the requested fit from its result.
+    """
+    f = base.check_band(f)
+    if f.size < 8 or np.any(np.diff(f) <= 0):
+        raise InputError("a booster fit needs >= 8 strictly increasing frequencies")
+    observables = tuple(observables)
+    if not observables:
+        raise InputError("no observables to fit: give at least one of " + ", ".join(OBSERVABLE_KINDS))
+    for o in observables:
+        if o.kind not in data or np.shape(data[o.kind]) != f.shape:
+            raise InputError(f"data for observable {o.kind!r} missing or not of shape {f.shape}")
+        if not np.all(np.isfinite(data[o.kind])):
+            raise InputError(f"data for observable {o.kind!r} are not finite (|S11| = 0 in dB?)")
+    specs = list(specs)
+    names = tuple(s.name for s in specs)
+    expected = tuple(booster_parameter_defaults(base, "phase_thickness_1" in names))
+    if names != expected:
+        raise InputError(f"booster fit parameters must be {expected}, got {names}")
+    mapper = _Mapper(base, names)
+    f_ref = float(0.5 * (f[0] + f[-1]))
+    scale_covar = any(o.sigma is None for o in observables)
+    # without sigma, a weight w means sigma = 1/sqrt(w) in dB, ns or linear units (errors scaled by chi^2)
+    unit = {"reflected_power_db": 1.0, "group_delay": 1e-9, "s11": 1.0}
+    inv = [1.0 / (o.sigma if o.sigma is not None else unit[o.kind] / math.sqrt(o.weight)) for o in observables]
+    if prefit and not any(o.kind == "s11" for o in observables):
+        if "s11" not in data or np.shape(data["s11"]) != f.shape:
+            raise InputError("prefit needs the complex S11 data (key 's11')")
+        first = fit_booster(f, data, base, specs, [Observable("s11")], method=method, max_nfev=max_nfev,
+                            prefit=False)
+        if first.fit.converged:
+            specs = [ParameterSpec(s.name, float(np.clip(v, s.minimum, s.maximum)), s.minimum, s.maximum, s.vary,
+                                   s.unit, s.scale, s.offset) for s, v in zip(specs, first.fit.values)]
+
+    def residual(p: np.ndarray) -> np.ndarray:
+        try:
+            s = mapper.s11(p, f, f_ref)
+        except InputError:  # e.g. a negative thickness from a wild step: very bad, not fatal
+            return np.full(sum(f.size * (2 if o.kind == "s11" else 1) for o in observables), 1e150)
+        parts = []
+        with np.errstate(divide="ignore"):
+            for o, w in zip(observables, inv):
+                m = _observe(f, s, o.kind)
+                d = m - data[o.kind]
+                parts.append(stack_complex(d, 1 / w) if o.kind == "s11" else d * w)
+        return np.concatenate(parts)
+
+    fit = least_squares(residual, specs, scale_covar=scale_covar, method=method, max_nfev=max_nfev)
+    s = mapper.s11(fit.values, f, f_ref)
+    model = observables_from_s11(f, s)
+    return BoosterFitResult(fit=fit, base=base, frequency=f, f_ref=f_ref, observables=observables,
+                            data={k: np.asarray(v) for k, v in data.items()}, model=model)
+
+
+# ------------------------------------------------------------------------------------------- recipes
+@dataclass(frozen=True, eq=False)
+class BoosterFitRecipe:
+    """A parsed ``kind = "booster_reflectivity"`` recipe with its data and setup read."""
+
+    path: Path
+    name: str
+    data: MeasuredData
+    setup: Any
+    observables: tuple[Observable, ...]
+    specs: list[ParameterSpec]
+    method: str
+    max_nfev: int | None
+    prefit: bool = True
+
+
+def _observables(top: Table) -> tuple[Observable, ...]:
+    obs = []
+    seen = set()
+    for t in top.tables("observables"):
+        kind = t.string("kind", choices=OBSERVABLE_KINDS)
+        if kind in seen:
+            raise t.fail("kind", f"observable {kind!r} listed twice")
+        seen.add(kind)
+        sigma = None
+        if "sigma" in t:
+            if kind == "group_delay":
+                sigma = float(np.asarray(t.quantity("sigma", "time", minimum=0.0, exclusive=True)).ravel()[0])
+            else:
+                sigma = t.number("sigma", minimum=0.0)
+                if sigma <= 0:
+                    raise t.fail("sigma", f"must be > 0 ({'dB' if kind != 's11' else 'linear'})")
+        weight = t.number("weight", 1.0, minimum=0.0)
+        if sigma is not None and "weight" in t:
+            raise t.fail("weight", "give either sigma (known noise) or weight, not both")
+        if weight <= 0:
+            raise t.fail("weight", "must be > 0")
+        t.finish()
+        obs.append(Observable(kind, sigma, float(weight)))
+    if not obs:
+        raise top.fail("observables", "list at least one [[observables]] table")
+    return tuple(obs)
+
+
+def load_booster_fit_recipe(path: str | Path, top: Table | None = None) -> BoosterFitRecipe:
+    """Parse and check a booster reflectivity recipe (reads its setup and data files)."""
+    from emboost.booster.setup import load_booster_setup
+    from emboost.jobs.recipes import recipe_header, resolve_path
+
+    path = Path(path)
+    top, name = recipe_header(path, top, "booster_reflectivity")
+    model = top.table("model")
+    setup = load_booster_setup(resolve_path(path, model.string("setup")))
+    model.finish()
+    data = recipe_data(top, path)
+    try:
+        setup.booster.check_band(data.frequency)
+    except Exception as exc:
+        raise top.fail("window", f"the data band does not suit the setup: {exc}") from None
+    obs = _observables(top)
+    params = top.table("parameters")
+    per_disk = any(str(k).startswith("phase_thickness_") for k in params.data)
+    specs = parameter_specs(params, booster_parameter_defaults(setup.booster, per_disk))
+    if not any(s.vary for s in specs):
+        raise top.fail("parameters", "no parameter varies")
+    method, max_nfev, fit = recipe_fit_options(top)
+    prefit = fit.boolean("prefit_complex", True)
+    fit.finish()
+    top.finish()
+    return BoosterFitRecipe(path=path, name=name, data=data, setup=setup, observables=obs, specs=specs,
+                            method=method, max_nfev=max_nfev, prefit=prefit)
+
+
+def fit_recipe(path: str | Path, top: Table | None = None) -> tuple[BoosterFitResult, BoosterFitRecipe]:
+    """Load a booster reflectivity recipe and run its fit (no files written)."""
+    r = load_booster_fit_recipe(path, top)
+    f = r.data.frequency
+    res = fit_booster(f, observables_from_s11(f, r.data.response), r.setup.booster, r.specs, r.observables,
+                      method=r.method, max_nfev=r.max_nfev, prefit=r.prefit)
+    return res, r
+
+
+def run_recipe(path: Path, top: Table, out: Path, quiet: bool = False) -> int:
+    """Run a booster reflectivity recipe into ``out``: fit.json, CSVs, PNGs. Returns 0 or 3."""
+    from emboost.core.output import atomic_write_csv, atomic_write_json, provenance
+    from emboost.report.plots import booster_response_png, power_delay_png
+
+    res, r = fit_recipe(path, top)
+    f = r.data.frequency
+    doc: dict[str, Any] = {"recipe": {"name": r.name, "kind": "booster_reflectivity",
+                                      "setup": str(r.setup.path), "data_parameter": r.data.parameter}}
+    doc.update(res.to_dict(r.setup.frequencies))
+    doc["converged"] = res.fit.converged
+    doc["at_bound"] = list(res.fit.at_bound)
+    doc["provenance"] = provenance([path, r.setup.path, r.data.path])
+    atomic_write_json(out / "fit.json", doc)
+    d, m = res.data, res.model
+    s = r.data.response
+    ms = m["s11"]
+    atomic_write_csv(out / "data_model.csv", {
+        "frequency_Hz": f, "data_re": s.real, "data_im": s.imag, "model_re": ms.real, "model_im": ms.imag,
+        "data_power_db": d["reflected_power_db"], "model_power_db": m["reflected_power_db"],
+        "residual_power_db": d["reflected_power_db"] - m["reflected_power_db"],
+        "data_group_delay_s": d["group_delay"], "model_group_delay_s": m["group_delay"],
+        "residual_group_delay_s": d["group_delay"] - m["group_delay"]},
+        comments=[f"emboost booster reflectivity fit: {r.name}"])
+    fb = r.setup.frequencies
+    bf, sbf = res.boost_factor(fb, with_error=True)
+    atomic_write_csv(out / "boost_factor.csv", {"frequency_Hz": fb, "boost_factor": bf, "boost_factor_stderr": sbf},
+                     comments=["boost factor of the fitted model, 1-sigma from the fit covariance (linear)"])
+    power_delay_png(out / "fit_power_delay.png", f, s, ms, title=f"{r.name}: booster reflectivity",
+                    power_db=(d["reflected_power_db"], m["reflected_power_db"]),
+                    delay=(d["group_delay"], m["group_delay"]))
+    resp = res.booster().response(fb)
+    booster_response_png(out / "fitted_booster.png", fb, resp.boost_factor, resp.reflected_power_db,
+                         resp.group_delay, title=f"{r.name}: fitted model")
+    if not quiet:
+        print(f"{r.name}: reduced chi2 = {res.fit.redchi:.3g}, peak boost factor {bf.max():.0f} at "
+              f"{fb[np.argmax(bf)] / 1e9:.4f} GHz; results in {out}")
+        for n in res.fit.free:
+            print(f"  {n} = {res.fit.value(n):.6g} +- {res.fit.error(n):.2g} (SI)")
+        if not res.ok:
+            print(f"WARNING: fit not converged or on a bound: {list(res.fit.at_bound)} {res.fit.message}")
+    return 0 if res.ok else 3

@@ -1,0 +1,441 @@
+"""A thin layer over lmfit shared by emboost's fits: parameter specs, residual stacking, results.
+
+* :class:`ParameterSpec` — one model parameter in SI with bounds, whether it varies, and the
+  affine map ``internal = (SI - offset) / scale`` under which lmfit sees numbers of order one (so
+  finite-difference steps and tolerances mean the same thing for a 10 mm gap and a 1e-5 loss tangent).
+* :func:`parameter_specs` — read ``[parameters]`` of a recipe against a table of defaults.
+* :func:`stack_complex` — complex residuals as ``[Re, Im]`` with real weights.
+* :func:`least_squares` — run lmfit and return a frozen :class:`FitResult` that keeps the
+  covariance (SI), the correlation matrix, chi^2, reduced chi^2, and ``converged`` / ``at_bound`` flags.
+  With known noise (``scale_covar=False``) the covariance is ``(J^T J)^-1``; with weights only it is
+  scaled by the reduced chi^2.
+
+>>> import numpy as np
+>>> x = np.linspace(0, 1, 21)
+>>> y = 2.0 * x + 0.5
+>>> specs = [ParameterSpec("a", 1.0), ParameterSpec("b", 0.0, scale=1.0)]
+>>> r = least_squares(lambda p: (p[0] * x + p[1] - y) / 0.1, specs, scale_covar=False)
+>>> [round(float(v), 9) for v in r.values], r.converged, r.at_bound
+([2.0, 0.5], True, ())
+>>> round(float(r.stderr[0]), 6)  # sigma_a = 0.1 / sqrt(sum (x - mean)^2)
+0.072075
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from emboost.core.errors import FitError, InputError
+from emboost.core.setupfile import Table
+from emboost.core.units import parse_quantity, unit_factor
+
+__all__ = ["ParameterSpec", "ParameterDefault", "FitResult", "parameter_specs", "stack_complex",
+           "least_squares", "propagate"]
+
+METHODS = ("least_squares", "leastsq")
+
+
+@dataclass(frozen=True)
+class ParameterSpec:
+    """A fit parameter. ``value``, ``minimum`` and ``maximum`` are SI; ``unit`` is for display."""
+
+    name: str
+    value: float
+    minimum: float = -math.inf
+    maximum: float = math.inf
+    vary: bool = True
+    unit: str = "1"
+    scale: float | None = None
+    offset: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not math.isfinite(self.value):
+            raise InputError(f"initial value of {self.name} must be finite, got {self.value!r}", key=self.name)
+        if not self.minimum < self.maximum:
+            raise InputError(f"{self.name}: min ({self.minimum:g}) must be below max ({self.maximum:g})",
+                             key=self.name)
+        if not self.minimum <= self.value <= self.maximum:
+            raise InputError(f"{self.name}: initial value {self.value:g} is outside [{self.minimum:g}, "
+                             f"{self.maximum:g}]", key=self.name)
+        if self.scale is None:
+            s = abs(self.value - self.offset)
+            object.__setattr__(self, "scale", s if s > 0 else 1.0)
+        if not (math.isfinite(self.scale) and self.scale > 0):
+            raise InputError(f"{self.name}: scale must be > 0", key=self.name)
+
+    def internal(self, v: float) -> float:
+        return (v - self.offset) / self.scale
+
+    def external(self, u: float) -> float:
+        return u * self.scale + self.offset
+
+
+@dataclass(frozen=True)
+class ParameterDefault:
+    """What a recipe may say about a parameter: its dimension, display unit, default value and bounds (SI)."""
+
+    dimension: str
+    unit: str
+    value: float | None = None
+    minimum: float = -math.inf
+    maximum: float = math.inf
+    vary: bool = False
+
+
+def parameter_specs(table: Table | None, defaults: Mapping[str, ParameterDefault]) -> list[ParameterSpec]:
+    """Parameters of a recipe's ``[parameters]`` table, merged with ``defaults`` (in their order).
+
+    Each entry is ``name = { value = 8.4, unit = "mm", min = 7.5, max = 9.5, vary = true }``; every key
+    but ``unit`` is optional (``value`` defaults to the model's value, ``vary`` to true when the entry
+    is present). A listed parameter varies unless ``vary = false``. Names not in ``defaults`` are
+    errors, as are bounds that exclude the initial value.
+    """
+    entries: dict[str, Any] = {}
+    if table is not None:
+        for name in list(table.data):
+            if name not in defaults:
+                raise table.fail(name, f"unknown parameter; expected one of {list(defaults)}")
+            entries[name] = table.table(name)
+        table.finish()
+    specs = []
+    for name, d in defaults.items():
+        value, lo, hi, vary, unit = d.value, d.minimum, d.maximum, d.vary, d.unit
+        if name in entries:
+            t = entries[name]
+            unit = t.string("unit", d.unit)
+            try:
+                factor = unit_factor(unit, d.dimension, path=t.path, key=t.key("unit"))
+            except InputError as exc:
+                raise t.error(exc.reason, path=t.path, key=t.key("unit")) from None
+
+            del factor
+            value = _entry_quantity(t, "value", value, unit, d.dimension)
+            lo = _entry_quantity(t, "min", lo, unit, d.dimension)
+            hi = _entry_quantity(t, "max", hi, unit, d.dimension)
+            vary = t.boolean("vary", True)
+            t.raw("source", None)
+            t.raw("note", None)
+            t.finish()
+            if value is None:
+                raise t.fail("value", "no default for this parameter: give its initial value")
+            if not lo < hi:
+                raise t.fail("max", f"must be above min ({lo:g} SI), got {hi:g}")
+            if not lo <= value <= hi:
+                raise t.fail("value", f"initial value {value:g} (SI) is outside [min, max] = [{lo:g}, {hi:g}]")
+        elif value is None:
+            continue
+        try:
+            sc = unit_factor(unit, d.dimension) if value == 0 else None
+            specs.append(ParameterSpec(name, float(value), float(lo), float(hi), bool(vary), unit, sc))
+        except InputError as exc:
+            raise (table.fail(name, exc.reason) if table is not None else exc) from None
+    return specs
+
+
+def _entry_quantity(t: Table, k: str, default: Any, unit: str, dimension: str) -> Any:
+    v = t.raw(k, None)
+    if v is None:
+        return default
+    return parse_quantity({"value": v, "unit": unit}, dimension, path=t.path, key=t.key(k))
+
+
+def stack_complex(residual: np.ndarray, sigma: float | np.ndarray = 1.0) -> np.ndarray:
+    """``[Re r / sigma, Im r / sigma]`` along the last axis: lmfit needs real residuals.
+
+    >>> stack_complex(np.array([1 + 2j, 3 - 1j]), 0.5).tolist()
+    [2.0, 6.0, 4.0, -2.0]
+    """
+    r = np.asarray(residual) / sigma
+    return np.concatenate([r.real, r.imag], axis=-1)
+
+
+@dataclass(frozen=True, eq=False)
+class FitResult:
+    """Outcome of a least-squares fit. Values, errors and covariance are SI.
+
+    ``names``/``values``/``stderr`` cover every parameter (fixed ones have ``stderr`` NaN);
+    ``free`` lists the varied ones, in the order of ``covariance`` and ``correlation``.
+    ``converged`` is False when the optimiser reported failure or the covariance could not be
+    computed; ``at_bound`` names the free parameters that ended on (within 1e-6 of the range of) a bound.
+    """
+
+    names: tuple[str, ...]
+    values: np.ndarray
+    stderr: np.ndarray
+    initial: np.ndarray
+    free: tuple[str, ...]
+    covariance: np.ndarray
+    correlation: np.ndarray
+    chisqr: float
+    redchi: float
+    ndata: int
+    nfree: int
+    nfev: int
+    method: str
+    scale_covar: bool
+    success: bool
+    converged: bool
+    at_bound: tuple[str, ...]
+    message: str
+    units: tuple[str, ...]
+    bounds: np.ndarray = field(repr=False)
+    residual: np.ndarray = field(repr=False)
+
+    @property
+    def chi2_probability(self) -> float | None:
+        """P(chi^2 >= observed) for known noise (``scale_covar`` False); tiny values mean a poor
+        model or a local minimum. ``None`` when the noise was not given."""
+        if self.scale_covar:
+            return None
+        from scipy.stats import chi2
+
+        return float(chi2.sf(self.chisqr, self.nfree))
+
+    @property
+    def ok(self) -> bool:
+        """Converged and no parameter on a bound."""
+        return self.converged and not self.at_bound
+
+    def value(self, name: str) -> float:
+        return float(self.values[self.names.index(name)])
+
+    def error(self, name: str) -> float:
+        return float(self.stderr[self.names.index(name)])
+
+    @property
+    def free_values(self) -> np.ndarray:
+        """Best values of the free parameters (SI), in the order of ``free``."""
+        return np.array([self.value(n) for n in self.free])
+
+    def full_vector(self, free_values: np.ndarray) -> np.ndarray:
+        """Every parameter (SI) for free-parameter vector(s) ``(..., n_free)``: shape ``(..., n_all)``."""
+        x = np.asarray(free_values, dtype=float)
+        if x.shape[-1:] != (len(self.free),):
+            raise InputError(f"expected {len(self.free)} free-parameter values {self.free}, got shape {x.shape}")
+        out = np.broadcast_to(self.values, x.shape[:-1] + (len(self.names),)).copy()
+        for k, n in enumerate(self.free):
+            out[..., self.names.index(n)] = x[..., k]
+        return out
+
+    def sample(self, n: int, seed: int) -> np.ndarray:
+        """``n`` free-parameter vectors drawn from N(best, covariance), shape ``(n, n_free)``, seeded."""
+        if not np.all(np.isfinite(self.covariance)):
+            raise FitError("no covariance to sample from (the fit did not converge)")
+        return np.random.default_rng(seed).multivariate_normal(self.free_values, self.covariance, size=n)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (SI values; units say which SI unit)."""
+        params = {}
+        for i, n in enumerate(self.names):
+            params[n] = {"value": self.values[i], "stderr": self.stderr[i], "initial": self.initial[i],
+                         "min": self.bounds[i, 0], "max": self.bounds[i, 1], "vary": n in self.free,
+                         "at_bound": n in self.at_bound, "display_unit": self.units[i]}
+        return {
+            "parameters": params,
+            "free": list(self.free),
+            "covariance": self.covariance,
+            "correlation": self.correlation,
+            "statistics": {"chisqr": self.chisqr, "redchi": self.redchi, "ndata": self.ndata,
+                           "degrees_of_freedom": self.nfree, "nfev": self.nfev,
+                           "chi2_probability": self.chi2_probability},
+            "method": self.method,
+            "scale_covar": self.scale_covar,
+            "success": self.success,
+            "converged": self.converged,
+            "at_bound": list(self.at_bound),
+            "message": self.message,
+        }
+
+
+def least_squares(residual: Callable[[np.ndarray], np.ndarray], specs: Sequence[ParameterSpec], *,
+                  scale_covar: bool, method: str = "least_squares", max_nfev: int | None = None,
+                  tolerance: float = 1e-10) -> FitResult:
+    """Minimise ``sum(residual(p)**2)`` over the free parameters with lmfit.
+
+    ``residual`` takes the vector of every parameter in SI (the order of ``specs``) and returns a
+    real 1-D array (weighted residuals, i.e. already divided by sigma). ``method``: "least_squares"
+    (scipy trust-region reflective, native bounds) or "leastsq" (MINPACK Levenberg-Marquardt).
+    """
+    import lmfit
+
+    if method not in METHODS:
+        raise InputError(f"fit method {method!r}; expected one of {list(METHODS)}", key="method")
+    specs = list(specs)
+    names = tuple(s.name for s in specs)
+    params = lmfit.Parameters()
+    for s in specs:
+        params.add(s.name, value=s.internal(s.value), vary=s.vary, min=s.internal(s.minimum),
+                   max=s.internal(s.maximum))
+    current = np.array([s.value for s in specs], dtype=float)
+    free_idx = [i for i, s in enumerate(specs) if s.vary]
+    scales = np.array([s.scale for s in specs])
+    offsets = np.array([s.offset for s in specs])
+    if not free_idx:
+        raise InputError("no parameter varies: set vary = true (or give bounds) for at least one")
+
+    def fcn(p: Any) -> np.ndarray:
+        u = np.fromiter((p[n].value for n in names), dtype=float, count=len(names))
+        r = residual(u * scales + offsets)
+        if not np.all(np.isfinite(r)):
+            # a non-finite model point: push the optimiser away instead of crashing it
+            return np.where(np.isfinite(r), r, 1e150)
+        return r
+
+    r0 = fcn(params)
+    if r0.ndim != 1 or r0.size <= len(free_idx):
+        raise InputError(f"{r0.size} residuals for {len(free_idx)} free parameters: need more data points")
+    # with weights only (covariance scaled by the reduced chi^2) the residuals' overall size is arbitrary:
+    # bring it to order one so that the optimiser's tolerances mean something; chi^2 is reported unscaled
+    norm = 1.0
+    if scale_covar:
+        rms = float(np.sqrt(np.mean(r0**2)))
+        norm = 1.0 / rms if 0 < rms < 1e100 else 1.0
+
+    def fcn_scaled(p: Any) -> np.ndarray:
+        return fcn(p) * norm
+    kws: dict[str, Any] = {}
+    if method == "least_squares":
+        kws = {"x_scale": "jac", "ftol": tolerance, "xtol": tolerance, "gtol": tolerance}
+        if max_nfev:
+            kws["max_nfev"] = max_nfev
+    else:
+        kws = {"ftol": tolerance, "xtol": tolerance}
+        if max_nfev:
+            kws["maxfev"] = max_nfev
+    mini = lmfit.Minimizer(fcn_scaled, params, scale_covar=scale_covar, nan_policy="raise")
+    try:
+        out = mini.minimize(method=method, **kws)
+    except (ValueError, np.linalg.LinAlgError) as exc:
+        raise FitError(f"the fit failed: {exc}") from None
+    values = np.array([out.params[n].value for n in names]) * scales + offsets
+    init = current
+    free = tuple(names[i] for i in free_idx)
+    k = len(free)
+    cov = np.full((k, k), np.nan)
+    have_cov = out.covar is not None and np.all(np.isfinite(out.covar))
+    if have_cov:
+        order = [out.var_names.index(n) for n in free]
+        c = np.asarray(out.covar)[np.ix_(order, order)]
+        sf = scales[free_idx]
+        cov = c * np.outer(sf, sf)
+        have_cov = bool(np.all(np.diag(cov) > 0))
+    stderr = np.full(len(names), np.nan)
+    stderr[free_idx] = np.sqrt(np.abs(np.diag(cov)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        d = np.sqrt(np.abs(np.diag(cov)))
+        corr = cov / np.outer(d, d)
+    bounds = np.array([[s.minimum, s.maximum] for s in specs])
+    at_bound = []
+    for i in free_idx:
+        lo, hi = bounds[i]
+        width = (hi - lo) if math.isfinite(hi - lo) else max(abs(values[i]), scales[i])
+        near_lo = math.isfinite(lo) and values[i] - lo <= 1e-6 * width
+        if near_lo or (math.isfinite(hi) and hi - values[i] <= 1e-6 * width):
+            at_bound.append(names[i])
+    resid = np.asarray(out.residual, dtype=float) / norm
+    chisqr = float(np.sum(resid**2))
+    nfree = int(resid.size - k)
+    success = bool(out.success)
+    return FitResult(names=names, values=values, stderr=stderr, initial=init, free=free, covariance=cov,
+                     correlation=corr, chisqr=chisqr, redchi=chisqr / nfree, ndata=int(resid.size), nfree=nfree,
+                     nfev=int(out.nfev), method=method, scale_covar=scale_covar, success=success,
+                     converged=success and have_cov and bool(np.all(np.isfinite(resid))),
+                     at_bound=tuple(at_bound), message=str(out.message), units=tuple(s.unit for s in specs),
+                     bounds=bounds, residual=resid)
+
+
+def propagate(func: Callable[[np.ndarray], np.ndarray], x: np.ndarray, covariance: np.ndarray,
+              rel_step: float = 1e-6) -> tuple[np.ndarray, np.ndarray]:
+    """Linear error propagation: ``func(x)`` and its standard deviation from ``covariance`` of ``x``.
+
+    ``func`` maps a batch ``(m, k)`` of parameter vectors to ``(m, ...)``; it is called once with the
+    ``2k + 1`` points of a central-difference Jacobian.
+
+    >>> f, s = propagate(lambda v: v[:, 0] * v[:, 1], np.array([2.0, 3.0]), np.diag([0.01, 0.04]))
+    >>> float(f), round(float(s), 6)  # sqrt(3^2 0.01 + 2^2 0.04)
+    (6.0, 0.5)
+    """
+    x = np.asarray(x, dtype=float)
+    k = x.size
+    h = rel_step * np.maximum(np.abs(x), np.sqrt(np.abs(np.diag(covariance))) + 1e-300)
+    pts = np.vstack([x, x + np.diag(h), x - np.diag(h)])
+    y = np.asarray(func(pts), dtype=float)
+    jac = (y[1:k + 1] - y[k + 1:]) / (2 * h.reshape((k,) + (1,) * (y.ndim - 1)))
+    j2 = jac.reshape(k, -1)
+    var = np.einsum("im,ij,jm->m", j2, covariance, j2)
+    return y[0], np.sqrt(np.abs(var)).reshape(y.shape[1:])
+
+
+@dataclass(frozen=True, eq=False)
+class MeasuredData:
+    """A measured complex response: ``frequency`` [Hz] (nf,), ``response`` complex (nf,)."""
+
+    path: Any
+    frequency: np.ndarray
+    response: np.ndarray
+    parameter: str
+
+
+def recipe_data(top: Table, recipe_path: Any) -> MeasuredData:
+    """Read the ``[data]`` table of a recipe and the file it names, cut to ``[window]`` if given.
+
+    ``[data]``: ``file`` (relative to the recipe; ``fallback``, if given, is read when ``file`` does
+    not exist, e.g. a bundled copy of a shared measurement), ``parameter`` (Touchstone, default "S11") or
+    ``format = "columns"`` with ``columns`` (see :func:`emboost.rf.touchstone.read_columns`) and
+    ``frequency_unit``. ``[window]``: optional ``start`` / ``stop`` frequencies.
+    """
+    from emboost.jobs.recipes import resolve_path
+    from emboost.rf.touchstone import COLUMN_KINDS, parse_parameter_name, read_columns, read_touchstone
+
+    data = top.table("data")
+    file = resolve_path(recipe_path, data.string("file"))
+    fallback = data.string("fallback", None)
+    if fallback is not None and not file.exists():
+        file = resolve_path(recipe_path, fallback)
+    fmt = data.string("format", "touchstone", choices=("touchstone", "columns"))
+    parameter = data.string("parameter", "S11")
+    if fmt == "touchstone":
+        ts = read_touchstone(file)
+        i, j = parse_parameter_name(parameter, ts.nports, path=data.path, key=data.key("parameter"))
+        f, s = ts.frequency, ts.s[:, i, j]
+    else:
+        cols = data.raw("columns")
+        if not (isinstance(cols, list) and all(isinstance(c, str) for c in cols)):
+            raise data.fail("columns", f"expected a list of column names from {list(COLUMN_KINDS)}")
+        unit = data.string("frequency_unit", "Hz")
+        try:
+            f, s = read_columns(file, cols, frequency_unit=unit)
+        except InputError as exc:
+            if exc.key is None:
+                raise
+            raise data.fail(exc.key, exc.reason) from None
+    data.finish()
+    if "window" in top:
+        w = top.table("window")
+        lo = float(np.asarray(w.quantity("start", "frequency", float(f[0]))).ravel()[0])
+        hi = float(np.asarray(w.quantity("stop", "frequency", float(f[-1]))).ravel()[0])
+        w.finish()
+        if not lo < hi:
+            raise w.fail("stop", f"must be above start ({lo:g} Hz), got {hi:g} Hz")
+        keep = (f >= lo) & (f <= hi)
+        if np.count_nonzero(keep) < 8:
+            raise w.fail(None, f"only {np.count_nonzero(keep)} data points in [{lo:g}, {hi:g}] Hz "
+                         f"(the file spans {f[0]:g}..{f[-1]:g} Hz); need at least 8")
+        f, s = f[keep], s[keep]
+    elif f.size < 8:
+        raise data.fail("file", f"only {f.size} data points; a fit needs at least 8")
+    return MeasuredData(path=file, frequency=np.asarray(f, float), response=np.asarray(s, complex),
+                        parameter=parameter)
+
+
+def recipe_fit_options(top: Table) -> tuple[str, int | None, Table]:
+    """``[fit]``: ``method`` ("least_squares" or "leastsq") and ``max_nfev``; returns the table for more keys."""
+    fit = top.table("fit", {})
+    method = fit.string("method", "least_squares", choices=METHODS)
+    max_nfev = fit.number("max_nfev", None, integer=True, minimum=1)
+    return method, max_nfev, fit

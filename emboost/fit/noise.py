@@ -1,0 +1,594 @@
+"""Fits of the receiver noise model: standards, line delay, mirror-gap refit, delivered boost factor.
+
+* :func:`fit_standards` — the four LNA noise parameters (``sqrt S_v``, ``sqrt S_i``, ``|rho|``,
+  ``arg rho``) and the one-way delays of the lines to the open and short standards, fitted together
+  to T_sys spectra measured with a short, an open and a matched load (physics.md §2.6). T_sys is
+  linear in ``(S_v, S_i, Re <v i*>, Im <v i*>)`` for fixed delays, so the start comes from a grid
+  over the delays with a linear solve at each point (variable projection); lmfit then polishes all
+  six parameters, with the spectrum noise known (``scale_covar=False``).
+* :func:`fit_line_delay` — the delay ``tau`` of the booster-LNA line alone, from a broadband T_sys
+  spectrum: T_sys ripple makes the likelihood in ``tau`` multi-modal, so a batched grid
+  (step ``1 / (40 f_max)``, a fraction of the ripple) is followed by bounded 1-D refinements of its best
+  local minima and a
+  Gauss-Newton standard error. Built to be called many times (Monte-Carlo): arrays in, no lmfit.
+* :func:`refit_mirror_gap` — the mirror gap alone, against a narrowband T_sys spectrum, to follow a
+  drifted booster mode (the same grid-then-refine strategy over a batch of boosters).
+* :func:`delivered_boost_factor` — ``beta^2 (1 - |G_L|^2) / |1 - G_B G_L exp(-2 j w tau)|^2``.
+* :func:`run_standards_recipe`, :func:`run_line_delay_recipe` — the ``emboost fit`` recipe kinds
+  ``noise_standards`` and ``tsys_line_delay``.
+
+>>> import numpy as np
+>>> f = np.array([19e9])
+>>> round(float(delivered_boost_factor(f, 30.048, 0.0, 0.2 * np.exp(0.7j), 0.0)[0]), 3)  # matched booster
+28.846
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+
+from emboost.noise.amplifier import LNA, NoiseSources, system_temperature
+from emboost.core.constants import k_B
+from emboost.core.conventions import ArrayLike
+from emboost.core.errors import FitError, InputError
+from emboost.noise.network import Occupation
+
+__all__ = [
+    "STANDARDS",
+    "standards_temperatures",
+    "StandardsFit",
+    "fit_standards",
+    "DelayFit",
+    "fit_line_delay",
+    "GapFit",
+    "refit_mirror_gap",
+    "delivered_boost_factor",
+    "run_standards_recipe",
+    "run_line_delay_recipe",
+]
+
+#: reflection of the ideal standards at their own reference plane
+STANDARDS: dict[str, complex] = {"short": -1.0 + 0j, "open": 1.0 + 0j, "load": 0.0 + 0j}
+
+_NAMES = ("sqrt_sv", "sqrt_si", "rho_mag", "rho_phase", "tau_open", "tau_short")
+
+
+def delivered_boost_factor(f: ArrayLike, beta2: ArrayLike, gamma_booster: ArrayLike, gamma_lna: ArrayLike,
+                           delay: ArrayLike) -> np.ndarray:
+    """Boost factor as delivered to a mismatched LNA through a lossless line of one-way ``delay`` [s].
+
+    ``beta^2 (1 - |G_L|^2) / |1 - G_B G_L exp(-2 j w tau)|^2`` (physics.md §2.6, §5.1). ``delay``
+    may carry a batch shape (a frequency axis is appended).
+    """
+    f = np.asarray(f, dtype=float)
+    gl = np.asarray(gamma_lna, dtype=complex)
+    ph = np.exp(-4j * np.pi * f * np.asarray(delay, dtype=float)[..., None])
+    return np.asarray(beta2) * (1 - np.abs(gl) ** 2) / np.abs(1 - np.asarray(gamma_booster) * gl * ph) ** 2
+
+
+def standards_temperatures(f: ArrayLike, sources: NoiseSources, gamma_lna: ArrayLike, t_phys: float,
+                           tau_open: ArrayLike, tau_short: ArrayLike, gamma_load: ArrayLike = 0.0,
+                           occupation: Occupation = "rayleigh_jeans") -> dict[str, np.ndarray]:
+    """Model T_sys [K] of the short, open (behind lossless lines of one-way delays [s]) and the load."""
+    out = {}
+    for name, g, tau in (("short", -1.0, tau_short), ("open", 1.0, tau_open), ("load", gamma_load, 0.0)):
+        out[name] = system_temperature(f, g, t_phys, sources, gamma_lna, delay=tau, occupation=occupation)
+    return out
+
+
+def _basis(gamma_s: np.ndarray, gamma_l: np.ndarray, z0: float) -> np.ndarray:
+    """T_sys per unit (S_v, S_i, Re<v i*>, Im<v i*>) for a source reflection ``gamma_s``: (..., nf, 4)."""
+    m = (1 - np.abs(gamma_l) ** 2) / (np.abs(1 - gamma_s * gamma_l) ** 2 * 4 * z0 * k_B)
+    g2 = np.abs(gamma_s) ** 2
+    cols = [np.abs(1 - gamma_s) ** 2, z0**2 * np.abs(1 + gamma_s) ** 2, 2 * z0 * (1 - g2),
+            4 * z0 * gamma_s.imag * np.ones_like(g2)]
+    return np.stack([c * m for c in cols], axis=-1)
+
+
+def _thermal(gamma_s: np.ndarray, gamma_l: np.ndarray, t: float) -> np.ndarray:
+    return t * (1 - np.abs(gamma_s) ** 2) * (1 - np.abs(gamma_l) ** 2) / np.abs(1 - gamma_s * gamma_l) ** 2
+
+
+def _linear_solve(a: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Batched weighted linear least squares: a (..., N, 4), y (..., N) -> x (..., 4), chi2 (...)."""
+    ata = np.einsum("...ni,...nj->...ij", a, a)
+    aty = np.einsum("...ni,...n->...i", a, y)
+    scale = np.sqrt(np.einsum("...ii->...i", ata))
+    x = np.linalg.solve(ata / scale[..., :, None] / scale[..., None, :], (aty / scale)[..., None])[..., 0] / scale
+    r = y - np.einsum("...ni,...i->...n", a, x)
+    return x, np.sum(r**2, axis=-1)
+
+
+def _tau_grid(bounds: tuple[float, float], f_max: float, max_points: int = 20001) -> np.ndarray:
+    lo, hi = bounds
+    n = int(np.clip(np.ceil((hi - lo) * 40 * f_max) + 1, 3, max_points))
+    return np.linspace(lo, hi, n)
+
+
+@dataclass(frozen=True, eq=False)
+class StandardsFit:
+    """Result of :func:`fit_standards`: the lmfit result and the fitted sources and delays."""
+
+    result: Any  # emboost.fit.core.FitResult
+    sources: NoiseSources
+    tau_open: float
+    tau_short: float
+    model: dict[str, np.ndarray]
+    sigma: dict[str, np.ndarray]
+
+    def noise_parameters(self, z0: float = 50.0) -> dict[str, float]:
+        p = self.sources.to_parameters(z0)
+        g = complex(np.asarray(p.gamma_opt))
+        return {"t_min": float(p.t_min), "r_n": float(p.r_n), "gamma_opt_mag": abs(g),
+                "gamma_opt_phase": float(np.angle(g)), "f_min_db": float(p.f_min_db)}
+
+
+def fit_standards(f: ArrayLike, data: dict[str, np.ndarray], sigma: dict[str, np.ndarray], gamma_lna: ArrayLike,
+                  t_phys: float, tau_open_bounds: tuple[float, float], tau_short_bounds: tuple[float, float], *,
+                  specs: list | None = None, gamma_load: ArrayLike = 0.0, z0: float = 50.0,
+                  method: str = "least_squares") -> StandardsFit:
+    """Fit noise sources and standard delays to T_sys spectra ``data['short'|'open'|'load']`` [K].
+
+    ``sigma`` holds the per-bin standard deviations [K] (known noise: the covariance is not rescaled).
+    ``specs`` (:class:`emboost.fit.core.ParameterSpec` for the names ``sqrt_sv, sqrt_si, rho_mag,
+    rho_phase, tau_open, tau_short``) give bounds and which parameters vary; their values are replaced
+    by the variable-projection start for the free ones.
+    """
+    from emboost.fit.core import ParameterSpec, least_squares
+
+    f = np.asarray(f, dtype=float)
+    gl = np.broadcast_to(np.asarray(gamma_lna, dtype=complex), f.shape)
+    gload = np.broadcast_to(np.asarray(gamma_load, dtype=complex), f.shape)
+    for k in STANDARDS:
+        if k not in data or np.shape(data[k]) != f.shape:
+            raise InputError(f"standards data needs '{k}' with the shape of f {f.shape}", key=k)
+    y = {k: np.asarray(data[k], dtype=float) / sigma[k] for k in STANDARDS}
+    w = {k: 1.0 / np.asarray(sigma[k], dtype=float) for k in STANDARDS}
+    a_load = _basis(gload, gl, z0) * w["load"][:, None]
+    y_load = y["load"] - _thermal(gload, gl, t_phys) * w["load"]
+
+    def rows(name: str, tau: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        gs = STANDARDS[name] * np.exp(-4j * np.pi * f * np.asarray(tau)[..., None])
+        return _basis(gs, gl, z0) * w[name][:, None], np.broadcast_to(y[name], gs.shape)
+
+    def scan(name: str, grid: np.ndarray, fixed: list[tuple[np.ndarray, np.ndarray]]) -> float:
+        a, yy = rows(name, grid)
+        a_all = np.concatenate([a] + [np.broadcast_to(fa, (grid.size,) + fa.shape) for fa, _ in fixed], axis=-2)
+        y_all = np.concatenate([yy] + [np.broadcast_to(fy, (grid.size,) + fy.shape) for _, fy in fixed], axis=-1)
+        _, chi2 = _linear_solve(a_all, y_all)
+        return float(grid[int(np.argmin(chi2))])
+
+    fmax = float(f.max())
+    g_short, g_open = _tau_grid(tau_short_bounds, fmax), _tau_grid(tau_open_bounds, fmax)
+    load = (a_load, y_load)
+    ts = scan("short", g_short, [load])
+    to = scan("open", g_open, [load, rows("short", np.array(ts))])
+    ts = scan("short", g_short, [load, rows("open", np.array(to))])
+    a = np.concatenate([a_load, rows("short", np.array(ts))[0], rows("open", np.array(to))[0]])
+    yy = np.concatenate([y_load, y["short"], y["open"]])
+    (sv, si, cr, ci), _ = _linear_solve(a, yy)
+    sv, si = max(sv, 1e-30), max(si, 1e-40)
+    c = complex(cr, ci)
+    start = {"sqrt_sv": np.sqrt(sv), "sqrt_si": np.sqrt(si), "rho_mag": min(abs(c) / np.sqrt(sv * si), 0.95),
+             "rho_phase": float(np.angle(c)), "tau_open": to, "tau_short": ts}
+    if specs is None:
+        lo = dict(zip(_NAMES, (0.0, 0.0, 0.0, -2 * np.pi, tau_open_bounds[0], tau_short_bounds[0])))
+        hi = dict(zip(_NAMES, (np.inf, np.inf, 1.0, 2 * np.pi, tau_open_bounds[1], tau_short_bounds[1])))
+        specs = [ParameterSpec(n, float(np.clip(start[n], lo[n], hi[n])), lo[n], hi[n]) for n in _NAMES]
+    names = [s.name for s in specs]
+    if sorted(names) != sorted(_NAMES):
+        raise InputError(f"specs must name exactly {list(_NAMES)}, got {names}")
+    specs = [dataclasses.replace(s, value=float(np.clip(start[s.name], s.minimum, s.maximum)), scale=None)
+             if s.vary else s for s in specs]
+    idx = [names.index(n) for n in _NAMES]
+    ydata = np.concatenate([np.asarray(data[k], dtype=float) for k in ("short", "open", "load")])
+    sig = np.concatenate([np.asarray(sigma[k], dtype=float) for k in ("short", "open", "load")])
+
+    def model(p: np.ndarray) -> dict[str, np.ndarray]:
+        v = p[idx]
+        src = NoiseSources(v[0], v[1], v[2], v[3])
+        return standards_temperatures(f, src, gl, t_phys, v[4], v[5], gload)
+
+    def residual(p: np.ndarray) -> np.ndarray:
+        m = model(p)
+        return (np.concatenate([m["short"], m["open"], m["load"]]) - ydata) / sig
+
+    res = least_squares(residual, specs, scale_covar=False, method=method)
+    v = res.values[idx]
+    phase = float(np.angle(np.exp(1j * v[3])))
+    src = NoiseSources(float(v[0]), float(v[1]), float(v[2]), phase)
+    return StandardsFit(result=res, sources=src, tau_open=float(v[4]), tau_short=float(v[5]), model=model(res.values),
+                        sigma={k: np.asarray(sigma[k], dtype=float) for k in STANDARDS})
+
+
+@dataclass(frozen=True)
+class DelayFit:
+    """Result of :func:`fit_line_delay`: ``tau`` and ``sigma_tau`` [s], ``chi2``, ``redchi``, ``ndata``."""
+
+    tau: float
+    sigma_tau: float
+    chi2: float
+    redchi: float
+    ndata: int
+    on_bound: bool
+
+
+def _scan_refine(chi2_batch: Any, chi2_one: Any, resid_one: Any, grid: np.ndarray,
+                 bounds: tuple[float, float], chunk: int, n_starts: int = 6) -> tuple[float, float, float, bool]:
+    chi = np.concatenate([chi2_batch(grid[i:i + chunk]) for i in range(0, grid.size, chunk)])
+    # the likelihood is multi-modal (ripple): refine the best few local minima of the grid, keep the best
+    interior = (chi[1:-1] <= chi[:-2]) & (chi[1:-1] <= chi[2:])
+    minima = np.concatenate([[0] if chi[0] <= chi[1] else [], np.nonzero(interior)[0] + 1,
+                             [grid.size - 1] if chi[-1] <= chi[-2] else []]).astype(int)
+    best_x, best_chi = float(grid[int(np.argmin(chi))]), float(np.min(chi))
+    for i in minima[np.argsort(chi[minima])][:n_starts]:
+        lo = grid[max(i - 1, 0)]
+        hi = grid[min(i + 1, grid.size - 1)]
+        opt = minimize_scalar(chi2_one, bounds=(lo, hi), method="bounded",
+                              options={"xatol": 1e-6 * (grid[1] - grid[0])})
+        if opt.fun < best_chi:
+            best_x, best_chi = float(opt.x), float(opt.fun)
+    x = best_x
+    step = 1e-3 * (grid[1] - grid[0])
+    jac = (resid_one(x + step) - resid_one(x - step)) / (2 * step)
+    jtj = float(np.sum(jac**2))
+    sigma = 1.0 / np.sqrt(jtj) if jtj > 0 else float("inf")
+    width = bounds[1] - bounds[0]
+    on_bound = min(x - bounds[0], bounds[1] - x) <= 1e-6 * width
+    return x, sigma, float(chi2_one(x)), on_bound
+
+
+def fit_line_delay(f: ArrayLike, gamma_booster: ArrayLike, t_phys: float, sources: NoiseSources,
+                   gamma_lna: ArrayLike, t_sys: ArrayLike, sigma: ArrayLike, bounds: tuple[float, float], *,
+                   line_loss_db: float = 0.0, occupation: Occupation = "rayleigh_jeans",
+                   chunk: int = 256) -> DelayFit:
+    """Fit the one-way delay ``tau`` [s] of the booster-LNA line to a measured T_sys spectrum.
+
+    Arrays ``gamma_booster``, ``gamma_lna``, ``t_sys`` and ``sigma`` [K] have the shape of ``f``
+    [Hz]. Global grid over ``bounds`` (step ``1/(40 f_max)``) with batched model evaluation, then
+    bounded scalar refinements around the six best local minima of the grid (the best one wins); ``sigma_tau`` from the
+    Gauss-Newton curvature (known noise).
+
+    >>> import numpy as np
+    >>> f = np.linspace(18e9, 19e9, 401)
+    >>> src = NoiseSources(371e-12, 7.4e-12, 0.3, 0.5)
+    >>> gb = 0.9 * np.exp(-4j * np.pi * f * 0.3e-9)
+    >>> t = system_temperature(f, gb, 295.0, src, 0.1, delay=1.234e-9)
+    >>> r = fit_line_delay(f, gb, 295.0, src, 0.1, t, 0.01 * t, (0.5e-9, 3e-9))
+    >>> round(r.tau * 1e9, 6)
+    1.234
+    """
+    f = np.asarray(f, dtype=float)
+    gb = np.asarray(gamma_booster, dtype=complex)
+    gl = np.asarray(gamma_lna, dtype=complex)
+    y = np.asarray(t_sys, dtype=float)
+    w = 1.0 / np.asarray(sigma, dtype=float)
+    lo, hi = bounds
+    if not lo < hi:
+        raise InputError(f"tau bounds must be increasing, got {bounds}")
+
+    if line_loss_db == 0:
+        # lossless line: only the phase of the source reflection depends on tau; the noise-wave
+        # terms of the connected network are taken from the engine once (tested equal to it)
+        from emboost.noise.amplifier import noise_adapter
+        from emboost.noise.network import noise_temperature
+
+        cm = noise_adapter(sources, f).c
+        c11, c22, c12 = cm[..., 0, 0].real, cm[..., 1, 1].real, cm[..., 0, 1]
+        t_src = noise_temperature(f, t_phys, occupation) * (1 - np.abs(gb) ** 2)
+        mis = 1 - np.abs(gl) ** 2
+        base = c22 + t_src + np.abs(gb) ** 2 * c11
+        w4 = -4j * np.pi * f
+
+        def model(tau: ArrayLike) -> np.ndarray:
+            gs = gb * np.exp(w4 * np.asarray(tau, dtype=float)[..., None])
+            return (base + 2 * np.real(gs * c12)) * mis / np.abs(1 - gs * gl) ** 2
+    else:
+        def model(tau: ArrayLike) -> np.ndarray:
+            return system_temperature(f, gb, t_phys, sources, gl, delay=tau, line_loss_db=line_loss_db,
+                                      occupation=occupation)
+
+    def resid(tau: float) -> np.ndarray:
+        return (model(tau) - y) * w
+
+    def chi2_batch(taus: np.ndarray) -> np.ndarray:
+        return np.sum(((model(taus) - y) * w) ** 2, axis=-1)
+
+    def chi2_one(tau: float) -> float:
+        return float(np.sum(resid(tau) ** 2))
+
+    x, s, chi2, on_bound = _scan_refine(chi2_batch, chi2_one, resid, _tau_grid(bounds, float(f.max())),
+                                        bounds, chunk)
+    n = int(f.size)
+    return DelayFit(tau=x, sigma_tau=s, chi2=chi2, redchi=chi2 / max(n - 1, 1), ndata=n, on_bound=on_bound)
+
+
+@dataclass(frozen=True)
+class GapFit:
+    """Result of :func:`refit_mirror_gap`: ``gap`` and ``sigma_gap`` [m], ``chi2``, ``redchi``, ``ndata``."""
+
+    gap: float
+    sigma_gap: float
+    chi2: float
+    redchi: float
+    ndata: int
+    on_bound: bool
+
+
+def refit_mirror_gap(f: ArrayLike, booster: Any, delay: float, t_phys: float, sources: NoiseSources,
+                     gamma_lna: ArrayLike, t_sys: ArrayLike, sigma: ArrayLike, bounds: tuple[float, float], *,
+                     n_grid: int = 201, line_loss_db: float = 0.0,
+                     occupation: Occupation = "rayleigh_jeans") -> GapFit:
+    """Fit only the mirror-to-first-disk gap [m] of ``booster`` to a narrowband T_sys spectrum.
+
+    ``delay`` [s] is the (already fitted) booster-LNA line. A batch of ``n_grid`` boosters over
+    ``bounds`` is solved in one call, then the best point is refined and ``sigma_gap`` taken from the
+    Gauss-Newton curvature.
+    """
+    f = np.asarray(f, dtype=float)
+    gl = np.asarray(gamma_lna, dtype=complex)
+    y = np.asarray(t_sys, dtype=float)
+    w = 1.0 / np.asarray(sigma, dtype=float)
+    lo, hi = bounds
+    if not 0 <= lo < hi:
+        raise InputError(f"gap bounds must satisfy 0 <= min < max, got {bounds}")
+
+    def model(gap: ArrayLike) -> np.ndarray:
+        gb = booster.with_mirror_gap(np.asarray(gap, dtype=float)).response(f).s11
+        return system_temperature(f, gb, t_phys, sources, gl, delay=delay, line_loss_db=line_loss_db,
+                                  occupation=occupation)
+
+    def resid(gap: float) -> np.ndarray:
+        return (model(gap) - y) * w
+
+    def chi2_batch(gaps: np.ndarray) -> np.ndarray:
+        return np.sum(((model(gaps) - y) * w) ** 2, axis=-1)
+
+    def chi2_one(gap: float) -> float:
+        return float(np.sum(resid(gap) ** 2))
+
+    x, s, chi2, on_bound = _scan_refine(chi2_batch, chi2_one, resid, np.linspace(lo, hi, n_grid), bounds, 64)
+    n = int(f.size)
+    return GapFit(gap=x, sigma_gap=s, chi2=chi2, redchi=chi2 / max(n - 1, 1), ndata=n, on_bound=on_bound)
+
+
+# ------------------------------------------------------------------------------------------ recipes
+def _window(top: Any, f: np.ndarray) -> np.ndarray:
+    if "window" not in top:
+        return np.ones(f.shape, bool)
+    win = top.table("window")
+    start = win.quantity("start", "frequency", float(f[0]))
+    stop = win.quantity("stop", "frequency", float(f[-1]))
+    win.finish()
+    keep = (f >= start) & (f <= stop)
+    if keep.sum() < 10:
+        raise win.fail("start", f"the window {start:g}..{stop:g} Hz keeps {keep.sum()} points; need >= 10")
+    return keep
+
+
+def _sigma_settings(top: Any) -> Any:
+    """Per-bin sigma estimator of the recipe's ``[noise]`` table (Savitzky-Golay residual, (4.1))."""
+    from emboost.noise.calibration import savgol_noise
+
+    window, order, robust = 11, 3, True
+    if "noise" in top:
+        t = top.table("noise")
+        window = t.number("savgol_window", window, integer=True, minimum=5)
+        order = t.number("savgol_order", order, integer=True, minimum=1)
+        robust = t.boolean("robust", robust)
+        t.finish()
+        if window % 2 == 0 or order >= window:
+            raise t.fail("savgol_window", f"must be odd and larger than savgol_order, got {window}, {order}")
+
+    def sigma(y: np.ndarray) -> np.ndarray:
+        return savgol_noise(y, window, order, relative=True, robust=robust)
+
+    return sigma
+
+
+def lna_sources_from_table(t: Any) -> NoiseSources:
+    """The four LNA noise parameters of a recipe's ``[lna]`` table (SI; the table is finished)."""
+    src = NoiseSources(float(t.quantity("sqrt_sv", "voltage_noise", minimum=0.0)),
+                       float(t.quantity("sqrt_si", "current_noise", minimum=0.0)),
+                       float(t.quantity("rho_mag", "dimensionless", minimum=0.0, maximum=1.0)),
+                       float(t.quantity("rho_phase", "angle")))
+    t.finish()
+    return src
+
+
+def delay_settings(top: Any) -> tuple[float, float, float]:
+    """``[delay] min, max, line_loss`` of a recipe: the range of the delay search [s] and the loss [dB]."""
+    dt = top.table("delay")
+    lo = float(dt.quantity("min", "time", minimum=0.0))
+    hi = float(dt.quantity("max", "time", minimum=0.0))
+    loss = float(dt.quantity("line_loss", "dimensionless", 0.0, minimum=0.0)) if "line_loss" in dt else 0.0
+    dt.finish()
+    if hi <= lo:
+        raise dt.fail("max", "must be above delay.min")
+    return lo, hi, loss
+
+
+@dataclasses.dataclass(frozen=True)
+class NarrowbandSettings:
+    """``[narrowband]`` of a recipe: the spectrum after the mode drifted and the mirror-gap search range [m]."""
+
+    spectrum: Path
+    column: str
+    gap_range: tuple[float, float]
+    grid_points: int
+
+
+def narrowband_settings(top: Any, recipe: Path) -> NarrowbandSettings | None:
+    """The optional ``[narrowband]`` table (paths relative to the recipe), or None."""
+    from emboost.jobs.recipes import resolve_path
+
+    nb = top.table("narrowband", None)
+    if nb is None:
+        return None
+    spectrum = resolve_path(recipe, nb.string("spectrum"))
+    column = nb.string("column", "t_sys")
+    g_lo = float(nb.quantity("gap_min", "length", minimum=0.0))
+    g_hi = float(nb.quantity("gap_max", "length", minimum=0.0))
+    grid = int(nb.number("grid_points", 201, integer=True, minimum=5))
+    nb.finish()
+    if g_hi <= g_lo:
+        raise nb.fail("gap_max", "must be above narrowband.gap_min")
+    return NarrowbandSettings(spectrum, column, (g_lo, g_hi), grid)
+
+
+def standards_parameter_defaults() -> dict[str, Any]:
+    """Defaults (unit, start, bounds) of the standards fit's parameters, for recipe ``[parameters]`` tables."""
+    from emboost.fit.core import ParameterDefault
+
+    return {
+        "sqrt_sv": ParameterDefault("voltage_noise", "pV/sqrt(Hz)", 300e-12, 0.0, 1e-8, True),
+        "sqrt_si": ParameterDefault("current_noise", "pA/sqrt(Hz)", 5e-12, 0.0, 1e-9, True),
+        "rho_mag": ParameterDefault("dimensionless", "1", 0.1, 0.0, 1.0, True),
+        "rho_phase": ParameterDefault("angle", "rad", 0.0, -2 * np.pi, 2 * np.pi, True),
+        "tau_open": ParameterDefault("time", "ns", None, vary=True),
+        "tau_short": ParameterDefault("time", "ns", None, vary=True),
+    }
+
+
+def run_standards_recipe(path: Path, top: Any, out: Path, quiet: bool) -> int:
+    """Recipe kind ``noise_standards``: fit LNA noise sources and standard delays (see docs/noise.md)."""
+    from emboost.fit.core import parameter_specs
+    from emboost.core.output import atomic_write_csv, atomic_write_json, provenance
+    from emboost.jobs.recipes import recipe_header, resolve_path
+    from emboost.noise.spectra import read_spectrum
+
+    top, name = recipe_header(path, top, "noise_standards", "noise standards")
+    data = top.table("data")
+    spec_path = resolve_path(path, data.string("spectra"))
+    lna_path = resolve_path(path, data.string("lna_s11"))
+    cols = {k: data.string(f"{k}_column", k) for k in STANDARDS}
+    data.finish()
+    std = top.table("standards")
+    t_phys = float(std.quantity("t_phys", "temperature", minimum=0.0))
+    std.finish()
+    noise_sigma = _sigma_settings(top)
+    spec = read_spectrum(spec_path, columns=list(cols.values()))
+    keep = _window(top, spec.frequency)
+    f = spec.frequency[keep]
+    meas = {k: spec.column(c)[keep] for k, c in cols.items()}
+    sigma = {k: noise_sigma(v) for k, v in meas.items()}
+    lna = LNA.from_touchstone(lna_path, NoiseSources(0.0, 0.0))
+    gl = lna.gamma_at(f)
+    defaults = standards_parameter_defaults()
+    ptab = top.table("parameters")
+    specs = parameter_specs(ptab, defaults)
+    fit_t = top.table("fit", None)
+    method = "least_squares"
+    if fit_t is not None:
+        method = fit_t.string("method", "least_squares", choices=("least_squares", "leastsq"))
+        fit_t.finish()
+    top.finish()
+    by = {s.name: s for s in specs}
+    for k in ("tau_open", "tau_short"):
+        if k not in by or not (np.isfinite(by[k].minimum) and np.isfinite(by[k].maximum)):
+            raise ptab.fail(k, "give the delay with finite min and max (the grid search needs its range)")
+    fit = fit_standards(f, meas, sigma, gl, t_phys, (by["tau_open"].minimum, by["tau_open"].maximum),
+                        (by["tau_short"].minimum, by["tau_short"].maximum), specs=specs, method=method)
+    res = fit.result
+    summary = {"recipe": str(path), "name": name, "kind": "noise_standards", "t_phys_K": t_phys,
+               "fit": res.to_dict(), "noise_parameters_z0_50": fit.noise_parameters(),
+               "t_e_50ohm_K": float(fit.sources.noise_temperature(50.0)),
+               "provenance": provenance([path, spec_path, lna_path])}
+    atomic_write_json(out / "fit.json", summary)
+    columns = {"frequency_Hz": f}
+    for k in STANDARDS:
+        columns[f"{k}_K"] = meas[k]
+        columns[f"{k}_model_K"] = fit.model[k]
+        columns[f"{k}_sigma_K"] = fit.sigma[k]
+    atomic_write_csv(out / "model.csv", columns, comments=[f"emboost noise_standards fit of {spec_path.name}"])
+    if not quiet:
+        for i, n in enumerate(res.names):
+            print(f"{n:10s} = {res.values[i]:.6g} +- {res.stderr[i]:.3g} (SI)")
+        print(f"reduced chi^2 = {res.redchi:.3f}; results in {out}")
+    return 0 if res.ok else 3
+
+
+def run_line_delay_recipe(path: Path, top: Any, out: Path, quiet: bool) -> int:
+    """Recipe kind ``tsys_line_delay``: booster + line + LNA, tau fit then mirror-gap refit."""
+    from emboost.booster.setup import load_booster_setup
+    from emboost.core.output import atomic_write_csv, atomic_write_json, provenance
+    from emboost.jobs.recipes import recipe_header, resolve_path
+    from emboost.noise.spectra import read_spectrum
+
+    top, name = recipe_header(path, top, "tsys_line_delay", "T_sys line delay")
+    data = top.table("data")
+    spec_path = resolve_path(path, data.string("spectrum"))
+    column = data.string("column", "t_sys")
+    lna_path = resolve_path(path, data.string("lna_s11"))
+    if ("booster" in data) == ("booster_fit" in data):
+        raise data.fail("booster", "give exactly one of 'booster' (a setup file) or 'booster_fit' "
+                                   "(a booster reflectivity recipe whose fitted booster is used)")
+    from_fit = "booster_fit" in data
+    model_path = resolve_path(path, data.string("booster_fit" if from_fit else "booster"))
+    data.finish()
+    sources = lna_sources_from_table(top.table("lna"))
+    bt = top.table("booster")
+    t_phys = float(bt.quantity("t_phys", "temperature", minimum=0.0))
+    bt.finish()
+    tau_lo, tau_hi, loss = delay_settings(top)
+    noise_sigma = _sigma_settings(top)
+    nb = narrowband_settings(top, path)
+    top.finish()
+    if from_fit:
+        from emboost.fit.booster import fit_recipe
+
+        fitted, fit_r = fit_recipe(model_path)
+        booster = fitted.booster()
+        extra_inputs = [fit_r.setup.path, fit_r.data.path]
+    else:
+        booster = load_booster_setup(model_path).booster
+        extra_inputs = []
+    lna = LNA.from_touchstone(lna_path, sources)
+    spec = read_spectrum(spec_path, columns=[column])
+    f = spec.frequency
+    y = spec.column(column)
+    sig = noise_sigma(y)
+    gb = booster.response(f).s11
+    gl = lna.gamma_at(f)
+    d = fit_line_delay(f, gb, t_phys, sources, gl, y, sig, (tau_lo, tau_hi), line_loss_db=loss)
+    model = system_temperature(f, gb, t_phys, sources, gl, delay=d.tau, line_loss_db=loss)
+    summary: dict[str, Any] = {"recipe": str(path), "name": name, "kind": "tsys_line_delay",
+                               "delay": dataclasses.asdict(d), "t_phys_K": t_phys}
+    atomic_write_csv(out / "broadband.csv", {"frequency_Hz": f, "t_sys_K": y, "model_K": model, "sigma_K": sig},
+                     comments=[f"emboost tsys_line_delay fit of {spec_path.name}: tau = {d.tau:.6e} s"])
+    inputs = [path, spec_path, lna_path, model_path, *extra_inputs]
+    status = 3 if d.on_bound else 0
+    if nb is not None:
+        nb_path, nb_col, (g_lo, g_hi), n_grid = nb.spectrum, nb.column, nb.gap_range, nb.grid_points
+        ns = read_spectrum(nb_path, columns=[nb_col])
+        fn, yn = ns.frequency, ns.column(nb_col)
+        sn = noise_sigma(yn)
+        g = refit_mirror_gap(fn, booster, d.tau, t_phys, sources, lna.gamma_at(fn), yn, sn, (g_lo, g_hi),
+                             n_grid=n_grid, line_loss_db=loss)
+        moved = booster.with_mirror_gap(g.gap)
+        resp = moved.response(fn)
+        mn = system_temperature(fn, resp.s11, t_phys, sources, lna.gamma_at(fn), delay=d.tau, line_loss_db=loss)
+        b2 = delivered_boost_factor(fn, resp.boost_factor, resp.s11, lna.gamma_at(fn), d.tau)
+        summary["mirror_gap"] = dataclasses.asdict(g) | {"model_gap_m": float(booster.gaps[..., 0])}
+        atomic_write_csv(out / "narrowband.csv", {"frequency_Hz": fn, "t_sys_K": yn, "model_K": mn, "sigma_K": sn,
+                                                  "boost_matched": resp.boost_factor, "boost_delivered": b2},
+                         comments=[f"emboost mirror-gap refit of {nb_path.name}: gap = {g.gap:.6e} m"])
+        inputs.append(nb_path)
+        status = max(status, 3 if g.on_bound else 0)
+    summary["provenance"] = provenance(inputs)
+    atomic_write_json(out / "fit.json", summary)
+    if not quiet:
+        print(f"tau = {d.tau * 1e9:.6f} +- {d.sigma_tau * 1e9:.2g} ns (reduced chi^2 {d.redchi:.3f})")
+        if "mirror_gap" in summary:
+            mg = summary["mirror_gap"]
+            print(f"mirror gap = {mg['gap'] * 1e3:.5f} +- {mg['sigma_gap'] * 1e3:.2g} mm")
+        print(f"results in {out}")
+    if not np.isfinite(d.sigma_tau):
+        raise FitError("the delay fit has no curvature: the spectrum does not constrain tau")
+    return status

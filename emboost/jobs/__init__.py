@@ -1,0 +1,1 @@
+"""Jobs: recipe parsing into frozen settings, stages with typed inputs and results, derive, validation."""

@@ -1,0 +1,882 @@
+"""Monte-Carlo uncertainty of the delivered boost factor (MADMAX §4.3, physics.md §2.8), and its sensitivity.
+
+For every sample ``i`` (all draws seeded, made up front in sample order):
+
+1. booster parameters ``theta_i ~ N(theta_hat, Sigma)`` from the reflectivity fit's covariance;
+2. LNA noise parameters (``sqrt S_v``, ``sqrt S_i``, ``|rho|``, ``arg rho``) each from its own normal
+   (``|rho|`` clipped to [0, 1], the densities to >= 0);
+3. the booster-LNA line delay ``tau_i`` refitted to the measured broadband T_sys
+   (:func:`emboost.fit.noise.fit_line_delay`, searched in a window around the nominal delay) and,
+   where asked, the mirror gap refitted to a narrowband T_sys (:func:`emboost.fit.noise.refit_mirror_gap`);
+4. the delivered boost factor ``beta^2 (1 - |G_L|^2) / |1 - G_B G_L exp(-2 j w tau)|^2``
+   (:func:`emboost.fit.noise.delivered_boost_factor`), multiplied by a field-shape factor
+   ``s_i ~ N(1, sigma_shape)`` and shifted in frequency by ``df_i ~ N(0, sigma_f)``:
+   ``beta^2_i(f) = s_i beta^2_deliv,i(f - df_i)``.
+
+The ensemble gives per-frequency mean, standard deviation and quantiles (:class:`MonteCarloResult`), a
+convergence check (:func:`convergence`: the running mean over the last ``window`` samples, as in the
+paper, reported and never assumed), and, through the radiometer equation
+(:func:`emboost.reach.sensitivity.booster_coupling_reach`), a band of the reachable coupling. Independent runs
+combine as uncorrelated (:func:`combine_reach`, sample by sample, ``g^-4 = sum_r g_r^-4``).
+:func:`linear_propagation` is the fast cross-check: the Jacobian of the whole pipeline (refits included)
+by central differences, with the field-shape and frequency terms added analytically.
+
+Execution (:func:`run_montecarlo`): samples are cut into fixed chunks of ``chunk_size``; each chunk is
+one batched booster evaluation plus its refits. Chunks run in this process (``workers=1``), in a
+``concurrent.futures.ProcessPoolExecutor`` (``workers > 1``), or on a Dask cluster (``scheduler`` an
+address, or ``"local"`` for a ``dask.distributed.LocalCluster``). Because the draws are made up front and
+the chunk boundaries do not depend on the number of workers, every backend gives bit-identical samples.
+With ``checkpoint`` a folder, every finished chunk is written atomically (``samples/chunk_NNNNN.npz``)
+beside a manifest holding the model's fingerprint, the seed and the chunk size; a restart continues with
+the missing chunks and refuses a manifest made with other settings.
+
+>>> import numpy as np
+>>> x = np.array([[1.0, 2.0], [3.0, 2.0], [2.0, 2.0]])
+>>> s = band_statistics(x, quantiles=(0.5,))
+>>> s["mean"].tolist(), s["std"].tolist(), s["quantiles"].tolist()
+([2.0, 2.0], [1.0, 0.0], [[2.0, 2.0]])
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+import math
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from emboost.noise.amplifier import LNA, NoiseSources
+from emboost.core.errors import InputError, RecipeError
+from emboost.fit.noise import delivered_boost_factor, fit_line_delay, refit_mirror_gap
+
+__all__ = [
+    "LNA_PARAMETERS",
+    "TsysSpectrum",
+    "MonteCarloModel",
+    "Draws",
+    "draw_samples",
+    "evaluate_samples",
+    "prepare_model",
+    "MonteCarloResult",
+    "Convergence",
+    "convergence",
+    "band_statistics",
+    "linear_propagation",
+    "LinearPropagation",
+    "run_montecarlo",
+    "Checkpoint",
+    "reach_samples",
+    "combine_reach",
+    "combined_relative_uncertainty",
+    "Progress",
+]
+
+#: the LNA noise parameters drawn per sample, in this order (SI: V/sqrt(Hz), A/sqrt(Hz), 1, rad)
+LNA_PARAMETERS = ("sqrt_sv", "sqrt_si", "rho_mag", "rho_phase")
+
+DEFAULT_QUANTILES = (0.025, 0.16, 0.5, 0.84, 0.975)
+
+
+# ------------------------------------------------------------------------------------------- model
+@dataclass(frozen=True, eq=False)
+class TsysSpectrum:
+    """A measured system-temperature spectrum: ``frequency`` [Hz], ``t_sys`` and per-bin ``sigma`` [K],
+    and the LNA reflection ``gamma_lna`` at those frequencies, all of shape ``(n,)``."""
+
+    frequency: np.ndarray
+    t_sys: np.ndarray
+    sigma: np.ndarray
+    gamma_lna: np.ndarray
+
+    def __post_init__(self) -> None:
+        f = np.asarray(self.frequency, float)
+        arrays = {"t_sys": np.asarray(self.t_sys, float), "sigma": np.asarray(self.sigma, float),
+                  "gamma_lna": np.asarray(self.gamma_lna, complex)}
+        if f.ndim != 1 or f.size < 10 or np.any(np.diff(f) <= 0):
+            raise InputError(f"a T_sys spectrum needs >= 10 increasing frequencies, got shape {f.shape}")
+        for k, a in arrays.items():
+            if a.shape != f.shape or not np.all(np.isfinite(a)):
+                raise InputError(f"T_sys spectrum {k} must be finite with the shape of the frequencies {f.shape}")
+        if np.any(arrays["sigma"] <= 0):
+            raise InputError("T_sys spectrum sigma must be > 0")
+        object.__setattr__(self, "frequency", f)
+        for k, a in arrays.items():
+            object.__setattr__(self, k, a)
+
+
+@dataclass(frozen=True, eq=False)
+class MonteCarloModel:
+    """Everything one sample needs (picklable: it is sent once to every worker).
+
+    Parameters
+    ----------
+    booster_fit:
+        Object with ``booster(x)`` turning free-parameter vectors ``(m, k)`` into a batched
+        :class:`~emboost.booster.model.Booster` (e.g. :class:`emboost.fit.booster.BoosterFitResult`).
+    center, covariance, parameter_names:
+        Best values ``(k,)`` and covariance ``(k, k)`` of the booster parameters (SI).
+    lna:
+        The LNA: measured reflection and the *mean* noise sources.
+    lna_sigma:
+        1-sigma of ``LNA_PARAMETERS`` (SI), ``(4,)``; 0 keeps a parameter fixed.
+    t_phys:
+        Physical temperature of the booster [K].
+    broadband:
+        The T_sys spectrum the delay is refitted to.
+    delay_bounds:
+        Range [s] of the per-sample delay search (see :func:`prepare_model`).
+    frequency:
+        Output frequencies [Hz], uniformly spaced, ``(nf,)``.
+    field_shape_sigma, frequency_sigma:
+        sigma of the field-shape factor (dimensionless) and of the frequency shift [Hz].
+    narrowband, gap_bounds, gap_grid:
+        Narrowband T_sys spectrum, gap range [m] and grid points of the mirror-gap refit (``None``: no refit).
+    line_loss_db:
+        Loss of the booster-LNA line [dB].
+    """
+
+    booster_fit: Any
+    center: np.ndarray
+    covariance: np.ndarray
+    parameter_names: tuple[str, ...]
+    lna: LNA
+    lna_sigma: np.ndarray
+    t_phys: float
+    broadband: TsysSpectrum
+    delay_bounds: tuple[float, float]
+    frequency: np.ndarray
+    field_shape_sigma: float = 0.0
+    frequency_sigma: float = 0.0
+    narrowband: TsysSpectrum | None = None
+    gap_bounds: tuple[float, float] | None = None
+    gap_grid: int = 41
+    line_loss_db: float = 0.0
+
+    def __post_init__(self) -> None:
+        c = np.asarray(self.center, float)
+        cov = np.asarray(self.covariance, float)
+        if c.ndim != 1 or cov.shape != (c.size, c.size) or not np.all(np.isfinite(cov)):
+            raise InputError(f"booster covariance must be finite of shape {(c.size, c.size)}, got {cov.shape} "
+                             "(did the reflectivity fit converge?)")
+        if len(self.parameter_names) != c.size:
+            raise InputError("one parameter name per booster parameter")
+        ls = np.asarray(self.lna_sigma, float)
+        if ls.shape != (4,) or np.any(ls < 0) or not np.all(np.isfinite(ls)):
+            raise InputError(f"lna_sigma must be 4 finite values >= 0 ({', '.join(LNA_PARAMETERS)})")
+        f = np.asarray(self.frequency, float)
+        if f.ndim != 1 or f.size < 2 or np.any(np.diff(f) <= 0):
+            raise InputError("output frequencies must be >= 2 increasing values")
+        step = (f[-1] - f[0]) / (f.size - 1)
+        if not np.allclose(np.diff(f), step, rtol=1e-6, atol=0):
+            raise InputError("output frequencies must be uniformly spaced (the frequency shift interpolates)")
+        for name in ("field_shape_sigma", "frequency_sigma", "t_phys"):
+            v = getattr(self, name)
+            if not (math.isfinite(v) and v >= 0):
+                raise InputError(f"{name} must be finite and >= 0, got {v!r}", key=name)
+        lo, hi = self.delay_bounds
+        if not 0 <= lo < hi:
+            raise InputError(f"delay bounds must satisfy 0 <= min < max, got {self.delay_bounds}")
+        if (self.narrowband is None) != (self.gap_bounds is None):
+            raise InputError("a mirror-gap refit needs both a narrowband spectrum and gap bounds")
+        for k, v in (("center", c), ("covariance", cov), ("lna_sigma", ls), ("frequency", f)):
+            v = v.copy()
+            v.setflags(write=False)
+            object.__setattr__(self, k, v)
+
+    @property
+    def n_booster(self) -> int:
+        return int(self.center.size)
+
+    @property
+    def refit_gap(self) -> bool:
+        return self.narrowband is not None
+
+    @property
+    def lna_mean(self) -> np.ndarray:
+        s = self.lna.sources
+        return np.array([float(np.asarray(getattr(s, k))) for k in LNA_PARAMETERS])
+
+    @property
+    def step(self) -> float:
+        f = self.frequency
+        return float((f[-1] - f[0]) / (f.size - 1))
+
+    def fingerprint(self) -> str:
+        """SHA-256 over everything that changes a sample (not over the booster object's identity)."""
+        h = hashlib.sha256()
+        base = self.booster_fit.booster(self.center)
+        parts: list[Any] = [self.center, self.covariance, self.lna_sigma, self.lna_mean, self.lna.frequency,
+                            self.lna.gamma, self.frequency, np.array(self.delay_bounds), base.gaps, base.thickness,
+                            base.permittivity, base.loss_tangent]
+        for spec in (self.broadband, self.narrowband):
+            if spec is not None:
+                parts += [spec.frequency, spec.t_sys, spec.sigma, spec.gamma_lna]
+        for p in parts:
+            a = np.ascontiguousarray(p)
+            h.update(str(a.dtype).encode() + str(a.shape).encode() + a.tobytes())
+        scalars = [self.parameter_names, self.t_phys, self.field_shape_sigma, self.frequency_sigma,
+                   self.gap_bounds, self.gap_grid, self.line_loss_db, base.radius, base.wall_conductivity,
+                   base.mirror_conductivity, base.output_length, base.source, base.overlap]
+        h.update(repr(scalars).encode())
+        return h.hexdigest()
+
+
+@dataclass(frozen=True, eq=False)
+class Draws:
+    """Random inputs of samples ``start .. start + n - 1``: booster ``(n, k)``, lna ``(n, 4)``,
+    shape and shift ``(n,)``."""
+
+    start: int
+    booster: np.ndarray
+    lna: np.ndarray
+    shape: np.ndarray
+    shift: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.shape.size)
+
+    def slice(self, a: int, b: int) -> Draws:
+        """Samples ``a .. b - 1`` (absolute indices)."""
+        i, j = a - self.start, b - self.start
+        return Draws(a, self.booster[i:j], self.lna[i:j], self.shape[i:j], self.shift[i:j])
+
+
+def _sqrt_cov(cov: np.ndarray) -> np.ndarray:
+    """A matrix ``L`` with ``L L^T = cov`` (symmetric square root; tolerates a singular covariance)."""
+    w, v = np.linalg.eigh(0.5 * (cov + cov.T))
+    if np.any(w < -1e-9 * max(float(np.max(np.abs(w))), 1e-300)):
+        raise InputError("the booster covariance is not positive semi-definite")
+    return v * np.sqrt(np.clip(w, 0.0, None))
+
+
+def draw_samples(model: MonteCarloModel, n: int, seed: int | Sequence[int]) -> Draws:
+    """All random inputs of ``n`` samples, from one seeded stream in sample order.
+
+    Sample ``i`` uses the standard normals ``i (k + 6) .. (i + 1)(k + 6) - 1`` of the stream of
+    ``numpy.random.SeedSequence(seed)``, so it depends only on the seed and ``i``: a longer run starts
+    with the samples of a shorter one, and splitting the samples over workers changes nothing.
+    """
+    if n < 1:
+        raise InputError(f"the number of samples must be >= 1, got {n}", key="samples")
+    k = model.n_booster
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed)))
+    z = rng.standard_normal((n, k + 6))
+    booster = model.center + z[:, :k] @ _sqrt_cov(model.covariance).T
+    lna = model.lna_mean + z[:, k:k + 4] * model.lna_sigma
+    lna[:, 0:2] = np.clip(lna[:, 0:2], 0.0, None)
+    lna[:, 2] = np.clip(lna[:, 2], 0.0, 1.0)
+    shape = 1.0 + model.field_shape_sigma * z[:, k + 4]
+    shift = model.frequency_sigma * z[:, k + 5]
+    return Draws(0, booster, lna, shape, shift)
+
+
+def _extended_grid(model: MonteCarloModel, max_shift: float) -> tuple[np.ndarray, int]:
+    """The output grid padded on both sides by enough steps for shifts up to ``max_shift`` [Hz]
+    (plus three, so that the interpolating spline is never evaluated in its end intervals)."""
+    step = model.step
+    pad = int(math.ceil(max_shift / step)) + 3 if max_shift > 0 else 0
+    nf = model.frequency.size
+    return model.frequency[0] + step * np.arange(-pad, nf + pad), pad
+
+
+def _shifted(values: np.ndarray, pad: int, nf: int, shift: np.ndarray, step: float) -> np.ndarray:
+    """``values(f - shift)`` on the output grid: a cubic spline per sample on the padded uniform grid.
+
+    ``values`` ``(m, nf + 2 pad)``, ``shift`` ``(m,)`` [Hz]. The spline's error is O(h^4): for CB200's
+    375 kHz grid against a ~10 MHz wide mode, ~1e-6 relative (linear interpolation would give ~1e-3).
+    """
+    from scipy.interpolate import CubicSpline
+
+    n_ext = values.shape[-1]
+    c = np.moveaxis(CubicSpline(np.arange(n_ext, dtype=float), values, axis=-1).c, 2, 1)  # (4, m, n_ext - 1)
+    u = pad - np.asarray(shift, float)[:, None] / step + np.arange(nf)[None, :]          # fractional index
+    i = np.clip(np.floor(u).astype(int), 0, n_ext - 2)
+    dx = u - i
+    ck = np.take_along_axis(c, np.broadcast_to(i, (4,) + i.shape), axis=2)
+    return ((ck[0] * dx + ck[1]) * dx + ck[2]) * dx + ck[3]
+
+
+def evaluate_samples(model: MonteCarloModel, draws: Draws) -> dict[str, np.ndarray]:
+    """Run the pipeline for a block of samples (one batched booster solve plus one refit per sample).
+
+    Returns ``index`` ``(m,)``, ``boost`` ``(m, nf)`` (delivered, shape factor and shift applied), the
+    refitted ``tau`` [s], ``gap`` [m] (NaN without a gap refit), the refits' reduced chi^2 and
+    ``on_bound`` flags (1 when a refit ended on the edge of its search range).
+    """
+    m = len(draws)
+    f_bb = model.broadband.frequency
+    boosters = model.booster_fit.booster(draws.booster)
+    gb = boosters.response(f_bb).s11
+    lo, hi = model.delay_bounds
+    tau = np.empty(m)
+    tau_chi = np.empty(m)
+    gap = np.full(m, np.nan)
+    gap_chi = np.full(m, np.nan)
+    on_bound = np.zeros(m, dtype=np.int8)
+    sources = [NoiseSources(*row) for row in draws.lna]
+    for j in range(m):
+        d = fit_line_delay(f_bb, gb[j], model.t_phys, sources[j], model.broadband.gamma_lna, model.broadband.t_sys,
+                           model.broadband.sigma, (lo, hi), line_loss_db=model.line_loss_db)
+        tau[j], tau_chi[j] = d.tau, d.redchi
+        on_bound[j] |= int(d.on_bound)
+    if model.refit_gap:
+        nb = model.narrowband
+        for j in range(m):
+            single = model.booster_fit.booster(draws.booster[j])
+            g = refit_mirror_gap(nb.frequency, single, tau[j], model.t_phys, sources[j], nb.gamma_lna, nb.t_sys,
+                                 nb.sigma, model.gap_bounds, n_grid=model.gap_grid, line_loss_db=model.line_loss_db)
+            gap[j], gap_chi[j] = g.gap, g.redchi
+            on_bound[j] |= 2 * int(g.on_bound)
+        boosters = boosters.with_mirror_gap(gap)
+    max_shift = float(np.max(np.abs(draws.shift))) if m else 0.0
+    f_ext, pad = _extended_grid(model, max_shift)
+    resp = boosters.response(f_ext)
+    b2 = delivered_boost_factor(f_ext, resp.boost_factor, resp.s11, model.lna.gamma_at(f_ext), tau)
+    nf = model.frequency.size
+    if pad:
+        b2 = _shifted(b2, pad, nf, draws.shift, model.step)
+    boost = draws.shape[:, None] * b2
+    return {"index": draws.start + np.arange(m), "boost": boost, "tau": tau, "tau_redchi": tau_chi, "gap": gap,
+            "gap_redchi": gap_chi, "on_bound": on_bound}
+
+
+def prepare_model(model: MonteCarloModel, delay_range: tuple[float, float], delay_window: float | None = None,
+                  gap_window: float | None = None) -> tuple[MonteCarloModel, dict[str, float]]:
+    """Nominal refits at the best parameters, and the per-sample search windows around them.
+
+    The delay is first searched over the whole ``delay_range`` [s]; each sample then searches
+    ``tau_0 +- delay_window`` (clipped to the range; ``None``: the whole range). The window should hold
+    several ripple aliases (they are ``1 / (2 f)`` apart, ~27 ps at 18.5 GHz) so that a sample may still
+    move to another one; a sample that ends on the window's edge is flagged in ``on_bound``. The mirror
+    gap likewise (``gap_window`` [m] around the nominal refit). Returns the model and the nominal values.
+    """
+    wide = dataclasses.replace(model, delay_bounds=tuple(delay_range))
+    zero = Draws(0, model.center[None, :], model.lna_mean[None, :], np.ones(1), np.zeros(1))
+    nominal = evaluate_samples(wide, zero)
+    tau0 = float(nominal["tau"][0])
+    lo, hi = delay_range
+    if delay_window is not None:
+        lo, hi = max(lo, tau0 - delay_window), min(hi, tau0 + delay_window)
+    changes: dict[str, Any] = {"delay_bounds": (lo, hi)}
+    info = {"tau": tau0, "tau_redchi": float(nominal["tau_redchi"][0]), "gap": float(nominal["gap"][0]),
+            "gap_redchi": float(nominal["gap_redchi"][0])}
+    if model.refit_gap and gap_window is not None:
+        g0 = info["gap"]
+        glo, ghi = model.gap_bounds
+        changes["gap_bounds"] = (max(glo, g0 - gap_window), min(ghi, g0 + gap_window))
+    return dataclasses.replace(model, **changes), info
+
+
+# ---------------------------------------------------------------------------------------- statistics
+def band_statistics(samples: np.ndarray, quantiles: Sequence[float] = DEFAULT_QUANTILES) -> dict[str, np.ndarray]:
+    """Per-frequency ``mean``, ``std`` (ddof 1) and ``quantiles`` ``(nq, nf)`` of samples ``(n, nf)``."""
+    x = np.asarray(samples, float)
+    if x.ndim != 2 or x.shape[0] < 2:
+        raise InputError(f"band statistics need >= 2 samples of shape (n, nf), got {x.shape}")
+    q = np.asarray(quantiles, float)
+    return {"mean": np.mean(x, axis=0), "std": np.std(x, axis=0, ddof=1),
+            "quantiles": np.quantile(x, q, axis=0) if q.size else np.empty((0, x.shape[1]))}
+
+
+@dataclass(frozen=True)
+class Convergence:
+    """Whether the running mean was stable over the last ``window`` samples.
+
+    ``max_relative_change``: ``max_{N-window <= n < N} max_f |mean_n(f) - mean_N(f)| / |mean_N(f)|``
+    (``worst_frequency`` [Hz] where it occurs); ``std_relative_change`` the same for the standard
+    deviation (reported, not tested). ``converged`` when the first is <= ``tolerance``.
+    """
+
+    converged: bool
+    samples: int
+    window: int
+    tolerance: float
+    max_relative_change: float
+    worst_frequency: float
+    std_relative_change: float
+    message: str
+
+
+def convergence(samples: np.ndarray, frequency: np.ndarray, window: int = 25,
+                tolerance: float = 0.01) -> Convergence:
+    """Check the per-frequency mean for stability over the last ``window`` samples (paper §4.3).
+
+    >>> x = np.ones((60, 3))
+    >>> convergence(x, np.arange(3.0)).converged
+    True
+    >>> y = np.arange(1.0, 61.0)[:, None] * np.ones((1, 3))
+    >>> c = convergence(y, np.arange(3.0))
+    >>> c.converged, round(c.max_relative_change, 3)   # running mean (n + 1) / 2: |18 - 30.5| / 30.5
+    (False, 0.41)
+    """
+    x = np.asarray(samples, float)
+    n = x.shape[0]
+    if window < 1 or n <= window + 1:
+        return Convergence(False, n, window, tolerance, math.inf, math.nan, math.inf,
+                           f"too few samples ({n}) for a convergence window of {window}")
+    cs = np.cumsum(x, axis=0)
+    counts = np.arange(n - window, n + 1)
+    means = cs[counts - 1] / counts[:, None]                       # running means, n = N-window .. N
+    final = means[-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.abs(means[:-1] - final) / np.abs(final)
+    rel = np.where(np.isfinite(rel), rel, 0.0)
+    worst = np.unravel_index(int(np.argmax(rel)), rel.shape)
+    change = float(rel[worst])
+    cs2 = np.cumsum(x**2, axis=0)
+    var = (cs2[counts - 1] - cs[counts - 1] ** 2 / counts[:, None]) / (counts[:, None] - 1)
+    sd = np.sqrt(np.clip(var, 0, None))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        srel = np.abs(sd[:-1] - sd[-1]) / sd[-1]
+    srel = np.where(np.isfinite(srel), srel, 0.0)
+    ok = change <= tolerance
+    msg = (f"mean {'stable' if ok else 'NOT stable'} over the last {window} of {n} samples: max relative change "
+           f"{change:.2e} (tolerance {tolerance:g}) at {float(frequency[worst[1]]):.6g} Hz")
+    return Convergence(bool(ok), n, window, tolerance, change, float(frequency[worst[1]]), float(np.max(srel)), msg)
+
+
+@dataclass(frozen=True, eq=False)
+class MonteCarloResult:
+    """Samples of the delivered boost factor and what produced them.
+
+    ``boost`` ``(n, nf)``; ``tau``, ``gap``, ``tau_redchi``, ``gap_redchi``, ``on_bound`` ``(n,)``;
+    ``draws`` the random inputs; ``nominal`` the delivered boost factor at the best parameters
+    (no shape factor, no shift); ``nominal_info`` the nominal refits; ``seed`` as given.
+    """
+
+    frequency: np.ndarray
+    boost: np.ndarray
+    tau: np.ndarray
+    gap: np.ndarray
+    tau_redchi: np.ndarray
+    gap_redchi: np.ndarray
+    on_bound: np.ndarray
+    draws: Draws
+    nominal: np.ndarray
+    nominal_info: dict[str, float]
+    seed: Any
+    chunk_size: int
+    fingerprint: str
+    timing: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def samples(self) -> int:
+        return int(self.boost.shape[0])
+
+    def statistics(self, quantiles: Sequence[float] = DEFAULT_QUANTILES) -> dict[str, np.ndarray]:
+        return band_statistics(self.boost, quantiles)
+
+    def convergence(self, window: int = 25, tolerance: float = 0.01) -> Convergence:
+        return convergence(self.boost, self.frequency, window, tolerance)
+
+
+# ----------------------------------------------------------------------------------- linear propagation
+@dataclass(frozen=True, eq=False)
+class LinearPropagation:
+    """Linear (covariance) propagation: ``nominal`` beta^2 ``(nf,)`` and its ``std``, with the
+    contributions ``booster``, ``lna``, ``shape`` and ``frequency`` (each a std ``(nf,)``) and the Jacobian
+    ``jacobian`` ``(k + 4, nf)`` with respect to the booster and LNA parameters."""
+
+    frequency: np.ndarray
+    nominal: np.ndarray
+    std: np.ndarray
+    parts: dict[str, np.ndarray]
+    jacobian: np.ndarray
+
+
+def linear_propagation(model: MonteCarloModel, step: float = 0.1) -> LinearPropagation:
+    """Propagate the covariance linearly through the whole pipeline (refits included).
+
+    The Jacobian of the delivered beta^2(f) with respect to the ``k`` booster and 4 LNA parameters comes
+    from central differences of :func:`evaluate_samples` with steps ``step`` sigma (one batch of
+    ``2 (k + 4) + 1`` points); then ``var = J Sigma J^T + (sigma_shape beta^2)^2 + (sigma_f d beta^2/df)^2``.
+    """
+    k = model.n_booster
+    sig = np.concatenate([np.sqrt(np.clip(np.diag(model.covariance), 0, None)), model.lna_sigma])
+    x0 = np.concatenate([model.center, model.lna_mean])
+    active = np.nonzero(sig > 0)[0]
+    h = step * sig[active]
+    pts = [x0]
+    for sign in (1.0, -1.0):
+        for a, ha in zip(active, h):
+            p = x0.copy()
+            p[a] += sign * ha
+            pts.append(p)
+    x = np.array(pts)
+    n = x.shape[0]
+    draws = Draws(0, x[:, :k], x[:, k:], np.ones(n), np.zeros(n))
+    y = evaluate_samples(dataclasses.replace(model, frequency_sigma=0.0), draws)["boost"]
+    na = active.size
+    jac = np.zeros((k + 4, y.shape[1]))
+    jac[active] = (y[1:1 + na] - y[1 + na:]) / (2 * h[:, None])
+    cov = np.zeros((k + 4, k + 4))
+    cov[:k, :k] = model.covariance
+    cov[k:, k:] = np.diag(model.lna_sigma**2)
+    nominal = y[0]
+    var_b = np.einsum("if,ij,jf->f", jac[:k], cov[:k, :k], jac[:k])
+    var_l = np.einsum("if,ij,jf->f", jac[k:], cov[k:, k:], jac[k:])
+    var_s = (model.field_shape_sigma * nominal) ** 2
+    slope = np.gradient(nominal, model.frequency)
+    var_f = (model.frequency_sigma * slope) ** 2
+    parts = {"booster": np.sqrt(np.abs(var_b)), "lna": np.sqrt(np.abs(var_l)), "shape": np.sqrt(var_s),
+             "frequency": np.sqrt(var_f)}
+    return LinearPropagation(model.frequency, nominal, np.sqrt(np.abs(var_b + var_l) + var_s + var_f), parts, jac)
+
+
+# ----------------------------------------------------------------------------------------- checkpoints
+class Checkpoint:
+    """Finished chunks in ``folder/samples/chunk_NNNNN.npz`` plus ``folder/samples/manifest.json``.
+
+    The manifest records the settings that determine the samples (model fingerprint, seed, chunk size);
+    opening a folder whose manifest disagrees raises :class:`~emboost.core.errors.InputError`.
+    """
+
+    def __init__(self, folder: str | os.PathLike[str], settings: dict[str, Any], *, fresh: bool = False) -> None:
+        self.dir = Path(folder) / "samples"
+        self.settings = json.loads(json.dumps(settings))
+        manifest = self.dir / "manifest.json"
+        if fresh and self.dir.exists():
+            for p in list(self.dir.glob("chunk_*.npz")) + [manifest]:
+                if p.exists():
+                    p.unlink()
+        if manifest.exists():
+            try:
+                old = json.loads(manifest.read_text())
+            except (OSError, ValueError):
+                raise InputError("the checkpoint manifest is unreadable; use a new --output or --overwrite",
+                                 path=manifest) from None
+            if old != self.settings:
+                diff = sorted(k for k in set(old) | set(self.settings) if old.get(k) != self.settings.get(k))
+                raise InputError(f"the checkpoint here was made with different settings ({', '.join(diff)} "
+                                 "differ); resume only with the same recipe, inputs, seed and chunk size, or "
+                                 "use a new --output (or --overwrite to start again)", path=manifest)
+        else:
+            from emboost.core.output import atomic_write_json
+
+            atomic_write_json(manifest, self.settings)
+
+    def path(self, index: int) -> Path:
+        return self.dir / f"chunk_{index:05d}.npz"
+
+    def load(self, index: int, expected: np.ndarray) -> dict[str, np.ndarray] | None:
+        """Chunk ``index`` if it was finished and holds exactly the sample indices ``expected``."""
+        p = self.path(index)
+        if not p.exists():
+            return None
+        try:
+            with np.load(p) as z:
+                data = {k: z[k] for k in z.files}
+        except (OSError, ValueError, EOFError):
+            return None  # a damaged file is recomputed (writes are atomic, so this is rare)
+        if "index" not in data or not np.array_equal(data["index"], expected):
+            return None
+        return data
+
+    def save(self, index: int, data: dict[str, np.ndarray]) -> None:
+        from emboost.core.output import atomic_write_bytes
+
+        buf = io.BytesIO()
+        np.savez(buf, **data)
+        atomic_write_bytes(self.path(index), buf.getvalue())
+
+
+# ----------------------------------------------------------------------------------------- progress
+class Progress:
+    """A one-line progress display on stderr (silent when ``quiet``)."""
+
+    def __init__(self, total: int, label: str = "mc", quiet: bool = False, stream: Any = None,
+                 interval: float = 0.25) -> None:
+        self.total, self.label, self.quiet = total, label, quiet
+        self.stream = sys.stderr if stream is None else stream
+        self.interval = interval
+        self.done = 0
+        self.t0 = time.perf_counter()
+        self._last = -math.inf
+
+    def update(self, n: int, force: bool = False) -> None:
+        self.done += n
+        if self.quiet:
+            return
+        now = time.perf_counter()
+        if not force and now - self._last < self.interval and self.done < self.total:
+            return
+        self._last = now
+        el = now - self.t0
+        frac = self.done / self.total if self.total else 1.0
+        bar = "#" * int(30 * frac)
+        left = f", ~{el / frac - el:.0f} s left" if 0 < frac < 1 else ""
+        self.stream.write(f"\r{self.label}: [{bar:<30s}] {self.done}/{self.total} samples, {el:.1f} s{left} ")
+        self.stream.flush()
+        self._shown = self.done
+
+    def close(self) -> None:
+        if not self.quiet:
+            if getattr(self, "_shown", -1) != self.done:
+                self.update(0, force=True)
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+# ------------------------------------------------------------------------------------------ execution
+_WORKER_MODEL: MonteCarloModel | None = None
+
+
+def _init_worker(payload: bytes) -> None:
+    import pickle
+
+    global _WORKER_MODEL
+    _WORKER_MODEL = pickle.loads(payload)
+
+
+def _process_chunk(draws: Draws) -> dict[str, np.ndarray]:
+    assert _WORKER_MODEL is not None, "worker not initialised"
+    return evaluate_samples(_WORKER_MODEL, draws)
+
+
+def _dask_chunk(model: MonteCarloModel, draws: Draws) -> dict[str, np.ndarray]:
+    return evaluate_samples(model, draws)
+
+
+def _chunks(n: int, size: int) -> list[tuple[int, int, int]]:
+    return [(c, a, min(a + size, n)) for c, a in enumerate(range(0, n, size))]
+
+
+def run_montecarlo(model: MonteCarloModel, samples: int, seed: int | Sequence[int], *, chunk_size: int = 25,
+                   workers: int | None = None, scheduler: str | None = None,
+                   checkpoint: str | os.PathLike[str] | None = None, fresh: bool = False, quiet: bool = True,
+                   label: str = "mc", on_chunk: Callable[[int], None] | None = None,
+                   extra_settings: dict[str, Any] | None = None) -> MonteCarloResult:
+    """Draw ``samples`` samples with ``seed`` and run them; see the module docstring for the backends.
+
+    ``workers``: local processes (default: the CPU count; 1 runs in this process). ``scheduler``: a
+    Dask scheduler address (``"tcp://host:8786"``) or ``"local"`` for a LocalCluster of ``workers``
+    single-threaded processes. ``checkpoint``: folder for finished chunks (``fresh`` discards an old
+    checkpoint there). ``on_chunk(index)`` is called after each chunk is stored (tests use it to stop a run).
+    """
+    if chunk_size < 1:
+        raise InputError(f"chunk_size must be >= 1, got {chunk_size}", key="chunk_size")
+    t_start = time.perf_counter()
+    draws = draw_samples(model, samples, seed)
+    fp = model.fingerprint()
+    chunks = _chunks(samples, chunk_size)
+    results: dict[int, dict[str, np.ndarray]] = {}
+    store = None
+    if checkpoint is not None:
+        settings = {"format": "emboost-montecarlo-1", "fingerprint": fp, "seed": json.loads(json.dumps(seed)),
+                    "chunk_size": chunk_size, **(extra_settings or {})}
+        store = Checkpoint(checkpoint, settings, fresh=fresh)
+        for c, a, b in chunks:
+            got = store.load(c, np.arange(a, b))
+            if got is not None:
+                results[c] = got
+    todo = [(c, a, b) for c, a, b in chunks if c not in results]
+    progress = Progress(samples, label, quiet)
+    progress.update(sum(b - a for c, a, b in chunks if c in results), force=True)
+
+    def finish(c: int, data: dict[str, np.ndarray]) -> None:
+        results[c] = data
+        if store is not None:
+            store.save(c, data)
+        progress.update(int(data["index"].size))
+        if on_chunk is not None:
+            on_chunk(c)
+
+    n_workers = max(1, int(workers if workers is not None else (os.cpu_count() or 1)))
+    try:
+        if todo and scheduler:
+            _run_dask(model, draws, todo, scheduler, n_workers, finish)
+        elif todo and n_workers > 1 and len(todo) > 1:
+            _run_processes(model, draws, todo, min(n_workers, len(todo)), finish)
+        else:
+            for c, a, b in todo:
+                finish(c, evaluate_samples(model, draws.slice(a, b)))
+    finally:
+        progress.close()
+    parts = [results[c] for c, _, _ in chunks]
+    cat = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    if not np.array_equal(cat["index"], np.arange(samples)):
+        raise RecipeError("internal error: Monte-Carlo chunks do not cover the samples")  # pragma: no cover
+    nominal_draw = Draws(0, model.center[None, :], model.lna_mean[None, :], np.ones(1), np.zeros(1))
+    nominal = evaluate_samples(dataclasses.replace(model, frequency_sigma=0.0), nominal_draw)
+    info = {"tau": float(nominal["tau"][0]), "gap": float(nominal["gap"][0])}
+    return MonteCarloResult(frequency=model.frequency, boost=cat["boost"], tau=cat["tau"], gap=cat["gap"],
+                            tau_redchi=cat["tau_redchi"], gap_redchi=cat["gap_redchi"], on_bound=cat["on_bound"],
+                            draws=draws, nominal=nominal["boost"][0], nominal_info=info, seed=seed,
+                            chunk_size=chunk_size, fingerprint=fp,
+                            timing={"wall_s": time.perf_counter() - t_start, "computed_chunks": len(todo),
+                                    "reused_chunks": len(chunks) - len(todo), "workers": n_workers})
+
+
+def _run_processes(model: MonteCarloModel, draws: Draws, todo: list[tuple[int, int, int]], workers: int,
+                   finish: Callable[[int, dict[str, np.ndarray]], None]) -> None:
+    import multiprocessing
+    import pickle
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    payload = pickle.dumps(model)
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
+                             initargs=(payload,)) as pool:
+        pending = {pool.submit(_process_chunk, draws.slice(a, b)): c for c, a, b in todo}
+        try:
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    c = pending.pop(fut)
+                    finish(c, fut.result())
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+
+def _run_dask(model: MonteCarloModel, draws: Draws, todo: list[tuple[int, int, int]], scheduler: str,
+              workers: int, finish: Callable[[int, dict[str, np.ndarray]], None]) -> None:
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise InputError("--scheduler needs dask.distributed: pip install 'emboost[dist]'") from None
+    cluster = None
+    if scheduler == "local":
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(cluster)
+    else:
+        try:
+            client = Client(scheduler, timeout="10s")
+        except OSError as exc:  # includes TimeoutError
+            raise InputError(f"cannot reach the Dask scheduler at {scheduler!r}: {exc}") from None
+    try:
+        shared = client.scatter(model, broadcast=True)
+        futures = {client.submit(_dask_chunk, shared, draws.slice(a, b), pure=False): c for c, a, b in todo}
+        try:
+            for fut in as_completed(list(futures)):
+                finish(futures[fut], fut.result())
+        except BaseException:
+            client.cancel(list(futures))
+            raise
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+# ------------------------------------------------------------------------------------------ sensitivity
+def reach_samples(boost: np.ndarray, frequency: np.ndarray, t_sys: np.ndarray | float, area: float, b_field: float,
+                  time: float, *, snr: float, rho: float, linewidth: np.ndarray | None = None) -> np.ndarray:
+    """|g_ag| [GeV^-1] for every sample of the boost factor ``(n, nf)`` (MADMAX eq. 1.1,
+    :func:`emboost.reach.sensitivity.booster_coupling_reach`); non-positive boost factors give ``inf``."""
+    from emboost.reach.sensitivity import booster_coupling_reach
+
+    b = np.asarray(boost, float)
+    ref = booster_coupling_reach(1.0, t_sys, area, b_field, frequency, time, snr=snr, rho=rho, linewidth=linewidth)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = ref / np.sqrt(b)
+    return np.where(b > 0, g, np.inf)
+
+
+def combine_reach(frequency: np.ndarray, runs: Sequence[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """Combine independent runs sample by sample: ``g^-4 = sum_r g_r^-4`` on the grid ``frequency`` [Hz].
+
+    ``runs``: ``(f_r, g_r)`` with ``g_r`` of shape ``(n_r, nf_r)``; sample ``j`` of every run is combined
+    with sample ``j`` of the others (independent draws, so the runs' uncertainties add as uncorrelated).
+    A run contributes nothing outside its own band. Returns ``(min n_r, nf)`` (``inf`` where no run covers).
+
+    >>> f = np.array([1.0, 2.0])
+    >>> g = combine_reach(f, [(f, np.full((3, 2), 2.0)), (f, np.full((4, 2), 2.0))])
+    >>> g.shape, round(float(g[0, 0]), 6)   # two equal runs: 2 * 2^(-1/4)
+    ((3, 2), 1.681793)
+    """
+    if not runs:
+        raise InputError("combine_reach needs at least one run")
+    n = min(np.asarray(g).shape[0] for _, g in runs)
+    inv4 = np.zeros((n, np.asarray(frequency).size))
+    for fr, g in runs:
+        g = np.asarray(g, float)[:n]
+        with np.errstate(divide="ignore"):
+            x = g**-4.0
+        inv4 += np.stack([np.interp(frequency, fr, row, left=0.0, right=0.0) for row in x])
+    with np.errstate(divide="ignore"):
+        return inv4**-0.25
+
+
+def combined_relative_uncertainty(reach: Sequence[np.ndarray], boost_relative_std: Sequence[np.ndarray]) -> np.ndarray:
+    """Linear relative std of the combined reach of uncorrelated runs on a common grid.
+
+    ``g^-4 = sum c_r beta_r^4`` gives ``sigma_g / g = 1/2 sqrt(sum_r w_r^2 (sigma_r / beta^2_r)^2)``
+    with ``w_r = g_r^-4 / sum g^-4``.
+    """
+    inv = [np.asarray(g, float) ** -4.0 for g in reach]
+    tot = sum(inv)
+    return 0.5 * np.sqrt(sum((w / tot) ** 2 * np.asarray(r, float) ** 2 for w, r in zip(inv, boost_relative_std)))
+
+
+# ---------------------------------------------------------------------------------------------- plots
+def band_png(path: str | os.PathLike[str], f: np.ndarray, stats: dict[str, np.ndarray], quantiles: Sequence[float],
+             nominal: np.ndarray | None = None, title: str = "", ylabel: str = r"delivered boost factor $\beta^2$",
+             log: bool = False, lines: dict[str, np.ndarray] | None = None,
+             center_label: str = "Monte-Carlo mean") -> None:
+    """``stats["mean"]`` (labelled ``center_label``) with the 68 % and 95 % quantile bands of
+    ``stats["quantiles"]`` against frequency [GHz], optional dashed ``nominal`` and dotted ``lines`` (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from emboost.core.output import atomic_savefig
+
+    fg = np.asarray(f) / 1e9
+    q = list(np.round(quantiles, 6))
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for lo, hi, alpha, lab in ((0.025, 0.975, 0.2, "95 % band"), (0.16, 0.84, 0.35, "68 % band")):
+        if lo in q and hi in q:
+            ax.fill_between(fg, stats["quantiles"][q.index(lo)], stats["quantiles"][q.index(hi)], alpha=alpha,
+                            color="C0", lw=0, label=lab)
+    ax.plot(fg, stats["mean"], color="C0", label=center_label)
+    if nominal is not None:
+        ax.plot(fg, nominal, "--", color="C1", lw=1, label="best fit")
+    for i, (name, v) in enumerate((lines or {}).items()):
+        ax.plot(fg, v, ":", color=f"C{i + 2}", label=name)
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel("frequency [GHz]")
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    atomic_savefig(fig, path, dpi=110)
+    plt.close(fig)
+
+
+def relative_uncertainty_png(path: str | os.PathLike[str], f: np.ndarray, curves: dict[str, np.ndarray],
+                             title: str = "") -> None:
+    """Relative standard deviation [%] against frequency [GHz] for each named curve (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from emboost.core.output import atomic_savefig
+
+    fg = np.asarray(f) / 1e9
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for i, (name, v) in enumerate(curves.items()):
+        ax.plot(fg, 100 * np.asarray(v), "-" if i == 0 else "--", label=name)
+    ax.set_xlabel("frequency [GHz]")
+    ax.set_ylabel(r"relative uncertainty $\sigma / \beta^2$ [%]")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    atomic_savefig(fig, path, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,301 @@
+"""Spectrum and ENR-table files: readers that name the file, line and column of every problem.
+
+Spectra (CSV)::
+
+    # any comment; optional metadata lines "# key = value unit":
+    # resolution_bandwidth = 100 kHz
+    frequency [GHz], p_on [W], p_off [dBm]
+    18.0, 1.2e-12, -89.2
+    ...
+
+The header row names every column with its unit in brackets. ``frequency`` (Hz, kHz, MHz, GHz)
+is required and must increase strictly; data columns are powers (W, mW, uW, nW, pW, fW or dBm,
+returned in W, never negative) or temperatures (K, mK, returned in K, never negative).
+Separators: comma, semicolon, tab or spaces. Spectra (NPZ) hold one 1-D array per column plus a
+string entry ``units``, a JSON object ``{"frequency": "Hz", "power": "W", ...}`` (and optionally
+``resolution_bandwidth`` in Hz).
+
+ENR tables (the two columns of a noise-source certificate)::
+
+    # Noise source ... serial ...
+    frequency [GHz], enr [dB]
+    10.0, 15.21
+    18.0, 15.02
+
+>>> import tempfile, pathlib
+>>> p = pathlib.Path(tempfile.mkdtemp()) / "s.csv"
+>>> _ = p.write_text("# resolution_bandwidth = 10 kHz\\nfrequency [GHz], t_sys [K]\\n18, 300\\n19, 310\\n")
+>>> s = read_spectrum(p)
+>>> s.frequency.tolist(), s.column("t_sys").tolist(), s.resolution_bandwidth
+([18000000000.0, 19000000000.0], [300.0, 310.0], 10000.0)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from emboost.core.errors import DataFileError, UnitError
+from emboost.core.units import parse_quantity, unit_factor
+
+__all__ = ["Spectrum", "read_spectrum", "read_enr_table", "write_spectrum_csv"]
+
+_HEADER = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\[\s*([^\]]*)\s*\])?\s*$")
+_SPLIT = re.compile(r"\s*[,;\t]\s*|\s+")
+
+
+@dataclass(frozen=True, eq=False)
+class Spectrum:
+    """A measured spectrum: ``frequency`` [Hz] and named columns in SI (W or K)."""
+
+    frequency: np.ndarray
+    columns: dict[str, np.ndarray]
+    kinds: dict[str, str]
+    resolution_bandwidth: float | None = None
+    path: str = ""
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    def column(self, name: str) -> np.ndarray:
+        """One column (SI); an unknown name is a :class:`DataFileError` listing the columns."""
+        if name not in self.columns:
+            raise DataFileError(f"unknown column {name!r}; the file has {sorted(self.columns)}",
+                                path=self.path or None, key=name)
+        return self.columns[name]
+
+
+def _column_kind(name: str, unit: str | None, path: Path, line: int | None) -> tuple[str, float | None]:
+    """(kind, factor) of a column; factor None means dBm."""
+    if not unit:
+        raise UnitError(f"column {name!r} has no unit: write '{name} [unit]' (e.g. [Hz], [W], [dBm], [K])",
+                        path=path, line=line, key=name)
+    if name == "frequency":
+        return "frequency", unit_factor(unit, "frequency", path=path, key=name)
+    if unit == "dBm":
+        return "power", None
+    for kind in ("power", "temperature"):
+        try:
+            return kind, unit_factor(unit, kind)
+        except UnitError:
+            continue
+    raise UnitError(f"column {name!r}: unit {unit!r} is neither a power (W, mW, uW, nW, pW, fW, dBm) nor a "
+                    "temperature (K, mK)", path=path, line=line, key=name)
+
+
+def _to_si(values: np.ndarray, factor: float | None) -> np.ndarray:
+    return 1e-3 * 10.0 ** (values / 10.0) if factor is None else values * factor
+
+
+def _check(path: Path, names: list[str], kinds: list[str], data: np.ndarray, where: list[str]) -> None:
+    """Sorted frequencies, non-negative data; ``where[i]`` says how to name row i in an error."""
+    f = data[:, 0]
+    bad = np.nonzero(np.diff(f) <= 0)[0]
+    if bad.size:
+        i = int(bad[0]) + 1
+        raise DataFileError(f"{where[i]}: frequency {f[i]:.9g} Hz is not above the previous {f[i - 1]:.9g} Hz "
+                            "(frequencies must increase strictly: unsorted or duplicate)", path=path, key="frequency")
+    if f[0] <= 0:
+        raise DataFileError(f"{where[0]}: frequency must be > 0 Hz", path=path, key="frequency")
+    for j in range(1, len(names)):
+        neg = np.nonzero(data[:, j] < 0)[0]
+        if neg.size:
+            i = int(neg[0])
+            raise DataFileError(f"{where[i]}: negative {kinds[j]} {data[i, j]:g} in column {names[j]!r} "
+                                f"(a {kinds[j]} spectrum cannot be negative)", path=path, key=names[j])
+
+
+def _read_text_table(path: Path) -> tuple[list[str], list[str | None], int, list[list[str]], list[int], dict]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataFileError("file not found", path=path) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataFileError(f"cannot read as UTF-8 text: {exc}", path=path) from None
+    header: list[str] | None = None
+    units: list[str | None] = []
+    header_line = 0
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    meta: dict[str, tuple[str, int]] = {}
+    for n, raw in enumerate(text.splitlines(), start=1):
+        s = raw.strip()
+        if not s:
+            continue
+        if s[0] in "#!%":
+            m = re.match(r"^[#!%]\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.+?)\s*$", s)
+            if m:
+                meta[m.group(1)] = (m.group(2), n)
+            continue
+        if header is None:
+            fields = [x for x in re.split(r"\s*[,;\t]\s*", s) if x] if re.search(r"[,;\t]", s) else \
+                re.findall(r"[A-Za-z_][A-Za-z0-9_]*\s*(?:\[[^\]]*\])?", s)
+            header, units = [], []
+            for fld in fields:
+                m = _HEADER.match(fld)
+                if not m:
+                    raise DataFileError(f"header field {fld!r} is not 'name [unit]'", path=path, line=n)
+                header.append(m.group(1))
+                units.append(m.group(2))
+            header_line = n
+            if len(set(header)) != len(header):
+                raise DataFileError(f"duplicate column names in header {header}", path=path, line=n)
+            continue
+        rows.append([x for x in _SPLIT.split(s) if x])
+        lines.append(n)
+    if header is None:
+        raise DataFileError("no header row 'frequency [unit], name [unit], ...' found", path=path)
+    return header, units, header_line, rows, lines, meta
+
+
+def _parse_rows(path: Path, header: list[str], rows: list[list[str]], lines: list[int]) -> np.ndarray:
+    if not rows:
+        raise DataFileError("no data rows after the header", path=path)
+    data = np.empty((len(rows), len(header)))
+    for i, (row, n) in enumerate(zip(rows, lines)):
+        if len(row) != len(header):
+            raise DataFileError(f"expected {len(header)} values ({', '.join(header)}), got {len(row)}",
+                                path=path, line=n)
+        for j, x in enumerate(row):
+            try:
+                v = float(x)
+            except ValueError:
+                raise DataFileError(f"{x!r} is not a number", path=path, line=n, key=header[j]) from None
+            if not np.isfinite(v):
+                raise DataFileError(f"{x!r} is not a finite number", path=path, line=n, key=header[j])
+            data[i, j] = v
+    return data
+
+
+def _rbw(meta: dict, path: Path) -> float | None:
+    if "resolution_bandwidth" not in meta:
+        return None
+    value, n = meta["resolution_bandwidth"]
+    try:
+        rbw = float(parse_quantity(value, "frequency", path=path, key="resolution_bandwidth"))
+    except UnitError as exc:
+        raise UnitError(exc.reason, path=path, line=n, key="resolution_bandwidth") from None
+    if rbw <= 0:
+        raise DataFileError("resolution_bandwidth must be > 0", path=path, line=n, key="resolution_bandwidth")
+    return rbw
+
+
+def read_spectrum(path: str | os.PathLike[str], columns: list[str] | tuple[str, ...] | None = None) -> Spectrum:
+    """Read a spectrum (``.csv``/``.txt``/``.dat`` or ``.npz``); ``columns`` lists the columns required."""
+    path = Path(path)
+    if path.suffix.lower() == ".npz":
+        spec = _read_npz(path)
+    else:
+        header, units, hline, rows, lines, meta = _read_text_table(path)
+        if header[0] != "frequency":
+            raise DataFileError(f"the first column must be 'frequency [unit]', got {header[0]!r}",
+                                path=path, line=hline, key=header[0])
+        kinds, factors = zip(*(_column_kind(nm, u, path, hline) for nm, u in zip(header, units)))
+        data = _parse_rows(path, header, rows, lines)
+        for j, fac in enumerate(factors):
+            data[:, j] = _to_si(data[:, j], fac)
+        _check(path, header, list(kinds), data, [f"line {n}" for n in lines])
+        spec = Spectrum(frequency=data[:, 0].copy(), columns={nm: data[:, j].copy() for j, nm in
+                                                              enumerate(header) if j},
+                        kinds={nm: k for nm, k in zip(header[1:], kinds[1:])}, resolution_bandwidth=_rbw(meta, path),
+                        path=str(path), metadata={k: v for k, (v, _) in meta.items()})
+    for name in columns or ():
+        spec.column(name)
+    return spec
+
+
+def _read_npz(path: Path) -> Spectrum:
+    try:
+        z = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise DataFileError("file not found", path=path) from None
+    except (OSError, ValueError) as exc:
+        raise DataFileError(f"not a readable .npz file: {exc}", path=path) from None
+    with z:
+        if "units" not in z.files:
+            raise UnitError("missing unit: the .npz file needs a 'units' entry, a JSON object "
+                            "such as {\"frequency\": \"Hz\", \"power\": \"W\"}", path=path, key="units")
+        try:
+            units = json.loads(str(z["units"]))
+            assert isinstance(units, dict)
+        except (ValueError, AssertionError):
+            raise DataFileError("'units' must be a JSON object mapping column names to units",
+                                path=path, key="units") from None
+        names = [n for n in z.files if n not in ("units", "resolution_bandwidth")]
+        if "frequency" not in names:
+            raise DataFileError(f"no 'frequency' array; the file has {names}", path=path, key="frequency")
+        names.remove("frequency")
+        names = ["frequency"] + names
+        arrays = []
+        for nm in names:
+            a = np.asarray(z[nm])
+            if a.ndim != 1 or not np.issubdtype(a.dtype, np.number):
+                raise DataFileError(f"array {nm!r} must be 1-D numeric, got shape {a.shape} {a.dtype}",
+                                    path=path, key=nm)
+            if not np.all(np.isfinite(a)):
+                raise DataFileError(f"array {nm!r} holds non-finite values", path=path, key=nm)
+            arrays.append(a.astype(float))
+        n0 = arrays[0].size
+        for nm, a in zip(names, arrays):
+            if a.size != n0:
+                raise DataFileError(f"array {nm!r} has {a.size} values but 'frequency' has {n0} "
+                                    "(mismatched lengths)", path=path, key=nm)
+        kinds = []
+        for j, nm in enumerate(names):
+            kind, fac = _column_kind(nm, units.get(nm), path, None)
+            kinds.append(kind)
+            arrays[j] = _to_si(arrays[j], fac)
+        rbw = float(z["resolution_bandwidth"]) if "resolution_bandwidth" in z.files else None
+    data = np.stack(arrays, axis=1)
+    _check(path, names, kinds, data, [f"index {i}" for i in range(n0)])
+    return Spectrum(frequency=data[:, 0].copy(), columns={nm: data[:, j].copy() for j, nm in enumerate(names) if j},
+                    kinds=dict(zip(names[1:], kinds[1:])), resolution_bandwidth=rbw, path=str(path))
+
+
+def read_enr_table(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Frequencies [Hz] and ENR [dB] of a noise-source certificate table (two columns).
+
+    The header is ``frequency [unit], enr [dB]`` (or ``enr [1]`` for a linear ENR, converted to dB).
+    """
+    path = Path(path)
+    header, units, hline, rows, lines, _ = _read_text_table(path)
+    if len(header) != 2 or header[0] != "frequency" or header[1] != "enr":
+        raise DataFileError(f"an ENR table has two columns 'frequency [unit], enr [dB]', got {header}",
+                            path=path, line=hline)
+    if not units[0]:
+        raise UnitError("column 'frequency' has no unit: write 'frequency [GHz]'", path=path, line=hline,
+                        key="frequency")
+    ff = unit_factor(units[0], "frequency", path=path, key="frequency")
+    if units[1] not in ("dB", "1"):
+        raise UnitError(f"column 'enr' needs the unit [dB] or [1] (linear), got {units[1]!r}", path=path,
+                        line=hline, key="enr")
+    data = _parse_rows(path, header, rows, lines)
+    data[:, 0] *= ff
+    where = [f"line {n}" for n in lines]
+    if units[1] == "1":
+        neg = np.nonzero(data[:, 1] <= 0)[0]
+        if neg.size:
+            raise DataFileError(f"linear ENR must be > 0, got {data[neg[0], 1]:g}", path=path,
+                                line=lines[int(neg[0])], key="enr")
+        data[:, 1] = 10 * np.log10(data[:, 1])
+    _check(path, ["frequency"], ["frequency"], data[:, :1], where)
+    return data[:, 0].copy(), data[:, 1].copy()
+
+
+def write_spectrum_csv(path: str | os.PathLike[str], frequency: np.ndarray, columns: dict[str, np.ndarray],
+                       units: dict[str, str], comments: tuple[str, ...] = (),
+                       resolution_bandwidth: float | None = None) -> None:
+    """Write a spectrum CSV (frequency in Hz) atomically, readable by :func:`read_spectrum`."""
+    from emboost.core.output import atomic_write_text
+
+    lines = [f"# {c}" for c in comments]
+    if resolution_bandwidth is not None:
+        lines.append(f"# resolution_bandwidth = {resolution_bandwidth!r} Hz")
+    lines.append(", ".join(["frequency [Hz]"] + [f"{k} [{units[k]}]" for k in columns]))
+    arrs = [np.asarray(frequency, dtype=float)] + [np.asarray(v, dtype=float) for v in columns.values()]
+    for row in zip(*arrs):
+        lines.append(", ".join(repr(float(v)) for v in row))
+    atomic_write_text(path, "\n".join(lines) + "\n")

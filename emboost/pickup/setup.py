@@ -1,0 +1,211 @@
+"""Reading a coaxial-pickup model file (``models/dmradio_m3.toml``) and the live-time table.
+
+The file format (every number a quantity with a unit and a ``source``) is described in docs/pickup.md.
+Unknown keys, missing units, impossible geometry (r_inner >= r_outer, negative length) and tables
+that do not cover a requested frequency are errors naming the file and the key.
+
+>>> from pathlib import Path
+>>> m = load_pickup_model(Path(__file__).parents[2] / "models" / "dmradio_m3.toml")
+>>> len(m.setup.pickups), m.bands[0].name
+(6, 'DFSZ 30-200 MHz')
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from os import PathLike
+from pathlib import Path
+
+import numpy as np
+
+from emboost.core.axion import V_LAB_DEFAULT
+from emboost.core.errors import InputError, SetupFileError
+from emboost.pickup.coax import CoaxPickup, CopperModel, TablePickup, Tuning, read_complex_table
+from emboost.pickup.scanrate import YEAR, AmplifierChain, BandResult, ScanSetup, SquidNoise, live_time
+from emboost.core.setupfile import Table, read_toml
+
+__all__ = ["Band", "PickupModel", "load_pickup_model", "live_time_table"]
+
+
+@dataclass(frozen=True)
+class Band:
+    """A live-time band: coupling ``"dfsz"``, ``"ksvz"`` or a value [1/J]; ``eta`` None = chain table."""
+
+    name: str
+    f_min: float
+    f_max: float
+    coupling: str | float
+    eta: float | None
+    paper_years: float | None = None
+    paper_years_scaled: float | None = None
+
+
+@dataclass(frozen=True)
+class PickupModel:
+    """A parsed model file: the scan set-up, the bands, the frequency-scaled copper and the RLC grid."""
+
+    path: str
+    setup: ScanSetup
+    bands: tuple[Band, ...]
+    copper: CopperModel
+    copper_scaled: CopperModel
+    rlc_frequencies: np.ndarray
+    points: int
+
+    def with_copper(self, copper: CopperModel) -> PickupModel:
+        """The same model with another copper model on every pickup."""
+        ps = tuple(dataclasses.replace(p, copper=copper) for p in self.setup.pickups)
+        return dataclasses.replace(self, setup=dataclasses.replace(self.setup, pickups=ps), copper=copper)
+
+
+def _coax(t: Table, defaults: Table | None, copper: CopperModel, base: Path, index: int) -> object:
+    def src(name: str) -> Table:
+        return t if (name in t or defaults is None or name not in defaults.data) else defaults
+
+    def q(name: str) -> float:
+        return src(name).quantity(name, "length")
+
+    name = t.string("name", f"coax {index + 1}")
+    length = t.quantity("length", "length")
+    if length <= 0:
+        raise t.fail("length", f"must be positive, got {length:g} m")
+    ri, ro = q("r_inner"), q("r_outer")
+    if ri <= 0:
+        raise src("r_inner").fail("r_inner", f"must be positive, got {ri:g} m")
+    if ro <= ri:
+        raise src("r_outer").fail("r_outer", f"must exceed r_inner ({ri:g} m), got {ro:g} m")
+    inner_default = defaults.string("inner", "hollow", choices=("hollow", "solid")) if defaults else "hollow"
+    inner = t.string("inner", inner_default, choices=("hollow", "solid"))
+    coax = CoaxPickup(length=length, r_inner=ri, r_outer=ro, hollow=inner == "hollow", copper=copper, name=name)
+    ztab = t.string("impedance_table", None)
+    vtab = t.string("voltage_table", None)
+    t.finish()
+    if ztab is None:
+        if vtab is not None:
+            raise t.fail("voltage_table", "a voltage table needs an impedance_table too")
+        return coax
+    zpath = base / ztab
+    fz, z = read_complex_table(zpath, "re_z_ohm", "im_z_ohm")
+    fv = v = None
+    if vtab is not None:
+        col = "hollow" if coax.hollow else "solid"
+        fv, v = read_complex_table(base / vtab, f"re_v_{col}", f"im_v_{col}")
+    return TablePickup(frequencies=fz, impedances=z, voltage_frequencies=fv, voltages_per_ja=v,
+                       copper=copper, te111=coax.te111_frequency(), name=name, source=str(zpath))
+
+
+def load_pickup_model(path: str | PathLike[str]) -> PickupModel:
+    """Parse a pickup model file into a :class:`PickupModel` (errors name file and key)."""
+    path = Path(path)
+    top = Table(read_toml(path), path=path)
+    ax = top.table("axion")
+    b_field = ax.quantity("b_field", "magnetic_field", minimum=0, exclusive=True)
+    rho = ax.quantity("density", "energy_density", minimum=0, exclusive=True)
+    ax.finish()
+    op = top.table("operation")
+    temperature = op.quantity("temperature", "temperature", minimum=0)
+    snr = op.quantity("snr", "dimensionless", minimum=0, exclusive=True)
+    points = op.number("points", 2000, integer=True, minimum=3)
+    v_lab = float(op.quantity("lab_speed", "velocity", V_LAB_DEFAULT, minimum=0, exclusive=True))
+    op.finish()
+
+    cu = top.table("copper")
+    kind = cu.string("model", "constant", choices=("room_temperature", "constant", "scaled"))
+    kw = dict(conductivity=cu.quantity("conductivity", "conductivity", minimum=0, exclusive=True),
+              factor=cu.quantity("factor", "dimensionless", 6.0, minimum=0, exclusive=True),
+              r_ref=cu.quantity("r_ref", "dimensionless", 4.8, minimum=0, exclusive=True),
+              f_ref=cu.quantity("f_ref", "frequency", 2.85e9, minimum=0, exclusive=True),
+              magnetoresistance=cu.quantity("magnetoresistance", "dimensionless", 0.0, minimum=0, maximum=0.99))
+    cu.finish()
+    copper = CopperModel(kind, **kw)
+    copper_scaled = CopperModel("scaled", **kw)
+
+    tu = top.table("tuning")
+    tuning = Tuning(element=tu.string("element", "auto", choices=("auto", "capacitor", "inductor")),
+                    quality_factor=tu.quantity("quality_factor", "dimensionless", math.inf, minimum=0,
+                                               exclusive=True),
+                    series_resistance=tu.quantity("series_resistance", "resistance", 0.0, minimum=0),
+                    squid_inductance=tu.quantity("squid_inductance", "inductance", 0.0, minimum=0))
+    tu.finish()
+
+    defaults = top.table("coax_defaults", None)
+    coaxes = top.tables("coax")
+    if not coaxes:
+        raise top.fail("coax", "at least one [[coax]] is needed")
+    pickups = tuple(_coax(t, defaults, copper, path.parent, i) for i, t in enumerate(coaxes))
+    if defaults is not None:
+        defaults.finish()
+
+    noise_t = top.table("noise", None)
+    chains = []
+    if noise_t is not None:
+        for ct in noise_t.tables("chain"):
+            fr = np.atleast_1d(ct.quantity("frequencies", "frequency", minimum=0, exclusive=True))
+            eta = np.atleast_1d(ct.quantity("eta", "dimensionless", minimum=1))
+            if fr.shape != eta.shape:
+                raise ct.fail("eta", f"needs as many values as 'frequencies' ({fr.size}), got {eta.size}")
+            chains.append(AmplifierChain(ct.string("name"), ct.quantity("f_min", "frequency"),
+                                         ct.quantity("f_max", "frequency"), fr, eta))
+            ct.finish()
+        noise_t.finish()
+    noise = SquidNoise(tuple(chains)) if chains else 20.0
+
+    bands = []
+    for bt in top.tables("band"):
+        name = bt.string("name")
+        f_min = bt.quantity("f_min", "frequency", minimum=0, exclusive=True)
+        f_max = bt.quantity("f_max", "frequency", minimum=0, exclusive=True)
+        if f_max <= f_min:
+            raise bt.fail("f_max", f"must exceed f_min ({f_min:g} Hz)")
+        raw = bt.raw("coupling")
+        if isinstance(raw, str):
+            coupling: str | float = bt.string("coupling", choices=("dfsz", "ksvz"))
+        else:
+            coupling = bt.quantity("coupling", "coupling", minimum=0, exclusive=True)
+        eraw = bt.raw("eta", "table")
+        eta = None if eraw == "table" else bt.quantity("eta", "dimensionless", minimum=1)
+        if eta is None and not chains:
+            raise bt.fail("eta", "'table' needs [[noise.chain]] entries")
+        py = bt.quantity("paper_years", "time", None)
+        pys = bt.quantity("paper_years_scaled", "time", None)
+        bt.finish()
+        bands.append(Band(name, f_min, f_max, coupling, eta,
+                          None if py is None else py / YEAR, None if pys is None else pys / YEAR))
+
+    rt = top.table("rlc_table", None)
+    if rt is not None:
+        rf = np.geomspace(rt.quantity("f_min", "frequency", minimum=0, exclusive=True),
+                          rt.quantity("f_max", "frequency", minimum=0, exclusive=True),
+                          rt.number("points", 400, integer=True, minimum=2))
+        rt.finish()
+    else:
+        rf = np.geomspace(5e6, 200e6, 400)
+    top.finish()
+    setup = ScanSetup(pickups=pickups, tuning=tuning, b_field=b_field, rho=rho, temperature=temperature,
+                      noise=noise, snr=snr, v_lab=v_lab)
+    return PickupModel(str(path), setup, tuple(bands), copper, copper_scaled, rf, points)
+
+
+def live_time_table(model: PickupModel) -> list[dict[str, object]]:
+    """Live time of every band for the model's copper and for the frequency-scaled copper.
+
+    Rows: band, copper, years, paper_years (None if not given), ratio (ours / paper), result.
+    """
+    rows = []
+    for label, cu in (("baseline", model.copper), ("scaled", model.copper_scaled)):
+        m = model.with_copper(cu)
+        for i, b in enumerate(model.bands):
+            try:
+                res: BandResult = live_time(m.setup, b.f_min, b.f_max, b.coupling, eta=b.eta,
+                                            points=model.points, name=b.name)
+            except InputError as exc:
+                if exc.path is not None:  # names its own file (e.g. a table that ends too early)
+                    raise
+                raise SetupFileError(exc.reason, path=model.path, key=f"band[{i}]") from None
+            paper = b.paper_years if label == "baseline" else b.paper_years_scaled
+            rows.append({"band": b.name, "copper": f"{label} ({cu.kind})", "years": res.years,
+                         "paper_years": paper, "ratio": None if paper is None else res.years / paper,
+                         "result": res})
+    return rows
