@@ -47,6 +47,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 
@@ -80,7 +81,7 @@ class BoosterSetup:
         return float("nan") if self.booster.radius is None else float(np.pi * self.booster.radius**2)
 
 
-def _per_disk(t: Table, name: str, dimension: str, n: int, **bounds: object) -> np.ndarray:
+def _per_disk(t: Table, name: str, dimension: str, n: int, **bounds: Any) -> np.ndarray:
     q = np.asarray(t.quantity(name, dimension, **bounds), dtype=float)
     if q.ndim == 0:
         return np.full(n, float(q))
@@ -115,7 +116,8 @@ def load_booster_setup(path: str | os.PathLike[str]) -> BoosterSetup:
     port = top.table("port")
     port_kind = port.string("kind", choices=("te11_taper", "free_space"))
     output_length = float(port.quantity("output_length", "length", 0.0, minimum=0.0))
-    source = port.string("source_normalisation", "eps", choices=("eps", "eps_eff"))
+    source: Literal["eps", "eps_eff"] = "eps_eff" if port.string(
+        "source_normalisation", "eps", choices=("eps", "eps_eff")) == "eps_eff" else "eps"
     port.finish()
 
     radius = wall = None

@@ -37,13 +37,14 @@ the ports, and the series RLC of each mode seen from the readout port (:mod:`emb
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from emboost.cavity.iris import Iris, face_loss_fraction, lossy_te10_gamma_impedance, te10_gamma_impedance
 from emboost.core.constants import Z0, c, mu0
 from emboost.core.errors import InputError, PhysicsError
-from emboost.cavity.iris import Iris, face_loss_fraction, lossy_te10_gamma_impedance, te10_gamma_impedance
 from emboost.rf.materials import anomalous_factor
 from emboost.rf.network import abcd_to_s
 from emboost.rf.rlc import SeriesRLC, series_rlc_from_derivative
@@ -222,13 +223,13 @@ class CavityChain:
     def lossy(self) -> bool:
         return self.conductivity is not None or self.surface_resistance is not None
 
-    def with_lengths(self, lengths) -> CavityChain:
+    def with_lengths(self, lengths: Iterable[float]) -> CavityChain:
         return replace(self, lengths=tuple(lengths), _cache={})
 
-    def with_irises(self, irises) -> CavityChain:
+    def with_irises(self, irises: Iterable[Iris]) -> CavityChain:
         return replace(self, irises=tuple(irises), _cache={})
 
-    def with_ports(self, ports) -> CavityChain:
+    def with_ports(self, ports: Iterable[Port]) -> CavityChain:
         return replace(self, ports=tuple(ports), _cache={})
 
     def rs(self, f: np.ndarray) -> np.ndarray:
@@ -274,7 +275,8 @@ class CavityChain:
             g = g + rs * (2 * b * np.pi**2 + a**3 * k**2) / (a**3 * b * beta * k * Z0)
         return g, z, rs
 
-    def _element_entries(self, el: tuple, f, g, z, rs, cache: dict) -> tuple:
+    def _element_entries(self, el: tuple, f: np.ndarray, g: np.ndarray, z: np.ndarray, rs: np.ndarray,
+                        cache: dict) -> tuple:
         if el[0] == "line":
             key = ("line", round(el[2] * 1e12))  # equal to the picometre: one exp for equal cavities
             if key not in cache:
@@ -308,10 +310,12 @@ class CavityChain:
         g, z, rs = self._guide(f, walls)
         taps = tuple(k for k in loaded if isinstance(self.ports[k].location, int))
         cache: dict = {}
-        m = None
+        m: tuple | None = None
         for el in self._elements(taps):
             e = self._element_entries(el, f, g, z, rs, cache)
             m = e if m is None else _mul(m, e)
+        if m is None:
+            raise InputError("a cavity chain needs at least one element")
         A, B, C, D = m
         zl, zr = self._terminations(rs, loaded)
         return A * zr + B + zl * (C * zr + D)
@@ -615,10 +619,12 @@ class CavityChain:
         els = self._elements()
         if p.location == "right":
             els = els[::-1]
-        m = None
+        m: tuple | None = None
         for el in els:
             e = self._element_entries(el, f, g, z, rs, cache)
             m = e if m is None else _mul(m, e)
+        if m is None:
+            raise InputError("a cavity chain needs at least one element")
         A, B, C, D = m
         zin = (A * rs + B) / (C * rs + D)
         return p.turns_ratio**2 * (rs + zin)

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -24,8 +25,8 @@ import numpy as np
 from scipy.optimize import brentq
 
 from emboost.cavity.chain import CavityChain, ChainModes, Port
-from emboost.core.errors import InputError, PhysicsError, SetupFileError
 from emboost.cavity.iris import KINDS, Iris, guide_wavelength, te10_gamma_impedance
+from emboost.core.errors import InputError, PhysicsError, SetupFileError
 from emboost.core.setupfile import Table, read_toml
 
 __all__ = ["flat_field_lengths", "coupled_resonator_modes", "CoupledResonators", "fit_iris_scale",
@@ -39,7 +40,8 @@ def _shoot(a: float, b: float, iris: Iris, f: float, v: complex, i: complex) -> 
     return D * v - B * i, -C * v + A * i
 
 
-def flat_field_lengths(a: float, b: float, irises, f_target: float, amplitude_ratios=None) -> list[float]:
+def flat_field_lengths(a: float, b: float, irises: Sequence[Iris], f_target: float,
+                       amplitude_ratios: Sequence[float] | np.ndarray | None = None) -> list[float]:
     """Sub-cavity lengths [m] for an in-phase mode at ``f_target`` with prescribed amplitudes.
 
     ``amplitude_ratios`` (N,) relative standing-wave amplitudes (default all 1: flat field).
@@ -51,10 +53,10 @@ def flat_field_lengths(a: float, b: float, irises, f_target: float, amplitude_ra
     ratios = np.ones(n) if amplitude_ratios is None else np.asarray(amplitude_ratios, dtype=float)
     if ratios.shape != (n,) or np.any(ratios <= 0):
         raise InputError(f"amplitude_ratios must be {n} positive numbers")
-    g, z = te10_gamma_impedance(np.array([f_target]), a)
+    g, z_arr = te10_gamma_impedance(np.array([f_target]), a)
     if np.real(g[0]) > 0:
         raise PhysicsError(f"target {f_target / 1e9:.6g} GHz is below the TE10 cutoff")
-    beta, z = float(g[0].imag), complex(z[0])
+    beta, z = float(g[0].imag), complex(z_arr[0])
     lam_half = np.pi / beta
     v, i = 0j, 1.0 / z * ratios[0] + 0j  # V(z) = -j z I0 sin(beta z): amplitude ratios[0]
     lengths = []
@@ -89,15 +91,15 @@ def flat_field_lengths(a: float, b: float, irises, f_target: float, amplitude_ra
         lengths.append(length)
         v, i = _shoot(a, b, irises[k], f_target, *state_after(length, v, i))
     # last cavity: V = 0 at the right wall, first zero of V(z) beyond 0
-    def vend(length):
+    def vend(length: float) -> float:
         return _real(state_after(length, v, i)[0], v, i, z)
 
     grid = np.linspace(1e-9, 1 - 1e-9, 400) * lam_half
     vals = np.array([vend(x) for x in grid])
-    j = np.nonzero(np.sign(vals[:-1]) * np.sign(vals[1:]) < 0)[0]
-    if j.size == 0:
+    crossings = np.nonzero(np.sign(vals[:-1]) * np.sign(vals[1:]) < 0)[0]
+    if crossings.size == 0:
         raise PhysicsError("the last sub-cavity cannot close the in-phase mode")
-    lengths.append(brentq(vend, grid[j[0]], grid[j[0] + 1], xtol=1e-15))
+    lengths.append(brentq(vend, grid[crossings[0]], grid[crossings[0] + 1], xtol=1e-15))
     return [float(x) for x in lengths]
 
 

@@ -33,6 +33,7 @@ resonances of a lossy chain); every formula is the analytic continuation of the 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -179,41 +180,56 @@ class Iris:
         if self.thickness < 0:
             raise InputError(f"iris thickness must be >= 0, got {self.thickness!r}")
 
+    @property
+    def width(self) -> float:
+        """The window (inductive) or gap (capacitive) [m]; a 'susceptance' iris has none."""
+        if self.window is None:
+            raise InputError(f"a {self.kind} iris has no window")
+        return float(self.window)
+
+    @property
+    def b_ref(self) -> tuple[float, float]:
+        """(normalised susceptance, reference frequency [Hz]) of a 'susceptance' iris."""
+        if self.susceptance is None or self.reference_frequency is None:
+            raise InputError("a 'susceptance' iris needs a susceptance and a reference_frequency")
+        return float(self.susceptance), float(self.reference_frequency)
+
     def check(self, a: float, b: float) -> None:
         """Raise :class:`InputError` if the iris does not fit the guide ``a x b``."""
-        if self.kind == "inductive" and not self.window < a:
-            raise InputError(f"inductive iris window {self.window * 1e3:g} mm must be narrower than the "
+        if self.kind == "inductive" and not self.width < a:
+            raise InputError(f"inductive iris window {self.width * 1e3:g} mm must be narrower than the "
                              f"guide width a = {a * 1e3:g} mm")
-        if self.kind == "capacitive" and not self.window < b:
-            raise InputError(f"capacitive iris gap {self.window * 1e3:g} mm must be smaller than the "
+        if self.kind == "capacitive" and not self.width < b:
+            raise InputError(f"capacitive iris gap {self.width * 1e3:g} mm must be smaller than the "
                              f"guide height b = {b * 1e3:g} mm")
 
     def normalized_susceptance(self, f: np.ndarray, a: float, b: float) -> np.ndarray:
         """``B/Y`` of the thin iris (the sum of both step susceptances of a thick one)."""
         f = np.asarray(f)
         if self.kind == "inductive":
-            return self.scale * inductive_susceptance(f, a, self.window)
+            return self.scale * inductive_susceptance(f, a, self.width)
         if self.kind == "capacitive":
-            return self.scale * capacitive_susceptance(f, a, b, self.window)
-        ratio = guide_wavelength(f, a) / guide_wavelength(np.asarray(self.reference_frequency), a)
-        if self.susceptance < 0:
-            return self.scale * self.susceptance * ratio
-        return self.scale * self.susceptance / ratio
+            return self.scale * capacitive_susceptance(f, a, b, self.width)
+        b0, f_ref = self.b_ref
+        ratio = guide_wavelength(f, a) / guide_wavelength(np.asarray(f_ref), a)
+        if b0 < 0:
+            return self.scale * b0 * ratio
+        return self.scale * b0 / ratio
 
     def window_section(self, a: float, b: float) -> tuple[float, float]:
         """(width, height) [m] of the window section of a thick iris."""
         if self.kind == "inductive":
-            return self.window, b
-        return a, self.window
+            return self.width, b
+        return a, self.width
 
     def overlap(self, a: float, b: float) -> float:
         """Turns ratio ``P`` of each step (``V_guide = P V_window``)."""
         if self.kind == "inductive":
-            return inductive_overlap(a, self.window)
-        return float(np.sqrt(self.window / b))
+            return inductive_overlap(a, self.width)
+        return float(np.sqrt(self.width / b))
 
     def entries(self, f: np.ndarray, a: float, b: float, z_guide: np.ndarray,
-                face_resistance: np.ndarray | float = 0.0) -> tuple[np.ndarray, ...]:
+                face_resistance: np.ndarray | float = 0.0) -> tuple[Any, Any, Any, Any]:
         """ABCD entries (A, B, C, D) for frequencies ``f``; ``z_guide`` is the guide's wave impedance.
 
         ``face_resistance`` is the surface resistance [ohm] of the metal faces (0: lossless); it adds
@@ -223,6 +239,10 @@ class Iris:
         bn = self.normalized_susceptance(f, a, b)
         if self.thickness == 0:
             # a thin iris is a pure shunt: scalar 1/0 entries let the cascade use a cheaper product
+            A: Any
+            B: Any
+            C: Any
+            D: Any
             A, B, C, D = 1.0, 0.0, 1j * bn / z_guide, 1.0
         else:
             y = 0.5j * bn / z_guide

@@ -28,6 +28,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy.signal import savgol_filter
@@ -108,7 +109,8 @@ def hot_cold_temperatures(enr: ArrayLike, t_phys: ArrayLike, attenuation: ArrayL
 
 def y_factor(t_e: ArrayLike, t_hot: ArrayLike, t_cold: ArrayLike) -> np.ndarray:
     """``Y = (T_hot + T_e) / (T_cold + T_e)``."""
-    return (np.asarray(t_hot) + t_e) / (np.asarray(t_cold) + t_e)
+    te = np.asarray(t_e, dtype=float)
+    return (np.asarray(t_hot, dtype=float) + te) / (np.asarray(t_cold, dtype=float) + te)
 
 
 def y_factor_temperature(y: ArrayLike, t_hot: ArrayLike, t_cold: ArrayLike) -> np.ndarray:
@@ -242,11 +244,10 @@ def calibrate_receiver(f: ArrayLike, p_on: ArrayLike, p_off: ArrayLike, enr: ENR
     s_off = np.broadcast_to(np.asarray(sigma_p_off, dtype=float), f.shape)
     rbw = float(resolution_bandwidth)
 
-    def run(**kw: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        args = dict(p_on=p_on, p_off=p_off, enr=enr_lin, L=L, tp=t_phys, ta=t_attenuator)
-        args.update(kw)  # type: ignore[arg-type]
-        return _core(args["p_on"], args["p_off"], args["enr"], args["L"], args["tp"], args["ta"],  # type: ignore[arg-type]
-                     mismatch, rbw)
+    def run(**kw: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        args: dict[str, Any] = dict(p_on=p_on, p_off=p_off, enr=enr_lin, L=L, tp=t_phys, ta=t_attenuator)
+        args.update(kw)
+        return _core(args["p_on"], args["p_off"], args["enr"], args["L"], args["tp"], args["ta"], mismatch, rbw)
 
     gain, t_rec, c_cal = run()
     budget: dict[str, dict[str, np.ndarray]] = {}

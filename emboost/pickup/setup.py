@@ -22,9 +22,9 @@ import numpy as np
 
 from emboost.core.axion import V_LAB_DEFAULT
 from emboost.core.errors import InputError, SetupFileError
+from emboost.core.setupfile import Table, read_toml
 from emboost.pickup.coax import CoaxPickup, CopperModel, TablePickup, Tuning, read_complex_table
 from emboost.pickup.scanrate import YEAR, AmplifierChain, BandResult, ScanSetup, SquidNoise, live_time
-from emboost.core.setupfile import Table, read_toml
 
 __all__ = ["Band", "PickupModel", "load_pickup_model", "live_time_table"]
 
@@ -143,11 +143,11 @@ def load_pickup_model(path: str | PathLike[str]) -> PickupModel:
     if noise_t is not None:
         for ct in noise_t.tables("chain"):
             fr = np.atleast_1d(ct.quantity("frequencies", "frequency", minimum=0, exclusive=True))
-            eta = np.atleast_1d(ct.quantity("eta", "dimensionless", minimum=1))
-            if fr.shape != eta.shape:
-                raise ct.fail("eta", f"needs as many values as 'frequencies' ({fr.size}), got {eta.size}")
+            eta_table = np.atleast_1d(ct.quantity("eta", "dimensionless", minimum=1))
+            if fr.shape != eta_table.shape:
+                raise ct.fail("eta", f"needs as many values as 'frequencies' ({fr.size}), got {eta_table.size}")
             chains.append(AmplifierChain(ct.string("name"), ct.quantity("f_min", "frequency"),
-                                         ct.quantity("f_max", "frequency"), fr, eta))
+                                         ct.quantity("f_max", "frequency"), fr, eta_table))
             ct.finish()
         noise_t.finish()
     noise = SquidNoise(tuple(chains)) if chains else 20.0
@@ -165,7 +165,7 @@ def load_pickup_model(path: str | PathLike[str]) -> PickupModel:
         else:
             coupling = bt.quantity("coupling", "coupling", minimum=0, exclusive=True)
         eraw = bt.raw("eta", "table")
-        eta = None if eraw == "table" else bt.quantity("eta", "dimensionless", minimum=1)
+        eta: float | None = None if eraw == "table" else float(bt.quantity("eta", "dimensionless", minimum=1))
         if eta is None and not chains:
             raise bt.fail("eta", "'table' needs [[noise.chain]] entries")
         py = bt.quantity("paper_years", "time", None)
