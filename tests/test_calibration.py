@@ -7,6 +7,8 @@ import json
 import numpy as np
 import pytest
 
+from emboost.core.constants import k_B
+from emboost.core.errors import InputError, PhysicsError
 from emboost.noise.calibration import (
     ENRTable,
     calibrate_receiver,
@@ -16,8 +18,6 @@ from emboost.noise.calibration import (
     y_factor,
     y_factor_temperature,
 )
-from emboost.core.constants import k_B
-from emboost.core.errors import InputError
 from emboost.noise.spectra import read_spectrum
 
 
@@ -118,3 +118,23 @@ def test_enr_table_and_example_files(root):
     pull = (cal.t_rec - t_rec) / sig
     assert np.all(np.abs(pull) < 5) and 0.8 < np.std(pull) < 1.2  # 801 samples
     assert np.all(cal.sigma_t_rec > sig)  # the ENR certificate adds to the total
+
+
+def test_dead_noise_source_table_is_refused():
+    """An ENR table at -40 dB (the table of a dead noise source) with spectra that show a real on/off excess
+    gives T_rec < 0 (about -T_cold) if believed; the calibration refuses it, naming the ENR, instead of
+    returning a system temperature of millikelvin."""
+    f = np.linspace(17e9, 21e9, 201)
+    gain, t_rec, g_rec, enr, p_on, p_off = synth(f)
+    dead = ENRTable(np.array([10e9, 30e9]), np.array([-40.0, -40.0]), sigma_db=0.1)
+    with pytest.raises(PhysicsError, match=r"T_rec = -\d.* K <= 0 .*ENR -40\.00 dB.*dead or disconnected"):
+        calibrate_receiver(f, p_on, p_off, dead, 297.0, 1e5, attenuation_db=6.0, gamma_rec=g_rec,
+                           sigma_p_on=0.0, sigma_p_off=0.0)
+
+
+def test_non_finite_calibration_is_refused():
+    f = np.linspace(17e9, 21e9, 11)
+    p_off = np.full(f.size, 1e-12)
+    p_on = p_off * 2
+    with pytest.raises(PhysicsError, match="not finite"), np.errstate(all="ignore"):
+        calibrate_receiver(f, p_on, p_off, np.full(f.size, np.inf), 297.0, 1e5, sigma_p_on=0.0, sigma_p_off=0.0)

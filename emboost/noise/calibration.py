@@ -35,7 +35,7 @@ from scipy.signal import savgol_filter
 
 from emboost.core.constants import T0_IEEE, k_B
 from emboost.core.conventions import ArrayLike
-from emboost.core.errors import DataFileError, InputError
+from emboost.core.errors import DataFileError, InputError, PhysicsError
 
 __all__ = [
     "ENRTable",
@@ -196,6 +196,27 @@ def _core(p_on: np.ndarray, p_off: np.ndarray, enr: np.ndarray, L: ArrayLike, tp
     return gain, t_rec, 1.0 / (gain * k_B * rbw)
 
 
+def _check_plausible(f: np.ndarray, gain: np.ndarray, t_rec: np.ndarray, enr_lin: np.ndarray) -> None:
+    """Refuse a calibration that is not physical: a receiver adds noise (``T_rec > 0`` K) and has a positive,
+    finite gain. A negative ``T_rec`` means the ENR used is larger than the source really delivered (a dead or
+    disconnected noise source, or a wrong ENR table); the error names the ENR and the first frequency."""
+    bad = ~np.isfinite(gain) | ~np.isfinite(t_rec)
+    if np.any(bad):
+        i = int(np.argmax(bad))
+        raise PhysicsError(f"Y-factor calibration is not finite at {f[i]:.6g} Hz (gain {gain[i]:.3g}, "
+                           f"T_rec {t_rec[i]:.3g} K): check the on/off spectra there")
+    if np.any(gain <= 0):
+        i = int(np.argmax(gain <= 0))
+        raise PhysicsError(f"Y-factor calibration gives a receiver gain {gain[i]:.3g} <= 0 at {f[i]:.6g} Hz: "
+                           "the ENR (noise source) input is inconsistent with the on/off spectra")
+    if np.any(t_rec <= 0):
+        i = int(np.argmax(t_rec <= 0))
+        enr_db = 10 * np.log10(enr_lin[i]) if enr_lin[i] > 0 else float("-inf")
+        raise PhysicsError(f"Y-factor calibration gives a receiver noise temperature T_rec = {t_rec[i]:.4g} K <= 0 "
+                           f"at {f[i]:.6g} Hz with ENR {enr_db:.2f} dB: the on/off power ratio is smaller than this "
+                           "ENR can produce (a dead or disconnected noise source, or a wrong ENR table)")
+
+
 def calibrate_receiver(f: ArrayLike, p_on: ArrayLike, p_off: ArrayLike, enr: ENRTable | ArrayLike, t_phys: float,
                        resolution_bandwidth: float, *, attenuation_db: float = 0.0,
                        attenuation_range_db: tuple[float, float] | None = None, t_attenuator: float | None = None,
@@ -250,6 +271,7 @@ def calibrate_receiver(f: ArrayLike, p_on: ArrayLike, p_off: ArrayLike, enr: ENR
         return _core(args["p_on"], args["p_off"], args["enr"], args["L"], args["tp"], args["ta"], mismatch, rbw)
 
     gain, t_rec, c_cal = run()
+    _check_plausible(f, gain, t_rec, enr_lin)
     budget: dict[str, dict[str, np.ndarray]] = {}
 
     def contribution(name: str, sigma: float | np.ndarray, plus: dict, minus: dict, step: float | np.ndarray) -> None:
