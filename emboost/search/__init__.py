@@ -1,0 +1,1 @@
+"""Haloscope data analysis: from raw spectra to the grand unified spectrum, candidates and exclusion limits."""
