@@ -1,0 +1,486 @@
+"""Multi-mode solver for closed dielectric boosters: every TE/TM mode of the cylinder, coupled by imperfect surfaces.
+
+The 1-D model (:mod:`emboost.booster.model`) keeps one mode, TE11, in every region and multiplies the result by
+the fixed overlap ``eta_A``. Here the field in every region (gap or disk) of a circular metal cylinder of radius
+``a`` is expanded in the empty guide's modes, TE_mn and TM_mn, up to a cutoff wavenumber ``kc_max`` (propagating
+and evanescent modes alike). Each mode propagates with its own ``k_z = sqrt(eps k0^2 - kc^2)`` (loss from the
+complex permittivity), the axion-induced field is projected onto every mode, and imperfect surfaces couple the
+modes (docs/physics.md §5.5):
+
+* **sources**: a uniform axion current along ``x`` forces, in a homogeneous region of permittivity ``eps``, the
+  z-independent field ``p_n = s_n k0^2 / (eps k0^2 - kc_n^2)`` in TE mode ``n`` (``s_n``: overlap of the mode with
+  the uniform field; TM modes have ``s_n = 0``); its jump across an interface launches waves, exactly as the series
+  sources of the 1-D transmission line;
+* **surfaces**: a surface at ``z = z0 + h(x, y)`` (a tilted or non-planar mirror or disk face) is handled by
+  expanding each mode's field on the displaced surface, ``Phi^-+_mn = <e_m| exp(-+j k_z,n h) |e_n>``, and
+  matching the tangential E and H there mode by mode (the local, small-slope form of mode matching);
+* **propagation** is cascaded as a reflection operator from the mirror outward (a Riccati / S-matrix recursion),
+  so evanescent modes never grow and any attenuation stays finite.
+
+For a booster whose surfaces are all flat, the modes do not couple: only the TE_1n modes are excited and the
+TE11 result equals the 1-D model with modal sources (``source="eps_eff"``) to rounding.
+
+Boost factor. The antenna receives one pattern of the output field: ideal TE11 (the 1-D convention), a Gaussian
+beam, or any field given as a function over the cross-section. The boost factor is
+``eta_A |<u|a>|^2 / |a_11(bare mirror)|^2`` with power-normalised amplitudes ``a`` at the port, i.e. it is
+normalised exactly as the 1-D closed booster (a bare flat mirror with a TE11 receiver gives ``eta_A``... times
+the 1-D value 1), and the overlap of another pattern follows from the modes instead of being a constant
+(:meth:`MultiModeSolver.pattern_overlap`).
+
+Limits of validity (docs/physics.md §5.5): surface slopes small (the surface normal is taken along z), height
+variations small against the region lengths, PEC walls (no wall loss) and a perfect mirror; the disks fill the
+cylinder.
+
+>>> import numpy as np
+>>> from emboost.booster.model import Booster
+>>> b = Booster.from_disks([9.75e-3] * 3, 1e-3, 9.4, 5e-4, radius=0.02, output_length=0.01, source="eps_eff")
+>>> f = np.array([19.0e9])
+>>> mm = MultiModeSolver(b, kc_max=600.0)
+>>> bool(np.isclose(mm.response(f).boost_factor[0], b.boost_factor(f)[0], rtol=1e-9))
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import special
+
+from emboost.booster.model import Booster
+from emboost.core.constants import ETA_A_TE11, c
+from emboost.core.conventions import ArrayLike, complex_permittivity
+from emboost.core.errors import InputError, PhysicsError
+from emboost.core.reprs import short_repr
+
+__all__ = ["ModeBasis", "mode_basis", "Surface", "flat", "tilt", "radial_profile", "height_map", "gaussian_beam",
+           "MultiModeSolver", "MultiModeResponse"]
+
+#: a function of (x, y) [m] returning a height [m] (or the two field components of a receiving pattern)
+HeightFunction = Callable[[np.ndarray, np.ndarray], np.ndarray]
+PatternFunction = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+@dataclass(frozen=True, eq=False)
+class ModeBasis:
+    """Modes of a circular PEC guide of radius ``radius`` [m], sampled on a polar quadrature.
+
+    ``kind`` 0 = TE, 1 = TM; ``m``, ``n`` the azimuthal and radial orders; ``kc`` [1/m] the cutoff wavenumbers
+    (ascending); ``ex``, ``ey`` shape ``(Q, N)`` the transverse E field of each mode, orthonormal under the
+    quadrature weights ``w`` [m^2] at points ``x``, ``y`` [m]; ``psi`` (Q, N) the scalar potential of each mode
+    with the same normalisation (``e = z x grad psi`` for TE, ``grad psi`` for TM), which gives the longitudinal
+    fields; ``source`` (N,) the overlap of each mode with a uniform unit field along x (``sum(source**2)`` tends
+    to the area).
+    """
+
+    radius: float
+    kind: np.ndarray
+    m: np.ndarray
+    n: np.ndarray
+    even: np.ndarray
+    kc: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    w: np.ndarray
+    ex: np.ndarray
+    ey: np.ndarray
+    psi: np.ndarray
+    source: np.ndarray
+
+    __repr__ = short_repr
+
+    @property
+    def size(self) -> int:
+        return int(self.kc.size)
+
+    @property
+    def te11(self) -> int:
+        """Index of the x-polarised TE11 mode."""
+        hit = np.nonzero((self.kind == 0) & (self.m == 1) & (self.n == 1) & self.even)[0]
+        return int(hit[0])
+
+    def project(self, vx: np.ndarray, vy: np.ndarray) -> np.ndarray:
+        """Coefficients of a transverse field ``(vx, vy)`` sampled at the quadrature points: shape (..., N)."""
+        return (vx * self.w) @ self.ex + (vy * self.w) @ self.ey
+
+    def mixing(self, phase: np.ndarray) -> np.ndarray:
+        """``M_mn = <e_m| exp(phase_n(x, y)) |e_n>`` for phases of shape (..., Q, N): shape (..., N, N)."""
+        g = np.exp(phase)
+        return _gemm(self.ex * self.w[:, None], g * self.ex) + _gemm(self.ey * self.w[:, None], g * self.ey)
+
+
+def _gemm(test: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``test.T @ cols`` for a real (Q, N) ``test`` and complex (..., Q, N) ``cols``: shape (..., N, N).
+
+    One real GEMM each for the real and imaginary parts over the flattened batch (BLAS, not einsum)."""
+    lead, (q, n) = cols.shape[:-2], cols.shape[-2:]
+    flat = np.moveaxis(cols, -2, 0).reshape(q, -1)
+    tt = np.ascontiguousarray(test.T)
+    out = (tt @ np.ascontiguousarray(flat.real) + 1j * (tt @ np.ascontiguousarray(flat.imag)))
+    return np.moveaxis(out.reshape((test.shape[1],) + lead + (n,)), 0, -2)
+
+
+def _zeros(m: int, count: int, derivative: bool) -> np.ndarray:
+    return special.jnp_zeros(m, count) if derivative else special.jn_zeros(m, count)
+
+
+def mode_basis(radius: float, kc_max: float, *, symmetric: bool = True, n_r: int | None = None,
+               n_phi: int | None = None) -> ModeBasis:
+    """All modes with cutoff ``kc < kc_max`` [1/m] of a PEC cylinder of radius ``radius`` [m].
+
+    ``symmetric`` keeps only the family excited by an x-polarised source and coupled by surfaces that are even in
+    ``y`` (TE with sin(m phi), TM with cos(m phi)); ``False`` keeps both polarisations (any surface). ``n_r``,
+    ``n_phi``: quadrature size (default: enough to integrate products of the modes exactly in phi and to a few
+    ulp in r).
+
+    >>> b = mode_basis(0.02, 300.0)
+    >>> [(int(k), int(m), int(n)) for k, m, n in zip(b.kind, b.m, b.n)][:3]
+    [(0, 1, 1), (1, 0, 1), (0, 2, 1)]
+    >>> round(float(b.source[b.te11] ** 2 / (np.pi * 0.02**2)), 6)
+    0.836835
+    """
+    if not (np.isfinite(radius) and radius > 0):
+        raise InputError(f"radius must be > 0 m, got {radius!r}", key="radius")
+    if not (np.isfinite(kc_max) and kc_max * radius > special.jnp_zeros(1, 1)[0]):
+        raise InputError(f"kc_max {kc_max!r} 1/m keeps no mode (TE11 needs kc_max > {1.8412 / radius:.4g} 1/m)",
+                         key="kc_max")
+    xmax = kc_max * radius
+    entries: list[tuple[float, int, int, int, bool]] = []
+    m = 0
+    while True:
+        found = False
+        for kind, deriv in ((0, True), (1, False)):
+            count = 1
+            while True:
+                zs = _zeros(m, count, deriv)
+                if zs[-1] >= xmax:
+                    break
+                count += 1
+            for n_idx, z in enumerate(_zeros(m, count, deriv)[: count - 1], start=1):
+                if z < xmax:
+                    found = True
+                    for even in ((True,) if symmetric else (True, False)):
+                        # even family: TE sin(m phi) (m >= 1), TM cos(m phi); odd: TE cos, TM sin (m >= 1)
+                        uses_sin = (kind == 0) == even
+                        if uses_sin and m == 0:
+                            continue
+                        entries.append((float(z) / radius, kind, m, n_idx, even))
+        if not found and m > 0:
+            break
+        m += 1
+        if m > 400:  # pragma: no cover - kc_max is bounded by the zero search above
+            break
+    entries.sort(key=lambda e: (e[0], e[1], e[2]))
+    kc = np.array([e[0] for e in entries])
+    kinds = np.array([e[1] for e in entries])
+    ms = np.array([e[2] for e in entries])
+    ns = np.array([e[3] for e in entries])
+    evens = np.array([e[4] for e in entries])
+    m_max = int(ms.max())
+    n_phi = n_phi or 2 * m_max + 40
+    n_r = n_r or int(xmax) + 40
+    xg, wg = np.polynomial.legendre.leggauss(n_r)
+    r = 0.5 * radius * (xg + 1.0)
+    wr = 0.5 * radius * wg * r
+    phi = 2 * np.pi * (np.arange(n_phi) + 0.5) / n_phi
+    R, P = np.meshgrid(r, phi, indexing="ij")
+    W = np.broadcast_to(wr[:, None] * (2 * np.pi / n_phi), R.shape)
+    R, P, W = R.ravel(), P.ravel(), W.ravel()
+    ex = np.empty((R.size, kc.size))
+    ey = np.empty((R.size, kc.size))
+    psi = np.empty((R.size, kc.size))
+    for j, (k, kind, mm, even) in enumerate(zip(kc, kinds, ms, evens)):
+        uses_sin = (kind == 0) == even
+        ang = np.sin(mm * P) if uses_sin else np.cos(mm * P)
+        dang = mm * np.cos(mm * P) if uses_sin else -mm * np.sin(mm * P)
+        jm = special.jv(mm, k * R)
+        djm = k * special.jvp(mm, k * R)
+        if kind == 0:  # e = z x grad(psi): e_r = -(1/r) dpsi/dphi, e_phi = dpsi/dr
+            er, ephi = -jm * dang / R, djm * ang
+        else:  # e = grad(psi)
+            er, ephi = djm * ang, jm * dang / R
+        fx = er * np.cos(P) - ephi * np.sin(P)
+        fy = er * np.sin(P) + ephi * np.cos(P)
+        norm = np.sqrt(np.sum(W * (fx**2 + fy**2)))
+        ex[:, j], ey[:, j], psi[:, j] = fx / norm, fy / norm, jm * ang / norm
+    src = W @ ex
+    flip = np.where(src < 0, -1.0, 1.0)
+    ex, ey, psi, src = ex * flip, ey * flip, psi * flip, src * flip
+    src[np.abs(src) < 1e-12 * np.abs(src).max()] = 0.0
+    x, y = R * np.cos(P), R * np.sin(P)
+    W = np.ascontiguousarray(W)
+    for a in (kinds, ms, ns, evens, kc, x, y, W, ex, ey, psi, src):
+        a.setflags(write=False)
+    return ModeBasis(float(radius), kinds, ms, ns, evens, kc, x, y, W, ex, ey, psi, src)
+
+
+# ------------------------------------------------------------------------------------------------ surfaces
+@dataclass(frozen=True)
+class Surface:
+    """A displaced surface: ``z = z_nominal + height(x, y)`` [m]; ``symmetric`` if even in y."""
+
+    height: HeightFunction
+    symmetric: bool = True
+    label: str = ""
+
+    def sample(self, basis: ModeBasis) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Height [m] and its gradient ``(dh/dx, dh/dy)`` at the quadrature points (central differences)."""
+        def at(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+            h = np.asarray(self.height(x, y), dtype=float)
+            return np.broadcast_to(h, np.broadcast_shapes(h.shape, x.shape))
+
+        d = 1e-6 * basis.radius
+        h = at(basis.x, basis.y)
+        hx = (at(basis.x + d, basis.y) - at(basis.x - d, basis.y)) / (2 * d)
+        hy = (at(basis.x, basis.y + d) - at(basis.x, basis.y - d)) / (2 * d)
+        if not (np.all(np.isfinite(h)) and np.all(np.isfinite(hx)) and np.all(np.isfinite(hy))):
+            raise InputError(f"surface {self.label or ''} height is not finite on the cross-section")
+        return h, hx, hy
+
+
+def flat() -> Surface:
+    """A plane surface (no displacement)."""
+    return Surface(lambda x, y: np.zeros_like(x), True, "flat")
+
+
+def tilt(about_y: float = 0.0, about_x: float = 0.0) -> Surface:
+    """A plane tilted by ``about_y`` [rad] about the y axis (height ``x tan``) and ``about_x`` about the x axis."""
+    ty, tx = np.tan(about_y), np.tan(about_x)
+    return Surface(lambda x, y: x * ty + y * tx, about_x == 0.0,
+                   f"tilt {np.degrees(about_y):.3g} deg about y, {np.degrees(about_x):.3g} deg about x")
+
+
+def radial_profile(r: ArrayLike, height: ArrayLike) -> Surface:
+    """An axisymmetric profile: ``height`` [m] tabulated at radii ``r`` [m] (linear interpolation)."""
+    rr = np.asarray(r, dtype=float)
+    hh = np.asarray(height, dtype=float)
+    if rr.ndim != 1 or rr.shape != hh.shape or rr.size < 2 or np.any(np.diff(rr) <= 0):
+        raise InputError("a radial profile needs increasing radii and as many heights")
+    return Surface(lambda x, y: np.interp(np.hypot(x, y), rr, hh), True, "radial profile")
+
+
+def height_map(x: ArrayLike, y: ArrayLike, height: ArrayLike) -> Surface:
+    """A surface map on a regular grid: ``height[i, j]`` [m] at ``(x[i], y[j])`` [m] (bilinear interpolation)."""
+    from scipy.interpolate import RegularGridInterpolator
+
+    xs, ys, hs = (np.asarray(v, dtype=float) for v in (x, y, height))
+    if hs.shape != (xs.size, ys.size):
+        raise InputError(f"height map shape {hs.shape} does not match the grid ({xs.size}, {ys.size})")
+    interp = RegularGridInterpolator((xs, ys), hs, bounds_error=False, fill_value=None)
+    sym = bool(np.allclose(hs, hs[:, ::-1])) and bool(np.allclose(ys, -ys[::-1]))
+    return Surface(lambda px, py: interp(np.column_stack([px, py])), sym, "height map")
+
+
+def gaussian_beam(waist: float) -> PatternFunction:
+    """An x-polarised Gaussian receiving pattern ``exp(-r^2 / waist^2)`` at the port plane (waist [m])."""
+    if not waist > 0:
+        raise InputError(f"waist must be > 0 m, got {waist!r}", key="waist")
+    return lambda x, y: (np.exp(-(x**2 + y**2) / waist**2), np.zeros_like(x))
+
+
+# ------------------------------------------------------------------------------------------------ solver
+@dataclass(frozen=True, eq=False)
+class MultiModeResponse:
+    """Result of :meth:`MultiModeSolver.response` at ``frequency`` [Hz] (shape (nf,)).
+
+    ``emitted`` (nf, N): axion-induced forward amplitudes of every mode at the port, in units of the bare flat
+    mirror's TE11 amplitude; ``reflection`` (nf, N, N): the port reflection matrix on mode amplitudes;
+    ``boost_factor`` (nf,) and ``s11`` (nf,) for the receiving pattern; ``basis`` the modes used.
+    """
+
+    frequency: np.ndarray
+    boost_factor: np.ndarray
+    s11: np.ndarray
+    emitted: np.ndarray
+    reflection: np.ndarray
+    basis: ModeBasis = field(repr=False)
+
+    __repr__ = short_repr
+
+
+class MultiModeSolver:
+    """Multi-mode model of a closed booster: a :class:`~emboost.booster.model.Booster` plus imperfect surfaces.
+
+    ``surfaces`` maps a surface index to a :class:`Surface`: 0 is the mirror, ``2 i - 1`` and ``2 i`` the
+    mirror-side and far faces of disk ``i`` (1-based). Heights are measured from the nominal (1-D) positions.
+    ``kc_max`` [1/m] sets the modes kept (default: four times the air wavenumber at 20 GHz... pass it for
+    the band you use); ``pattern`` the receiving field at the port (None: ideal TE11).
+    """
+
+    def __init__(self, booster: Booster, surfaces: Mapping[int, Surface] | None = None, *,
+                 kc_max: float | None = None, pattern: PatternFunction | None = None,
+                 n_r: int | None = None, n_phi: int | None = None) -> None:
+        if booster.radius is None:
+            raise InputError("the multi-mode solver needs a closed booster (give radius)", key="radius")
+        if booster.batch_shape != ():
+            raise InputError("the multi-mode solver takes one geometry; loop or use response_batch over variants")
+        if booster.wall_conductivity is not None or booster.mirror_conductivity is not None:
+            raise InputError("the multi-mode solver models PEC walls and mirror; remove wall/mirror conductivity")
+        self.booster = booster
+        self.surfaces = dict(surfaces or {})
+        n_surf = 2 * booster.n_disks + 1
+        for k in self.surfaces:
+            if not 0 <= k < n_surf:
+                raise InputError(f"surface index {k} outside 0..{n_surf - 1} (0 = mirror, 2i-1/2i = faces of disk i)",
+                                 key="surfaces")
+        symmetric = all(s.symmetric for s in self.surfaces.values())
+        a = float(booster.radius)
+        self.kc_max = float(kc_max) if kc_max is not None else 4 * 2 * np.pi * 20e9 / c
+        self.basis = mode_basis(a, self.kc_max, symmetric=symmetric, n_r=n_r, n_phi=n_phi)
+        self.heights = {k: s.sample(self.basis) for k, s in self.surfaces.items()}
+        self.pattern = pattern
+        if pattern is not None:
+            px, py = pattern(self.basis.x, self.basis.y)
+            self._pattern_coeff: np.ndarray | None = self.basis.project(np.asarray(px, float), np.asarray(py, float))
+        else:
+            self._pattern_coeff = None
+
+    # -------------------------------------------------------------------------------------------- pieces
+    def _beta(self, eps: np.ndarray, k0: np.ndarray) -> np.ndarray:
+        """k_z of every mode, shape (nf, N), with Im <= 0 (waves exp(-j k_z z) decay)."""
+        x = eps * k0[:, None] ** 2 - self.basis.kc[None, :] ** 2
+        beta = np.sqrt(x.astype(complex))
+        beta = np.where(beta.imag > 0, np.conj(beta), beta)
+        if np.any(np.abs(beta) < 1e-9 * k0[:, None]):
+            i = int(np.argmax(np.any(np.abs(beta) < 1e-9 * k0[:, None], axis=1)))
+            raise PhysicsError(f"frequency {k0[i] * c / (2 * np.pi):.9g} Hz lies on a mode cutoff of a region: "
+                               "move it or change kc_max")
+        return beta
+
+    def _impedance(self, beta: np.ndarray, eps: complex, k0: np.ndarray) -> np.ndarray:
+        """Wave impedance of every mode normalised to Z0: TE k0/beta, TM beta/(k0 eps)."""
+        te = self.basis.kind == 0
+        return np.where(te[None, :], k0[:, None] / beta, beta / (k0[:, None] * eps))
+
+    def _particular(self, beta: np.ndarray, k0: np.ndarray) -> np.ndarray:
+        """Axion-forced z-independent field in every mode, ``s_n k0^2 / beta_n^2``."""
+        return self.basis.source[None, :] * k0[:, None] ** 2 / beta**2
+
+    def _surface(self, k: int, beta: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...] | None:
+        """Projections of every mode's tangential E and H on the displaced surface ``k`` (None: flat).
+
+        Returns ``(E+, E-, H+, H-)``, each (nf, N, N): column n is the forward (+) or backward (-) mode n,
+        evaluated at ``z = h(x, y)`` with the tangential field ``F_t + F_z grad h`` of a slightly inclined surface,
+        and projected on ``e_m`` (E) or ``z x e_m`` (H). A flat surface gives ``(I, I, Y, -Y)``.
+        """
+        hs = self.heights.get(k)
+        if hs is None or not np.any(hs[0]):
+            return None
+        h, hx, hy = hs
+        bs = self.basis
+        fwd = np.exp(-1j * beta[:, None, :] * h[None, :, None])
+        bwd = 1.0 / fwd
+        tm = (bs.kind == 1)[None, :]
+        kc2 = bs.kc[None, :] ** 2
+        cz = np.where(tm, 1j * kc2 / beta, 0.0)            # E_z of a forward TM mode per unit psi: j kc^2/beta
+        dz = np.where(tm, 0.0, -1j * y * kc2 / beta)       # H_z of a TE mode (both directions): -j Y kc^2/beta
+        w = bs.w[:, None]
+        e_dot_grad = w * (bs.ex * hx[:, None] + bs.ey * hy[:, None])       # (Q, N): e_m . grad h
+        ze_dot_grad = w * (bs.ey * hx[:, None] * -1 + bs.ex * hy[:, None])  # (z x e_m) . grad h
+        mix_f, mix_b = bs.mixing(np.log(fwd)), bs.mixing(np.log(bwd))
+        gf, gb = bs.psi[None] * fwd, bs.psi[None] * bwd
+        ef = mix_f + _gemm(e_dot_grad, gf) * cz[:, None, :]
+        eb = mix_b - _gemm(e_dot_grad, gb) * cz[:, None, :]
+        hf = mix_f * y[:, None, :] + _gemm(ze_dot_grad, gf) * dz[:, None, :]
+        hb = -mix_b * y[:, None, :] + _gemm(ze_dot_grad, gb) * dz[:, None, :]
+        return ef, eb, hf, hb
+
+    # -------------------------------------------------------------------------------------------- solve
+    def response(self, f: ArrayLike) -> MultiModeResponse:
+        """Boost factor, S11 and modal amplitudes at frequencies ``f`` [Hz] (1-D)."""
+        b = self.booster
+        f = b.check_band(f)
+        k0 = 2 * np.pi * f / c
+        eps_c, length, _ = b.regions()
+        nf, nm = f.size, self.basis.size
+        eye = np.broadcast_to(np.eye(nm, dtype=complex), (nf, nm, nm))
+        betas = [self._beta(complex(e), k0) for e in eps_c]
+        imps = [self._impedance(bt, complex(e), k0) for bt, e in zip(betas, eps_c)]
+        parts = [self._particular(bt, k0) for bt in betas]
+        # the mirror: tangential E = 0 on its surface
+        mirror = self._surface(0, betas[0], 1.0 / imps[0])
+        if mirror is None:
+            R = -eye.copy()
+            src = -parts[0]
+        else:
+            ef, eb = mirror[0], mirror[1]
+            R = -np.linalg.solve(ef, eb)
+            src = -np.linalg.solve(ef, parts[0][..., None])[..., 0]
+        for i in range(len(eps_c)):
+            p = np.exp(-1j * betas[i] * float(length[i]))
+            R = p[:, :, None] * R * p[:, None, :]
+            src = p * src
+            if i + 1 == len(eps_c):
+                break
+            R, src = self._interface(i + 1, R, src, betas[i], betas[i + 1], imps[i], imps[i + 1],
+                                     parts[i], parts[i + 1], eye)
+        bare = parts[-1][:, self.basis.te11]  # bare flat mirror: TE11 amplitude (magnitude) in air
+        emitted = src / bare[:, None]
+        z_air = imps[-1]
+        i11 = self.basis.te11
+        if self._pattern_coeff is None:
+            received = emitted[:, i11]
+        else:
+            prop = np.abs(betas[-1].imag) < 1e-12 * np.abs(betas[-1].real)
+            u = np.where(prop, self._pattern_coeff[None, :] / np.sqrt(z_air.real), 0.0)
+            u = u / np.linalg.norm(u, axis=1, keepdims=True)
+            a = np.where(prop, emitted * np.sqrt(z_air[:, i11:i11 + 1].real / z_air.real), 0.0)
+            received = np.sum(np.conj(u) * a, axis=1)
+        boost = ETA_A_TE11 * np.abs(received) ** 2
+        if not (np.all(np.isfinite(boost)) and np.all(np.isfinite(R))):
+            raise PhysicsError("the multi-mode solution is not finite: check the surfaces and kc_max")
+        return MultiModeResponse(frequency=f, boost_factor=boost, s11=R[:, i11, i11], emitted=emitted,
+                                 reflection=R, basis=self.basis)
+
+    def _interface(self, k: int, R: np.ndarray, src: np.ndarray, bl: np.ndarray, br: np.ndarray,
+                   zl: np.ndarray, zr: np.ndarray, pl: np.ndarray, pr: np.ndarray, eye: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+        """Add the interface ``k`` (left region -> right region) to the reflection operator ``R`` and source."""
+        yl, yr = 1.0 / zl, 1.0 / zr
+        left, right = self._surface(k, bl, yl), self._surface(k, br, yr)
+        dp = pr - pl
+        if left is None or right is None:  # flat: every mode on its own (Fresnel with the modal impedances)
+            den = zl + zr
+            s11, s22 = (zr - zl) / den, (zl - zr) / den
+            s21, s12 = 2 * zr / den, 2 * zl / den
+            sl, sr = dp * zl / den, -dp * zr / den
+            # R_new = s21 (1 - R s11)^-1 R s12 + s22 ; src_new = s21 (1 - R s11)^-1 (R sl + src) + sr
+            m = eye - R * s11[:, None, :]
+            x = np.linalg.solve(m, np.concatenate([R * s12[:, None, :], (np.einsum("fmn,fn->fm", R, sl) + src)
+                                                   [..., None]], axis=2))
+            R_new = s21[:, :, None] * x[..., :-1] + s22[:, :, None] * eye
+            src_new = s21 * x[..., -1] + sr
+            return R_new, src_new
+        efl, ebl, hfl, hbl = left
+        efr, ebr, hfr, hbr = right
+        nm = R.shape[-1]
+        # tangential E and H continuous on the surface; unknowns [b_L, a_R], knowns [a_L, b_R]:  A u = B v + c
+        A = np.block([[ebl, -efr], [hbl, -hfr]])
+        B = np.block([[-efl, ebr], [-hfl, hbr]])
+        cvec = np.concatenate([dp, np.zeros_like(dp)], axis=1)
+        sol = np.linalg.solve(A, np.concatenate([B, cvec[..., None]], axis=2))
+        S, s = sol[..., :-1], sol[..., -1]
+        s11, s12, s21, s22 = S[:, :nm, :nm], S[:, :nm, nm:], S[:, nm:, :nm], S[:, nm:, nm:]
+        sl, sr = s[:, :nm], s[:, nm:]
+        m = eye - R @ s11
+        x = np.linalg.solve(m, np.concatenate([R @ s12, (np.einsum("fmn,fn->fm", R, sl) + src)[..., None]], axis=2))
+        return s21 @ x[..., :-1] + s22, np.einsum("fmn,fn->fm", s21, x[..., -1]) + sr
+
+    def pattern_overlap(self, f: ArrayLike) -> np.ndarray:
+        """The overlap eta of the receiving pattern: boost factor of a bare flat mirror seen through it."""
+        bare = Booster.bare_mirror(radius=self.booster.radius, source="eps_eff")
+        return MultiModeSolver(bare, kc_max=self.kc_max, pattern=self.pattern).response(f).boost_factor
+
+
+def convergence(booster: Booster, surfaces: Mapping[int, Surface] | None, f: ArrayLike,
+                kc_max: Sequence[float]) -> list[tuple[int, float, np.ndarray]]:
+    """Boost factor at ``f`` for increasing ``kc_max``: a list of (mode count, kc_max, boost factor)."""
+    out = []
+    for kc in kc_max:
+        s = MultiModeSolver(booster, surfaces, kc_max=kc)
+        out.append((s.basis.size, float(kc), s.response(f).boost_factor))
+    return out
+
+
+_ = complex_permittivity  # the regions' permittivities come from Booster.regions()
