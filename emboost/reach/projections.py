@@ -95,12 +95,11 @@ PUBLISHED_LIMITS: tuple[dict[str, Any], ...] = (
 
 
 # ------------------------------------------------------------------------------------------ haloscopes
-# ------------------------------------------------------------------------------------------ haloscopes
 @dataclass(frozen=True)
 class Haloscope:
     """A haloscope in a magnet and its run parameters (SI): ``kind`` and ``detector`` (any
     :class:`~emboost.reach.detector.Detector`), ``b_field`` [T], ``band`` [Hz], ``points`` of the
-    reach grid, ``t_sys`` [K], port ``coupling`` beta (cavities), ``time_per_step`` [s], ``snr``, ``rho``
+    reach grid, ``t_sys`` [K], port ``coupling`` beta (NaN without a port), ``time_per_step`` [s], ``snr``, ``rho``
     [J/m^3], ``target`` ("ksvz", "dfsz" or a coupling in 1/J), and for units filling a bore the
     :class:`Packing` (else one unit)."""
 
@@ -153,6 +152,7 @@ class ReachResult:
     scan_seconds: float
     extra: dict[str, Any] = field(default_factory=dict)
 
+
 def evaluate(h: Haloscope) -> ReachResult:
     """Reach g(f) at ``h.time_per_step`` and the scan rate and time over ``h.band`` at the target.
 
@@ -167,7 +167,6 @@ def evaluate(h: Haloscope) -> ReachResult:
                        d.boost_factor, d.scan_seconds, dict(d.extra))
 
 
-# ------------------------------------------------------------------------------------------ scenario files
 # ------------------------------------------------------------------------------------------ scenario files
 @dataclass(frozen=True)
 class ReachScenario:
