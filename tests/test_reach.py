@@ -1,4 +1,5 @@
-"""Reach of haloscopes in host magnets (emboost.reach.projections): closed forms, reference points, scalings, bad files."""
+"""Reach of haloscopes in host magnets (emboost.reach, emboost.cavity.tm010): closed forms, reference points,
+scalings, bad files."""
 
 from __future__ import annotations
 
@@ -8,26 +9,24 @@ import numpy as np
 import pytest
 from scipy import special
 
-from emboost.core.axion import GEV_PER_CM3, frequency_to_mass, g_ksvz_gev, mass_to_frequency, shm_bin_fractions
-from emboost.core.constants import Z0, GeV, c
-from emboost.core.errors import InputError, PhysicsError, SetupFileError
-from emboost.fit.rades import bayesian_upper_limit, expected_limit
-from emboost.rf.materials import surface_resistance
-from emboost.reach.projections import (
+from emboost.cavity.tm010 import (
     CHI01,
     TM010Cavity,
-    axion_q,
-    cavity_scan_rate,
-    evaluate,
-    load_scenario,
-    rectangles_in_circle,
     tm010_form_factor,
     tm010_form_factor_numeric,
     tm010_frequency,
     tm010_q_conductor,
     tm010_q_numeric,
 )
+from emboost.core.axion import GEV_PER_CM3, frequency_to_mass, g_ksvz_gev, mass_to_frequency, shm_bin_fractions
+from emboost.core.constants import Z0, GeV, c
+from emboost.core.errors import InputError, PhysicsError, SetupFileError
+from emboost.core.radiometry import axion_q, cavity_scan_rate
+from emboost.fit.rades import bayesian_upper_limit, expected_limit
+from emboost.reach.packing import rectangles_in_circle
+from emboost.reach.projections import evaluate, load_scenario
 from emboost.reach.sensitivity import cavity_coupling_reach
+from emboost.rf.materials import surface_resistance
 
 
 @pytest.fixture(scope="module")

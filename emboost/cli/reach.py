@@ -12,14 +12,17 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from emboost.core.axion import frequency_to_mass, g_dfsz_gev, g_ksvz_gev
 from emboost.core.constants import GEV_PER_CM3, GeV
 from emboost.core.output import atomic_savefig, atomic_write_json, atomic_write_text, prepare_output_dir, provenance
-from emboost.reach.projections import PUBLISHED_LIMITS, TM010Cavity, axion_q, evaluate, load_scenario
-from emboost.pickup.scanrate import YEAR
+from emboost.core.radiometry import YEAR, axion_q
+from emboost.reach.projections import PUBLISHED_LIMITS, ReachResult, evaluate, load_scenario
+
 from .common import add_common_options, say
 
 EXAMPLES = """example:
@@ -51,7 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _csv(results) -> str:
+def _csv(results: Sequence[ReachResult]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     buf.write("# emboost reach: one row per haloscope and frequency; SI units unless the column says otherwise\n")
@@ -63,7 +66,7 @@ def _csv(results) -> str:
     w.writerow(cols)
     for r in results:
         h = r.haloscope
-        m = frequency_to_mass(r.frequency) * 1e6
+        m = np.asarray(frequency_to_mass(r.frequency)) * 1e6
         for j in range(r.frequency.size):
             w.writerow([h.name, h.kind, h.magnet.name] + [repr(float(x)) for x in (
                 r.frequency[j], m[j], r.g_reach[j], r.g_unit[j], h.units, r.g_target[j], r.rate[j], h.b_field,
@@ -71,11 +74,12 @@ def _csv(results) -> str:
     return buf.getvalue()
 
 
-def _summary(r) -> dict:
+def _summary(r: ReachResult) -> dict[str, Any]:
     h = r.haloscope
     f1, f2 = h.band
     mid = r.frequency.size // 2
-    row = {
+    notes = list(h.notes)
+    row: dict[str, Any] = {
         "name": h.name, "kind": h.kind, "magnet": h.magnet.name, "b_field_T": h.b_field,
         "band_hz": [f1, f2], "band_ueV": [frequency_to_mass(f1) * 1e6, frequency_to_mass(f2) * 1e6],
         "target": h.target if isinstance(h.target, str) else {"g_gev": h.target * GeV},
@@ -84,24 +88,21 @@ def _summary(r) -> dict:
         "reach_at_band_centre": {"frequency_hz": float(r.frequency[mid]), "g_gev": float(r.g_reach[mid]),
                                  "g_per_unit_gev": float(r.g_unit[mid]), "g_target_gev": float(r.g_target[mid])},
         "scan_time_s": r.scan_seconds, "scan_time_days": r.scan_seconds / 86400.0,
-        "scan_time_years": r.scan_seconds / YEAR, "notes": list(h.notes),
+        "scan_time_years": r.scan_seconds / YEAR, "notes": notes,
     }
     if h.packing is not None:
         p = h.packing
         row["packing"] = {"per_bore_section": p.across, "along_length": p.along, "bores": p.bores,
                           "wall_m": p.wall, "gap_m": p.gap, "unit_length_m": p.unit_length}
-    if h.kind != "booster":
+    if not np.all(np.isnan(r.q_loaded)):  # a resonant detector: its port coupling and cavity figures
         qa = axion_q()
         row.update({"coupling_beta": h.coupling, "volume_per_unit_m3": float(r.volume[mid]),
                     "form_factor": float(r.form_factor[mid]), "q0": float(r.q0[mid]),
                     "q_loaded": float(r.q_loaded[mid]), "q_loaded_over_q_a": float(r.q_loaded[mid]) / qa})
         if float(r.q_loaded[mid]) / qa > 0.1:
-            row["notes"].append(f"Q_L/Q_a = {float(r.q_loaded[mid]) / qa:.2f}: the Q_L << Q_a scan-rate formula "
-                                "overestimates the rate")
-    extra = {k: v for k, v in r.extra.items() if k not in ("band_rate_hz_per_s", "band_frequency_hz")}
-    if isinstance(h.detector, TM010Cavity):
-        extra["tuning_band_hz"] = list(h.detector.tuning_band)
-    row["details"] = extra
+            notes.append(f"Q_L/Q_a = {float(r.q_loaded[mid]) / qa:.2f}: the Q_L << Q_a scan-rate formula "
+                         "overestimates the rate")
+    row["details"] = {k: v for k, v in r.extra.items() if k not in ("band_rate_hz_per_s", "band_frequency_hz")}
     return row
 
 
@@ -110,9 +111,9 @@ def run(args: argparse.Namespace) -> int:
     out = prepare_output_dir(args.output, overwrite=args.overwrite)
     results = [evaluate(h) for h in sc.haloscopes]
     atomic_write_text(out / "reach.csv", _csv(results))
-    summary = {"scenario": sc.name, "file": str(sc.path), "assumptions": list(ASSUMPTIONS),
-               "published_limits": [dict(lim) for lim in PUBLISHED_LIMITS],
-               "haloscopes": [_summary(r) for r in results]}
+    summary: dict[str, Any] = {"scenario": sc.name, "file": str(sc.path), "assumptions": list(ASSUMPTIONS),
+                               "published_limits": [dict(lim) for lim in PUBLISHED_LIMITS],
+                               "haloscopes": [_summary(r) for r in results]}
     atomic_write_json(out / "scan_times.json", summary)
     atomic_write_json(out / "provenance.json", provenance(sc.inputs, scenario=sc.name))
     for s in summary["haloscopes"]:

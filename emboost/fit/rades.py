@@ -4,8 +4,8 @@
   reflection (:func:`emboost.fit.resonance.fit_resonance`); :func:`reflection_model` is the ideal one-port
   ``Gamma = g0 (beta - 1 - j Q0 d) / (beta + 1 + j Q0 d)``, ``d = f/f0 - f0/f``;
 * Q_L from a Lorentzian on a background fitted to a power spectrum (lmfit, covariance kept);
-* Q0 from Q_L and the port couplings; Dicke SNR; noise per bin; the expected spread of a grand
-  unified spectrum;
+* Q0 from Q_L and the port couplings; Dicke SNR and noise per bin (:func:`dicke_snr`, :func:`noise_power`,
+  from :mod:`emboost.core.radiometry`); the expected spread of a grand unified spectrum;
 * the amplitude fit of the grand spectrum to a lineshape template (eq. 12) and the Bayesian upper
   limit with a flat prior on A >= 0 (eqs. 13-15), in closed form and by numerical integration;
 * the coupling limit from the power limit (Sikivie power, :func:`emboost.core.axion.sikivie_power`).
@@ -24,9 +24,9 @@ import numpy as np
 from scipy import integrate, optimize, special
 
 from emboost.core.axion import shm_bin_fractions, sikivie_power
-from emboost.core.constants import k_B
 from emboost.core.conventions import ArrayLike
 from emboost.core.errors import FitError, InputError
+from emboost.core.radiometry import dicke_snr, noise_power  # the shared radiometer helpers, re-exported
 
 __all__ = [
     "beta_from_s11", "s11_from_beta", "reflection_model", "beta_from_reflection",
@@ -62,7 +62,8 @@ def reflection_model(f: ArrayLike, f0: float, q0: float, beta: float, g0: comple
 
 
 def beta_from_reflection(f: ArrayLike, s11: ArrayLike, sigma: float | None = None) -> tuple[float, float, float]:
-    """``(beta, Q0, Q_L)`` from a full single-resonance fit of complex S11 (:func:`emboost.fit.resonance.fit_resonance`)."""
+    """``(beta, Q0, Q_L)`` from a full single-resonance fit of complex S11
+    (:func:`emboost.fit.resonance.fit_resonance`)."""
     from emboost.fit.resonance import fit_resonance
 
     r = fit_resonance(np.asarray(f, dtype=float), np.asarray(s11, dtype=complex), "reflection", sigma=sigma)
@@ -123,23 +124,6 @@ def fit_lorentzian(f: ArrayLike, power: ArrayLike, sigma: ArrayLike | None = Non
 def q0_from_loaded(q_loaded: ArrayLike, *betas: ArrayLike) -> np.ndarray | float:
     """``Q0 = Q_L (1 + sum beta_k)`` (since ``1/Q_L = 1/Q0 + sum beta_k / Q0``)."""
     out = np.asarray(q_loaded, dtype=float) * (1 + sum(np.asarray(b, dtype=float) for b in betas))
-    return float(out) if out.ndim == 0 else out
-
-
-def noise_power(t_sys: ArrayLike, bandwidth: ArrayLike) -> np.ndarray | float:
-    """``k_B T_sys dnu`` [W] (RADES eq. 2).
-
-    >>> round(noise_power(7.8, 4577.0) * 1e19, 3)
-    4.929
-    """
-    out = k_B * np.asarray(t_sys, dtype=float) * np.asarray(bandwidth, dtype=float)
-    return float(out) if out.ndim == 0 else out
-
-
-def dicke_snr(p_signal: ArrayLike, t_sys: ArrayLike, time: ArrayLike, bandwidth: ArrayLike) -> np.ndarray | float:
-    """``SNR = P / (k_B T_sys) sqrt(t / dnu_a)`` (RADES eq. 3)."""
-    out = (np.asarray(p_signal, dtype=float) / (k_B * np.asarray(t_sys, dtype=float))
-           * np.sqrt(np.asarray(time, dtype=float) / np.asarray(bandwidth, dtype=float)))
     return float(out) if out.ndim == 0 else out
 
 
@@ -239,8 +223,8 @@ def expected_limit(*, f_a: float, bin_width: float, t_on: float, t_off: float | 
     s_gus = gus_sigma(bin_width, t_on, t_off)
     s_a = s_gus / np.sqrt(np.sum(k**2))
     a_ul = bayesian_upper_limit(a_hat * s_a, s_a, cl)
-    pn = noise_power(t_sys, bin_width)
+    pn = float(noise_power(t_sys, bin_width))
     p_ul = a_ul * pn / signal_efficiency
     p_g2 = float(sikivie_power(1.0, rho, b_field, volume, form_factor, q_loaded, beta, f_a))
     return ExpectedLimit(s_gus, float(np.sum(k**2)), float(s_a), float(a_ul), pn, float(p_ul), p_g2,
-                         coupling_limit(p_ul, p_g2))
+                         float(coupling_limit(p_ul, p_g2)))

@@ -40,6 +40,7 @@ import numpy as np
 from emboost.core.constants import h, k_B
 from emboost.core.conventions import ArrayLike
 from emboost.core.errors import InputError
+from emboost.core.radiometry import occupation as occupation_number  # the Bose-Einstein occupation, re-exported
 
 __all__ = [
     "Occupation",
@@ -96,19 +97,6 @@ class NoisyNetwork:
     def noise(self) -> np.ndarray:
         """Noise-wave temperature ``<|c|^2> / k_B`` of a one-port [K], ``(..., nf)``."""
         return self.c[..., 0, 0].real
-
-
-def occupation_number(f: ArrayLike, temperature: ArrayLike) -> np.ndarray:
-    """Bose-Einstein occupation ``1 / (exp(h f / k T) - 1)`` (0 at T = 0).
-
-    >>> round(float(occupation_number(5e6, 0.02)), 2)      # physics.md §1.5 quotes 82.9
-    82.85
-    """
-    f = np.asarray(f, dtype=float)
-    t = np.asarray(temperature, dtype=float)
-    with np.errstate(divide="ignore", over="ignore"):
-        x = h * f / (k_B * t)
-        return np.where(t > 0, 1.0 / np.expm1(np.where(t > 0, x, 1.0)), 0.0)
 
 
 def noise_temperature(f: ArrayLike, temperature: ArrayLike, occupation: Occupation = "rayleigh_jeans") -> np.ndarray:

@@ -1,6 +1,7 @@
 """Noise, scan rate and live time of a tuned-resonator (DMRadio-style) search (physics.md §4.3-4.5).
 
-* :func:`occupation`: ``n(f, T) = 1 / (exp(hf/kT) - 1)``;
+* :func:`occupation`: ``n(f, T) = 1 / (exp(hf/kT) - 1)`` (with :func:`coupling_function` and ``YEAR``
+  from :mod:`emboost.core.radiometry`);
 * :class:`AmplifierChain` / :class:`SquidNoise`: the SQUID noise parameter ``eta(f) = k T_N / (h f / 2)``
   (eq. 8) as a table per amplifier chain (e.g. "Low BW" 5-75 MHz, "Medium BW" 75-200 MHz);
 * :func:`xi`: ``xi(f, T) = max_x [(4 n_eff + eta^2/x + x)^(3/2) x^(1/2)]^-1``, ``n_eff = n + 1/2``;
@@ -19,15 +20,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from emboost.core.axion import V_LAB_DEFAULT, axion_current_density, frequency_to_mass, g_dfsz_gev, g_ksvz_gev, shm_q_eff
-from emboost.core.constants import GeV, h, k_B
+from emboost.core.axion import V_LAB_DEFAULT, axion_current_density, shm_q_eff
+from emboost.core.constants import h, k_B
 from emboost.core.conventions import ArrayLike
 from emboost.core.errors import InputError
+from emboost.core.radiometry import YEAR, coupling_function, occupation  # shared helpers, re-exported
 from emboost.pickup.coax import Tuning, tune
 
 __all__ = [
@@ -45,18 +46,6 @@ __all__ = [
     "coupling_function",
     "YEAR",
 ]
-
-YEAR = 365.25 * 86400.0  #: one Julian year [s]
-
-
-def occupation(f: ArrayLike, temperature: ArrayLike) -> np.ndarray:
-    """Bose occupation ``1 / (exp(hf/kT) - 1)``; 0 at T = 0."""
-    f = np.asarray(f, dtype=float)
-    t = np.asarray(temperature, dtype=float)
-    with np.errstate(divide="ignore", over="ignore"):
-        x = h * f / (k_B * t)
-        return np.where(t > 0, 1.0 / np.expm1(np.where(t > 0, x, 1.0)), 0.0)
-
 
 def eta_from_noise_temperature(f: ArrayLike, noise_temperature: ArrayLike) -> np.ndarray:
     """Eq. (8): ``eta = k T_N / (h f / 2)`` (1 at the standard quantum limit)."""
@@ -162,19 +151,6 @@ def _q_eff_default(v_lab: float = V_LAB_DEFAULT) -> float:
     if v_lab not in _Q_EFF_CACHE:
         _Q_EFF_CACHE[v_lab] = shm_q_eff(1e8, v_lab)  # independent of f_a
     return _Q_EFF_CACHE[v_lab]
-
-
-def coupling_function(spec: str | float) -> Callable[[np.ndarray], np.ndarray]:
-    """``g(f)`` [1/J]: ``"dfsz"``, ``"ksvz"`` or a constant coupling in 1/J."""
-    if isinstance(spec, str):
-        fun = {"dfsz": g_dfsz_gev, "ksvz": g_ksvz_gev}.get(spec.lower())
-        if fun is None:
-            raise InputError(f"unknown coupling {spec!r}; expected 'dfsz', 'ksvz' or a value in GeV^-1")
-        return lambda f: np.asarray(fun(frequency_to_mass(f))) / GeV
-    value = float(spec)
-    if not value > 0:
-        raise InputError(f"coupling must be positive, got {value}")
-    return lambda f: np.full(np.shape(f), value)
 
 
 @dataclass(frozen=True)
