@@ -22,8 +22,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
-from emboost.rf.network import group_delay
 from emboost.report.plots_base import finish, new_axes, save_figure
+from emboost.rf.network import group_delay
 
 __all__ = ["booster_response_figure", "booster_response_png", "power_delay_figure", "power_delay_png",
            "band_figure", "band_png", "relative_uncertainty_figure", "relative_uncertainty_png"]
