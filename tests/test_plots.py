@@ -175,7 +175,7 @@ def test_figure_function_draws_into_the_given_axes(name, reach_results):
 
 def test_axes_in_a_subfigure_return_the_top_figure():
     host = Figure()
-    sub = host.subfigures(1, 2)[1]
+    sub = host.subfigures(1, 2, squeeze=False)[0, 1]
     ax = sub.add_subplot()
     assert plots.overlay_figure(X, X, X, ax=ax) is host
     assert plots.figure_of(ax) is host
@@ -183,7 +183,7 @@ def test_axes_in_a_subfigure_return_the_top_figure():
 
 def test_wrong_number_of_axes_is_an_input_error():
     host = Figure()
-    two = list(host.subplots(2, 1))
+    two = list(np.atleast_1d(host.subplots(2, 1)))
     with pytest.raises(InputError, match="3 matplotlib Axes; got 2"):
         plots.booster_response_figure(F, F, F, F, axes=two)
     with pytest.raises(InputError, match="mode frequencies"):
@@ -193,13 +193,14 @@ def test_wrong_number_of_axes_is_an_input_error():
 def test_figures_draw_what_they_are_given(reach_results):
     fig = plots.booster_response_figure(F, STATS["mean"], -X**2, 1e-9 / (1 + X**2), title="t")
     ax0, _, ax2 = fig.axes
-    np.testing.assert_allclose(ax0.lines[0].get_xdata(), F / 1e9)
-    np.testing.assert_allclose(ax2.lines[0].get_ydata(), 1 / (1 + X**2))  # delay in ns
+    np.testing.assert_allclose(np.asarray(ax0.lines[0].get_xdata()), F / 1e9)
+    np.testing.assert_allclose(np.asarray(ax2.lines[0].get_ydata()), 1 / (1 + X**2))  # delay in ns
     assert ax0.get_title() == "t" and ax2.get_title() == ""
 
     fig = plots.power_delay_figure(F, S11, S11 * 0.5)
-    np.testing.assert_allclose(fig.axes[1].lines[0].get_ydata(), 20 * np.log10(2), rtol=1e-12)  # data - model, dB
-    np.testing.assert_allclose(fig.axes[3].lines[0].get_ydata(), 0, atol=1e-9)  # same phase: same delay
+    resid_db, resid_ns = (np.asarray(fig.axes[k].lines[0].get_ydata()) for k in (1, 3))
+    np.testing.assert_allclose(resid_db, 20 * np.log10(2), rtol=1e-12)  # data - model [dB]
+    np.testing.assert_allclose(resid_ns, 0, atol=1e-9)  # same phase, same delay
 
     bands = [c for c in plots.band_figure(F, STATS, Q_LEVELS).axes[0].collections if isinstance(c, PolyCollection)]
     assert len(bands) == 2  # 95 % and 68 %
@@ -208,13 +209,16 @@ def test_figures_draw_what_they_are_given(reach_results):
     assert len(bands) == 1
 
     ax = plots.relative_uncertainty_figure(F, {"a": 0.05 + 0 * X}).axes[0]
-    np.testing.assert_allclose(ax.lines[0].get_ydata(), 5.0)  # per cent
+    np.testing.assert_allclose(np.asarray(ax.lines[0].get_ydata()), 5.0)  # per cent
 
     ax = plots.pickup_scan_rate_figure([("c", F_PU, F_PU / 1e6 - 9.5)]).axes[0]
-    assert np.all(ax.lines[0].get_ydata() > 0) and ax.lines[0].get_xdata().size == int(np.sum(F_PU > 9.5e6))
+    drawn = np.asarray(ax.lines[0].get_ydata())
+    assert np.all(drawn > 0) and drawn.size == int(np.sum(F_PU > 9.5e6))
 
     ax = plots.reach_figure(reach_results, "BabyIAXO").axes[0]
-    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    legend = ax.get_legend()
+    assert legend is not None
+    labels = [t.get_text() for t in legend.get_texts()]
     assert labels[:2] == ["KSVZ", "DFSZ"]
     assert sum(lab.startswith("published ") for lab in labels) == 2
     assert sum(any(lab.startswith(r.haloscope.name) for lab in labels) for r in reach_results) == len(reach_results)

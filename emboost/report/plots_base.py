@@ -59,8 +59,10 @@ def finish(axes: Sequence[Axes], title: str = "", *, grid: bool = True, title_si
     if grid:
         for a in axes:
             a.grid(alpha=0.3)
-    if title:
-        axes[0].set_title(title, **({} if title_size is None else {"fontsize": title_size}))
+    if title and title_size is None:
+        axes[0].set_title(title)
+    elif title:
+        axes[0].set_title(title, fontsize=title_size)
 
 
 def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: float = 100) -> Path:
