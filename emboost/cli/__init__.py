@@ -3,12 +3,16 @@
 Each subcommand lives in its own module of this package and provides ``register(subparsers)``,
 which adds its parser and sets ``func`` to the function that runs it. Shared option names are
 added with :func:`emboost.cli.common.add_common_options`.
+
+The command line is the one place that selects a matplotlib backend (:func:`select_backend`): the
+library builds figures without pyplot and leaves the backend to whoever runs it.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from emboost import __version__
@@ -37,6 +41,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def select_backend() -> str:
+    """Select matplotlib's non-interactive "Agg" backend for the command line's plots; returns the backend.
+
+    Left alone when the user chose one through the ``MPLBACKEND`` environment variable, or when
+    :mod:`matplotlib.pyplot` is already in use in this process (``main`` called from a program or a
+    notebook that has its own figures: switching would close them).
+    """
+    import matplotlib
+
+    if not os.environ.get("MPLBACKEND") and "matplotlib.pyplot" not in sys.modules:
+        matplotlib.use("Agg")
+    return str(matplotlib.get_backend())
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
     parser = build_parser()
@@ -44,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    select_backend()
     try:
         status = args.func(args)
     except EmboostError as exc:

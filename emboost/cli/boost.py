@@ -9,6 +9,7 @@ import numpy as np
 from emboost.booster.setup import load_booster_setup
 from emboost.core.output import atomic_write_csv, atomic_write_json, prepare_output_dir, provenance
 from emboost.report.plots import booster_response_png
+
 from .common import add_common_options, say
 
 EXAMPLES = """examples:
@@ -35,12 +36,12 @@ def run(args: argparse.Namespace) -> int:
     f = r.frequency
     gd = r.group_delay
     atomic_write_csv(out / "boost.csv", {
-        "frequency_Hz": f,
-        "boost_factor": r.boost_factor,
-        "s11_re": r.s11.real,
-        "s11_im": r.s11.imag,
-        "reflected_power_dB": r.reflected_power_db,
-        "group_delay_s": gd,
+        "frequency_Hz": f.tolist(),
+        "boost_factor": r.boost_factor.tolist(),
+        "s11_re": r.s11.real.tolist(),
+        "s11_im": r.s11.imag.tolist(),
+        "reflected_power_dB": r.reflected_power_db.tolist(),
+        "group_delay_s": gd.tolist(),
     }, comments=[f"emboost boost {setup.path.name} ({setup.name}); solver {args.solver}",
                  f"setup sha256 {setup.sha256}",
                  "boost factor relative to a bare perfect mirror of the same area; S11 in exp(+jwt)"])

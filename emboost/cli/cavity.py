@@ -10,19 +10,21 @@ plots ``sparams.png`` and ``fields.png``.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import numpy as np
 
+from emboost.cavity.chain import CavityChain, ChainModes
 from emboost.cavity.design import flat_field_lengths, load_model
 from emboost.core.errors import EmboostError, PhysicsError
 from emboost.core.output import (
-    atomic_savefig,
     atomic_write_bytes,
     atomic_write_csv,
     atomic_write_json,
     prepare_output_dir,
     provenance,
 )
+
 from .common import add_common_options, say
 
 
@@ -73,7 +75,8 @@ def run(args: argparse.Namespace) -> int:
         if chain.ports and chain.ports[0].location in ("left", "right"):
             try:
                 r = chain.mode_rlc(qm.frequency)
-                rlc = (float(r.resistance), float(r.inductance), float(r.capacitance))
+                rr, rl, rc = (float(np.asarray(x)) for x in (r.resistance, r.inductance, r.capacitance))
+                rlc = (rr, rl, rc)
             except PhysicsError:
                 pass
         row = {"mode": m + 1, "f_lossless_hz": float(modes.frequency[m]), "f_loaded_hz": qm.frequency,
@@ -93,11 +96,11 @@ def run(args: argparse.Namespace) -> int:
     atomic_write_json(out / "modes.json", {"model": model.name, "volume_m3": chain.volume,
                                            "axion_mode": modes.axion_index + 1,
                                            "separation_hz": modes.separation(), "modes": records})
-    fields: dict[str, np.ndarray] = {}
+    fields: dict[str, list[float]] = {}
     for m, fm in enumerate(modes.frequency):
         z, v = chain.field_profile(fm)
-        fields.setdefault("z_m", z)
-        fields[f"v_mode{m + 1}"] = v
+        fields.setdefault("z_m", z.tolist())
+        fields[f"v_mode{m + 1}"] = v.tolist()
     atomic_write_csv(out / "fields.csv", fields, comments=["normalised mode voltage V(z) along the chain"])
     f = np.linspace(*model.band, model.points)
     s = None
@@ -125,27 +128,11 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _plots(out, chain, modes, f, s) -> None:
-    import matplotlib
+def _plots(out: Path, chain: CavityChain, modes: ChainModes, f: np.ndarray, s: np.ndarray | None) -> None:
+    """``fields.png`` (V(z) of every mode) and, for a two-port, ``sparams.png``."""
+    from emboost.report.plots import cavity_fields_figure, cavity_sparams_figure, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axs = plt.subplots(figsize=(7, 4))
-    for m, fm in enumerate(modes.frequency):
-        z, v = chain.field_profile(fm)
-        axs.plot(z * 1e3, v, label=f"{fm / 1e9:.4f} GHz" + (" (axion)" if m == modes.axion_index else ""))
-    axs.set_xlabel("z [mm]")
-    axs.set_ylabel("V(z) (normalised)")
-    axs.legend(fontsize=7)
-    atomic_savefig(fig, out / "fields.png", dpi=100)
-    plt.close(fig)
+    profiles = [chain.field_profile(fm) for fm in modes.frequency]
+    save_figure(cavity_fields_figure(modes.frequency, profiles, modes.axion_index), out / "fields.png", dpi=100)
     if s is not None:
-        fig, axs = plt.subplots(figsize=(7, 4))
-        axs.plot(f / 1e9, 20 * np.log10(np.abs(s[:, 0, 0]) + 1e-300), label="S11")
-        axs.plot(f / 1e9, 20 * np.log10(np.abs(s[:, 1, 0]) + 1e-300), label="S21")
-        axs.set_xlabel("f [GHz]")
-        axs.set_ylabel("dB")
-        axs.legend()
-        atomic_savefig(fig, out / "sparams.png", dpi=100)
-        plt.close(fig)
+        save_figure(cavity_sparams_figure(f, s), out / "sparams.png", dpi=100)

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from emboost.core.axion import axion_current_density
-from emboost.core.output import atomic_savefig, atomic_write_csv, atomic_write_json, prepare_output_dir, provenance
-from emboost.pickup.coax import tune
-from emboost.pickup.setup import live_time_table, load_pickup_model
+from emboost.core.output import atomic_write_csv, atomic_write_json, prepare_output_dir, provenance
+from emboost.pickup.coax import TunedPickup, tune
 from emboost.pickup.scanrate import coupling_function, rates
+from emboost.pickup.setup import live_time_table, load_pickup_model
+
 from .common import add_common_options, say
 
 
@@ -61,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         f"model: {args.model}; SI units; NaN where no series RLC exists (dX/dw <= |X|/w)",
         "scan rate for the DFSZ coupling with eta from the amplifier-chain table; 0 above TE111"])
 
-    rows = live_time_table(model)
+    rows: list[dict[str, Any]] = live_time_table(model)
     atomic_write_csv(out / "live_times.csv", {
         "band": list(range(1, len(rows) + 1)),
         "scaled_copper": [float("scaled" in r["copper"]) for r in rows],
@@ -80,35 +82,13 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _plots(out: Path, per_coax: list, rows: list) -> None:
-    import matplotlib
+def _plots(out: Path, per_coax: list[tuple[str, np.ndarray, TunedPickup, np.ndarray]],
+           rows: list[dict[str, Any]]) -> None:
+    """``q_leff.png`` (Q and L_eff of each coax) and ``scan_rate.png`` (per coax; best coax per baseline band)."""
+    from emboost.report.plots import pickup_q_leff_figure, pickup_scan_rate_figure, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (a1, a2) = plt.subplots(2, 1, figsize=(7, 6), sharex=True)
-    for name, fk, t, _ in per_coax:
-        a1.loglog(fk / 1e6, t.q, label=name)
-        a2.loglog(fk / 1e6, t.l_eff, label=name)
-    a1.set_ylabel("Q")
-    a2.set_ylabel("L_eff [H]")
-    a2.set_xlabel("frequency [MHz]")
-    a1.legend(fontsize=7)
-    fig.tight_layout()
-    atomic_savefig(fig, out / "q_leff.png", dpi=100)
-    plt.close(fig)
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for name, fk, _, rk in per_coax:
-        ok = rk > 0
-        ax.loglog(fk[ok] / 1e6, rk[ok], label=name)
-    for r in rows:
-        if "baseline" in r["copper"]:
-            res = r["result"]
-            ax.loglog(res.frequency / 1e6, res.rate, "k:", lw=1)
-    ax.set_xlabel("frequency [MHz]")
-    ax.set_ylabel("scan rate [Hz/s]")
-    ax.set_title("DFSZ, eta table (solid); best coax per band, band coupling and eta (dotted)", fontsize=8)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    atomic_savefig(fig, out / "scan_rate.png", dpi=100)
-    plt.close(fig)
+    q_leff = [(name, fk, t.q, t.l_eff) for name, fk, t, _ in per_coax]
+    save_figure(pickup_q_leff_figure(q_leff), out / "q_leff.png", dpi=100)
+    bands = [(r["result"].frequency, r["result"].rate) for r in rows if "baseline" in r["copper"]]
+    save_figure(pickup_scan_rate_figure([(name, fk, rk) for name, fk, _, rk in per_coax], bands),
+                out / "scan_rate.png", dpi=100)

@@ -13,13 +13,14 @@ import argparse
 import csv
 import io
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from emboost.core.axion import frequency_to_mass, g_dfsz_gev, g_ksvz_gev
+from emboost.core.axion import frequency_to_mass
 from emboost.core.constants import GEV_PER_CM3, GeV
-from emboost.core.output import atomic_savefig, atomic_write_json, atomic_write_text, prepare_output_dir, provenance
+from emboost.core.output import atomic_write_json, atomic_write_text, prepare_output_dir, provenance
 from emboost.core.radiometry import YEAR, axion_q
 from emboost.reach.projections import PUBLISHED_LIMITS, ReachResult, evaluate, load_scenario
 
@@ -128,44 +129,8 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _plot(out, results, title: str) -> None:
-    import matplotlib
+def _plot(out: Path, results: list[ReachResult], title: str) -> None:
+    """``reach.png``: |g| against the axion mass with the KSVZ/DFSZ lines and the published limits."""
+    from emboost.report.plots import reach_figure, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 5.5))
-    masses = [frequency_to_mass(r.frequency) * 1e6 for r in results]
-    lo = min(float(np.min(m)) for m in masses + [np.array([34.6])]) / 2
-    hi = max(float(np.max(m)) for m in masses + [np.array([80.0])]) * 2
-    mline = np.geomspace(lo, hi, 200)
-    ax.plot(mline, g_ksvz_gev(mline * 1e-6), "k-", lw=1.2, label="KSVZ")
-    ax.plot(mline, g_dfsz_gev(mline * 1e-6), "k--", lw=1.2, label="DFSZ")
-    markers = "osD^v<>"
-    for k, (r, m) in enumerate(zip(results, masses)):
-        h = r.haloscope
-        step = (f"{h.time_per_step / 86400:.3g} d" if h.time_per_step >= 2 * 86400 else
-                f"{h.time_per_step / 3600:.3g} h")
-        label = f"{h.name} ({h.units} unit{'s' if h.units > 1 else ''}, {step}/step, SNR {h.snr:g})"
-        show = np.ones(m.shape, dtype=bool)
-        if h.kind == "booster":  # draw the useful part of the response: boost factor above 10 % of its peak
-            show = r.boost_factor >= 0.1 * np.nanmax(r.boost_factor)
-        ax.plot(m[show], r.g_reach[show], "-", marker=markers[k % len(markers)], ms=5, zorder=3,
-                markevery=max(1, int(show.sum()) // 8), label=label)
-    colours = ("tab:red", "tab:purple")
-    for lim, col in zip(PUBLISHED_LIMITS, colours):
-        for j, (m1, m2) in enumerate(lim["masses_ev"]):
-            ax.plot([m1 * 1e6, m2 * 1e6], [lim["g_gev"]] * 2, "-", color=col, lw=4, solid_capstyle="butt")
-            ax.plot([(m1 + m2) / 2 * 1e6], [lim["g_gev"]], "*", color=col, ms=13, mfc="none", zorder=2,
-                    label=f"published {lim['label']}: {lim['source']}" if j == 0 else None)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlim(lo, hi)
-    ax.set_xlabel("axion mass m_a [µeV]")
-    ax.set_ylabel("|g_aγ| [GeV⁻¹]")
-    ax.set_title(title, fontsize=10)
-    ax.grid(True, which="both", alpha=0.25)
-    ax.legend(fontsize=6.5, loc="upper left")
-    fig.tight_layout()
-    atomic_savefig(fig, out / "reach.png", dpi=110)
-    plt.close(fig)
+    save_figure(reach_figure(results, title), out / "reach.png", dpi=110)

@@ -783,7 +783,8 @@ def _mc_model(ctx: _Context) -> tuple[Any, dict[str, Any]]:
 
 
 def _stage_montecarlo(ctx: _Context, stage: Stage) -> tuple[dict[str, Any], list[str]]:
-    from emboost.mc.engine import band_png, band_statistics, linear_propagation, relative_uncertainty_png, run_montecarlo
+    from emboost.mc.engine import band_statistics, linear_propagation, run_montecarlo
+    from emboost.report.plots import band_png, relative_uncertainty_png
     from emboost.core.output import atomic_write_bytes, atomic_write_csv, atomic_write_json
 
     r, mc = ctx.recipe, ctx.recipe.montecarlo
@@ -861,7 +862,8 @@ def _truth_on(ctx: _Context, f: np.ndarray, column: str | None = None) -> np.nda
 
 def _stage_sensitivity(ctx: _Context, stage: Stage) -> tuple[dict[str, Any], list[str]]:
     from emboost.booster.setup import load_booster_setup
-    from emboost.mc.engine import band_png, reach_samples
+    from emboost.mc.engine import reach_samples
+    from emboost.report.plots import band_png
     from emboost.core.output import atomic_write_csv
     from emboost.reach.sensitivity import axion_linewidth, qcd_lines
 

@@ -424,7 +424,8 @@ def _qname(q: float) -> str:
 def _run_one(r: MonteCarloRecipe, run: RunSettings, index: int, fit: Any, setup: Any, out: Path, *, samples: int,
              seed: int, workers: int | None, scheduler: str | None, fresh: bool, quiet: bool,
              inputs: list[Path]) -> tuple[dict[str, Any], Any, np.ndarray, np.ndarray]:
-    from emboost.mc.engine import band_png, band_statistics, linear_propagation, reach_samples, relative_uncertainty_png
+    from emboost.mc.engine import band_statistics, linear_propagation, reach_samples
+    from emboost.report.plots import band_png, relative_uncertainty_png
     from emboost.mc.engine import run_montecarlo as run_mc
     from emboost.core.output import atomic_write_csv, atomic_write_json, provenance
     from emboost.reach.sensitivity import axion_linewidth, qcd_lines
@@ -560,7 +561,8 @@ def run_recipe(path: Path, top: Table, out: Path, quiet: bool = False, *, sample
     """Run a Monte-Carlo recipe into ``out``; returns 0, or 3 when a run did not converge or the booster
     fit is not ok (results are written and flagged). Without ``resume`` an old checkpoint in ``out`` is
     discarded; with it, finished chunks are reused (refused if the settings differ)."""
-    from emboost.mc.engine import band_png, band_statistics, combine_reach
+    from emboost.mc.engine import band_statistics, combine_reach
+    from emboost.report.plots import band_png
     from emboost.core.output import atomic_write_csv, atomic_write_json, provenance
     from emboost.reach.sensitivity import qcd_lines
 

@@ -37,8 +37,8 @@ from typing import Any
 import numpy as np
 
 from emboost.core.errors import DataFileError, InputError, SetupFileError
+from emboost.core.output import atomic_write_json, atomic_write_text
 from emboost.rf.fem_exports import ExportTable, read_export
-from emboost.core.output import atomic_savefig, atomic_write_json, atomic_write_text
 
 __all__ = ["Reference", "Comparison", "load_reference", "compare", "run_validation", "format_table",
            "write_report", "CASES", "default_root", "booster_model", "fit_to_reference", "tilt_threshold",
@@ -494,22 +494,14 @@ def format_table(rows: Sequence[Comparison]) -> str:
 
 
 def _plot(r: Comparison, path: Path) -> None:
-    import matplotlib
+    """The overlay of model and reference of one compared quantity, written to ``path`` (PNG)."""
+    from emboost.report.plots import overlay_figure, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.4, 4.0))
-    ax.plot(r.x, r.reference, "o", ms=4, label="reference")
-    ax.plot(r.x, r.model, "-", label="model")
-    ax.set_xlabel(r.xlabel)
-    ax.set_ylabel(r.ylabel)
-    ax.set_title(f"{r.case}: {r.quantity}\nmax deviation {r.max_deviation:.3g} "
-                 f"({'pass' if r.passed else 'FAIL'})", fontsize=9)
-    ax.legend()
-    fig.tight_layout()
-    atomic_savefig(fig, path, dpi=90)
-    plt.close(fig)
+    if r.x is None or r.model is None or r.reference is None:
+        return
+    title = f"{r.case}: {r.quantity}\nmax deviation {r.max_deviation:.3g} ({'pass' if r.passed else 'FAIL'})"
+    save_figure(overlay_figure(r.x, r.reference, r.model, xlabel=r.xlabel, ylabel=r.ylabel, title=title), path,
+                dpi=90)
 
 
 def write_report(rows: Sequence[Comparison], out: str | os.PathLike[str], *, plots: bool = True) -> Path:
