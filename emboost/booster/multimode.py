@@ -313,8 +313,6 @@ class MultiModeSolver:
                  n_r: int | None = None, n_phi: int | None = None) -> None:
         if booster.radius is None:
             raise InputError("the multi-mode solver needs a closed booster (give radius)", key="radius")
-        if booster.batch_shape != ():
-            raise InputError("the multi-mode solver takes one geometry; loop or use response_batch over variants")
         if booster.wall_conductivity is not None or booster.mirror_conductivity is not None:
             raise InputError("the multi-mode solver models PEC walls and mirror; remove wall/mirror conductivity")
         self.booster = booster
@@ -338,20 +336,21 @@ class MultiModeSolver:
 
     # -------------------------------------------------------------------------------------------- pieces
     def _beta(self, eps: np.ndarray, k0: np.ndarray) -> np.ndarray:
-        """k_z of every mode, shape (nf, N), with Im <= 0 (waves exp(-j k_z z) decay)."""
-        x = eps * k0[:, None] ** 2 - self.basis.kc[None, :] ** 2
+        """k_z of every mode, shape (F, N) for ``eps`` (F,) and ``k0`` (F,), with Im <= 0 (exp(-j k_z z) decays)."""
+        x = eps[:, None] * k0[:, None] ** 2 - self.basis.kc[None, :] ** 2
         beta = np.sqrt(x.astype(complex))
         beta = np.where(beta.imag > 0, np.conj(beta), beta)
-        if np.any(np.abs(beta) < 1e-9 * k0[:, None]):
-            i = int(np.argmax(np.any(np.abs(beta) < 1e-9 * k0[:, None], axis=1)))
-            raise PhysicsError(f"frequency {k0[i] * c / (2 * np.pi):.9g} Hz lies on a mode cutoff of a region: "
-                               "move it or change kc_max")
+        near = np.abs(beta) < 1e-6 * k0[:, None]
+        if np.any(near):
+            i = int(np.argmax(np.any(near, axis=1)))
+            raise PhysicsError(f"frequency {k0[i] * c / (2 * np.pi):.9g} Hz lies within 1e-12 of a mode cutoff "
+                               "of a region: move it or change kc_max")
         return beta
 
-    def _impedance(self, beta: np.ndarray, eps: complex, k0: np.ndarray) -> np.ndarray:
+    def _impedance(self, beta: np.ndarray, eps: np.ndarray, k0: np.ndarray) -> np.ndarray:
         """Wave impedance of every mode normalised to Z0: TE k0/beta, TM beta/(k0 eps)."""
         te = self.basis.kind == 0
-        return np.where(te[None, :], k0[:, None] / beta, beta / (k0[:, None] * eps))
+        return np.where(te[None, :], k0[:, None] / beta, beta / (k0[:, None] * eps[:, None]))
 
     def _particular(self, beta: np.ndarray, k0: np.ndarray) -> np.ndarray:
         """Axion-forced z-independent field in every mode, ``s_n k0^2 / beta_n^2``."""
@@ -360,7 +359,7 @@ class MultiModeSolver:
     def _surface(self, k: int, beta: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...] | None:
         """Projections of every mode's tangential E and H on the displaced surface ``k`` (None: flat).
 
-        Returns ``(E+, E-, H+, H-)``, each (nf, N, N): column n is the forward (+) or backward (-) mode n,
+        Returns ``(E+, E-, H+, H-)``, each (F, N, N): column n is the forward (+) or backward (-) mode n,
         evaluated at ``z = h(x, y)`` with the tangential field ``F_t + F_z grad h`` of a slightly inclined surface,
         and projected on ``e_m`` (E) or ``z x e_m`` (H). A flat surface gives ``(I, I, Y, -Y)``.
         """
@@ -376,9 +375,11 @@ class MultiModeSolver:
         cz = np.where(tm, 1j * kc2 / beta, 0.0)            # E_z of a forward TM mode per unit psi: j kc^2/beta
         dz = np.where(tm, 0.0, -1j * y * kc2 / beta)       # H_z of a TE mode (both directions): -j Y kc^2/beta
         w = bs.w[:, None]
-        e_dot_grad = w * (bs.ex * hx[:, None] + bs.ey * hy[:, None])       # (Q, N): e_m . grad h
-        ze_dot_grad = w * (bs.ey * hx[:, None] * -1 + bs.ex * hy[:, None])  # (z x e_m) . grad h
-        mix_f, mix_b = bs.mixing(np.log(fwd)), bs.mixing(np.log(bwd))
+        e_dot_grad = w * (bs.ex * hx[:, None] + bs.ey * hy[:, None])      # e_m . grad h
+        ze_dot_grad = w * (bs.ex * hy[:, None] - bs.ey * hx[:, None])     # (z x e_m) . grad h
+        we_x, we_y = bs.ex * bs.w[:, None], bs.ey * bs.w[:, None]
+        mix_f = _gemm(we_x, fwd * bs.ex) + _gemm(we_y, fwd * bs.ey)
+        mix_b = _gemm(we_x, bwd * bs.ex) + _gemm(we_y, bwd * bs.ey)
         gf, gb = bs.psi[None] * fwd, bs.psi[None] * bwd
         ef = mix_f + _gemm(e_dot_grad, gf) * cz[:, None, :]
         eb = mix_b - _gemm(e_dot_grad, gb) * cz[:, None, :]
@@ -388,37 +389,47 @@ class MultiModeSolver:
 
     # -------------------------------------------------------------------------------------------- solve
     def response(self, f: ArrayLike) -> MultiModeResponse:
-        """Boost factor, S11 and modal amplitudes at frequencies ``f`` [Hz] (1-D)."""
+        """Boost factor, S11 and modal amplitudes at frequencies ``f`` [Hz] (1-D), shape ``batch + (nf, ...)``."""
         b = self.booster
         f = b.check_band(f)
-        k0 = 2 * np.pi * f / c
         eps_c, length, _ = b.regions()
+        batch = eps_c.shape[:-1]
+        nb = int(np.prod(batch, dtype=int))
         nf, nm = f.size, self.basis.size
-        eye = np.broadcast_to(np.eye(nm, dtype=complex), (nf, nm, nm))
-        betas = [self._beta(complex(e), k0) for e in eps_c]
-        imps = [self._impedance(bt, complex(e), k0) for bt, e in zip(betas, eps_c)]
+        eps_c = np.broadcast_to(eps_c, batch + eps_c.shape[-1:]).reshape(nb, -1)
+        length = np.broadcast_to(length, batch + length.shape[-1:]).reshape(nb, -1)
+        k0 = np.tile(2 * np.pi * f / c, nb)                                   # leading axis F = batch x frequency
+        eps_f = np.repeat(eps_c, nf, axis=0)                                  # (F, regions)
+        len_f = np.repeat(length, nf, axis=0)
+        nreg = eps_c.shape[1]
+        betas = [self._beta(eps_f[:, i], k0) for i in range(nreg)]
+        imps = [self._impedance(betas[i], eps_f[:, i], k0) for i in range(nreg)]
         parts = [self._particular(bt, k0) for bt in betas]
-        # the mirror: tangential E = 0 on its surface
+        # the mirror: tangential E = 0 on its surface; R is the reflection operator seen from the port side,
+        # kept as a vector (diagonal) until a displaced surface couples the modes
+        R: np.ndarray
         mirror = self._surface(0, betas[0], 1.0 / imps[0])
         if mirror is None:
-            R = -eye.copy()
+            R = -np.ones((k0.size, nm), dtype=complex)
             src = -parts[0]
         else:
             ef, eb = mirror[0], mirror[1]
             R = -np.linalg.solve(ef, eb)
             src = -np.linalg.solve(ef, parts[0][..., None])[..., 0]
-        for i in range(len(eps_c)):
-            p = np.exp(-1j * betas[i] * float(length[i]))
-            R = p[:, :, None] * R * p[:, None, :]
+        for i in range(nreg):
+            p = np.exp(-1j * betas[i] * len_f[:, i:i + 1])
+            R = p * R * p if R.ndim == 2 else p[:, :, None] * R * p[:, None, :]
             src = p * src
-            if i + 1 == len(eps_c):
+            if i + 1 == nreg:
                 break
             R, src = self._interface(i + 1, R, src, betas[i], betas[i + 1], imps[i], imps[i + 1],
-                                     parts[i], parts[i + 1], eye)
-        bare = parts[-1][:, self.basis.te11]  # bare flat mirror: TE11 amplitude (magnitude) in air
-        emitted = src / bare[:, None]
-        z_air = imps[-1]
+                                     parts[i], parts[i + 1])
         i11 = self.basis.te11
+        bare = parts[-1][:, i11]  # bare flat mirror: TE11 amplitude (magnitude) in air
+        emitted = src / bare[:, None]
+        if R.ndim == 2:
+            R = R[:, :, None] * np.eye(nm)
+        z_air = imps[-1]
         if self._pattern_coeff is None:
             received = emitted[:, i11]
         else:
@@ -430,31 +441,39 @@ class MultiModeSolver:
         boost = ETA_A_TE11 * np.abs(received) ** 2
         if not (np.all(np.isfinite(boost)) and np.all(np.isfinite(R))):
             raise PhysicsError("the multi-mode solution is not finite: check the surfaces and kc_max")
-        return MultiModeResponse(frequency=f, boost_factor=boost, s11=R[:, i11, i11], emitted=emitted,
-                                 reflection=R, basis=self.basis)
+        shape = batch + (nf,)
+        return MultiModeResponse(frequency=f, boost_factor=boost.reshape(shape), s11=R[:, i11, i11].reshape(shape),
+                                 emitted=emitted.reshape(shape + (nm,)), reflection=R.reshape(shape + (nm, nm)),
+                                 basis=self.basis)
 
     def _interface(self, k: int, R: np.ndarray, src: np.ndarray, bl: np.ndarray, br: np.ndarray,
-                   zl: np.ndarray, zr: np.ndarray, pl: np.ndarray, pr: np.ndarray, eye: np.ndarray
-                   ) -> tuple[np.ndarray, np.ndarray]:
-        """Add the interface ``k`` (left region -> right region) to the reflection operator ``R`` and source."""
+                   zl: np.ndarray, zr: np.ndarray, pl: np.ndarray, pr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Add interface ``k`` (left region -> right region) to the reflection operator ``R`` and the source.
+
+        With the interface's scattering ``s`` and sources ``(sl, sr)``:
+        ``R' = s21 (1 - R s11)^-1 R s12 + s22`` and ``src' = s21 (1 - R s11)^-1 (R sl + src) + sr``.
+        """
         yl, yr = 1.0 / zl, 1.0 / zr
         left, right = self._surface(k, bl, yl), self._surface(k, br, yr)
         dp = pr - pl
+        nm = src.shape[-1]
         if left is None or right is None:  # flat: every mode on its own (Fresnel with the modal impedances)
             den = zl + zr
             s11, s22 = (zr - zl) / den, (zl - zr) / den
             s21, s12 = 2 * zr / den, 2 * zl / den
             sl, sr = dp * zl / den, -dp * zr / den
-            # R_new = s21 (1 - R s11)^-1 R s12 + s22 ; src_new = s21 (1 - R s11)^-1 (R sl + src) + sr
+            if R.ndim == 2:  # still diagonal: scalars per mode
+                g = 1.0 / (1.0 - R * s11)
+                return s21 * g * R * s12 + s22, s21 * g * (R * sl + src) + sr
+            eye = np.eye(nm)
             m = eye - R * s11[:, None, :]
             x = np.linalg.solve(m, np.concatenate([R * s12[:, None, :], (np.einsum("fmn,fn->fm", R, sl) + src)
                                                    [..., None]], axis=2))
-            R_new = s21[:, :, None] * x[..., :-1] + s22[:, :, None] * eye
-            src_new = s21 * x[..., -1] + sr
-            return R_new, src_new
+            return s21[:, :, None] * x[..., :-1] + s22[:, :, None] * eye, s21 * x[..., -1] + sr
+        if R.ndim == 2:
+            R = R[:, :, None] * np.eye(nm)
         efl, ebl, hfl, hbl = left
         efr, ebr, hfr, hbr = right
-        nm = R.shape[-1]
         # tangential E and H continuous on the surface; unknowns [b_L, a_R], knowns [a_L, b_R]:  A u = B v + c
         A = np.block([[ebl, -efr], [hbl, -hfr]])
         B = np.block([[-efl, ebr], [-hfl, hbr]])
@@ -463,7 +482,7 @@ class MultiModeSolver:
         S, s = sol[..., :-1], sol[..., -1]
         s11, s12, s21, s22 = S[:, :nm, :nm], S[:, :nm, nm:], S[:, nm:, :nm], S[:, nm:, nm:]
         sl, sr = s[:, :nm], s[:, nm:]
-        m = eye - R @ s11
+        m = np.eye(nm) - R @ s11
         x = np.linalg.solve(m, np.concatenate([R @ s12, (np.einsum("fmn,fn->fm", R, sl) + src)[..., None]], axis=2))
         return s21 @ x[..., :-1] + s22, np.einsum("fmn,fn->fm", s21, x[..., -1]) + sr
 
