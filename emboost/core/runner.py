@@ -58,6 +58,7 @@ __all__ = [
     "Progress",
     "RunOutput",
     "run_chunks",
+    "exit_with_parent",
 ]
 
 #: the key under which a chunk file stores its stamp (JSON text)
@@ -314,14 +315,14 @@ def _watch_parent(pid: int, interval: float) -> None:
             os._exit(70)
 
 
-def exit_with_parent(pid: int, interval: float = 0.5) -> None:
-    """Make this (worker) process end when process ``pid`` ends.
+def exit_with_parent(pid: int, interval: float = 0.5, *, kernel: bool = True) -> None:
+    """Make this (worker) process end when process ``pid`` (its parent) ends.
 
-    On Linux ``prctl(PR_SET_PDEATHSIG, SIGKILL)`` lets the kernel kill it at once when its parent
-    dies; on every system a daemon thread also polls every ``interval`` seconds whether the parent
+    On Linux (``kernel``) ``prctl(PR_SET_PDEATHSIG, SIGKILL)`` lets the kernel kill it at once when its
+    parent dies; on every system a daemon thread also polls every ``interval`` seconds whether the parent
     changed or ``pid`` is gone, and exits if so.
     """
-    if sys.platform.startswith("linux"):
+    if kernel and sys.platform.startswith("linux"):
         try:
             import ctypes
             import signal
