@@ -62,6 +62,8 @@ def test_serial_processes_and_dask_are_bit_identical():
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as c:
         dask = run(11, scheduler=c.scheduler_address, workers=None)
     assert np.array_equal(serial.data["y"], dask.data["y"])
+    local = run(11, scheduler="local", workers=2)          # a LocalCluster of its own, guarded like the pool
+    assert np.array_equal(serial.data["y"], local.data["y"])
 
 
 def test_interrupted_run_resumes_exactly(tmp_path):

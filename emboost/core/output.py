@@ -215,8 +215,8 @@ try:
 except ImportError:  # pragma: no cover - Windows: the PID check alone
     _fcntl = None  # type: ignore[assignment]
 
-#: locks this process holds: resolved folder -> (file descriptor or -1, lock path)
-_HELD: dict[str, tuple[int, Path]] = {}
+#: locks this process holds: resolved folder -> (file descriptor or -1, lock path, PID of the holder)
+_HELD: dict[str, tuple[int, Path, int]] = {}
 
 
 def _pid_alive(pid: int) -> bool:
@@ -278,9 +278,9 @@ def _lock_folder(folder: Path) -> bool:
     lock = folder / LOCK_NAME
     held = _HELD.get(key)
     if held is not None:
-        fd, path = held
+        fd, path, pid = held
         try:
-            same = fd < 0 or os.fstat(fd).st_ino == os.stat(path).st_ino
+            same = pid == os.getpid() and (fd < 0 or os.fstat(fd).st_ino == os.stat(path).st_ino)
         except OSError:
             same = False
         if same:
@@ -307,7 +307,7 @@ def _lock_folder(folder: Path) -> bool:
                 atomic_write_bytes(lock, _holder_text())
             except OutputError:
                 raise
-            _HELD[key] = (fd, lock)
+            _HELD[key] = (fd, lock, os.getpid())
             return True
         try:
             linked = os.stat(lock).st_ino == os.fstat(fd).st_ino
@@ -322,15 +322,15 @@ def _lock_folder(folder: Path) -> bool:
         except OSError as exc:
             os.close(fd)
             raise _output_error(exc, lock, "cannot write the lock of the output folder") from None
-        _HELD[key] = (fd, lock)
+        _HELD[key] = (fd, lock, os.getpid())
         return True
     raise InputError("the lock of the output folder keeps changing; is another job starting there?",
                      path=lock)  # pragma: no cover
 
 
 def _drop(key: str, unlink: bool = True) -> None:
-    fd, lock = _HELD.pop(key)
-    if unlink:
+    fd, lock, pid = _HELD.pop(key)
+    if unlink and pid == os.getpid():  # a forked child never removes its parent's lock
         try:
             lock.unlink()
         except OSError:

@@ -374,7 +374,7 @@ def _dask_chunk(func: Callable[[Any, Any], dict[str, np.ndarray]], context: Any,
 
 
 def _dask_guard(pid: int) -> bool:
-    exit_with_parent(pid)
+    exit_with_parent(pid, kernel=False)  # the Dask nanny's helper thread, not this process, started the worker
     return True
 
 
