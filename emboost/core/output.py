@@ -299,14 +299,11 @@ def _lock_folder(folder: Path) -> bool:
             os.close(fd)
             fd = -1
             h = _read_holder(lock)
-            pid = h.get("pid")
-            if (isinstance(pid, int) and pid != os.getpid() and h.get("host", socket.gethostname()) ==
-                    socket.gethostname() and _pid_alive(pid)):
+            other = h.get("pid")
+            if (isinstance(other, int) and other != os.getpid() and h.get("host", socket.gethostname()) ==
+                    socket.gethostname() and _pid_alive(other)):
                 raise _in_use(lock, folder)
-            try:
-                atomic_write_bytes(lock, _holder_text())
-            except OutputError:
-                raise
+            atomic_write_bytes(lock, _holder_text())
             _HELD[key] = (fd, lock, os.getpid())
             return True
         try:
