@@ -54,7 +54,7 @@ from typing import Any, Literal
 import numpy as np
 
 from emboost.core.errors import InputError, RecipeError
-from emboost.core.runner import Checkpoint, Progress, chunk_bounds, run_chunks, standard_normals
+from emboost.core.runner import Checkpoint, Progress, run_chunks, standard_normals
 from emboost.fit.noise import delivered_boost_factor, fit_line_delay, refit_mirror_gap
 from emboost.noise.amplifier import LNA, NoiseSources
 
@@ -533,14 +533,6 @@ def linear_propagation(model: MonteCarloModel, step: float = 0.1) -> LinearPropa
 
 
 # ------------------------------------------------------------------------------------------ execution
-def _chunks(n: int, size: int) -> list[tuple[int, int, int]]:
-    return [(c.index, c.start, c.stop) for c in chunk_bounds(n, size)]
-
-
-def _dask_chunk(model: MonteCarloModel, draws: Draws) -> dict[str, np.ndarray]:
-    return evaluate_samples(model, draws)
-
-
 def run_montecarlo(model: MonteCarloModel, samples: int, seed: int | Sequence[int], *, chunk_size: int = 25,
                    workers: int | None = None, scheduler: str | None = None,
                    checkpoint: str | os.PathLike[str] | None = None, fresh: bool = False, quiet: bool = True,
