@@ -79,6 +79,7 @@ def test_output_folders_and_provenance(tmp_path):
     with pytest.raises(InputError, match="not empty"):
         prepare_output_dir(d)
     assert prepare_output_dir(d, overwrite=True) == d
+    (d / "x").write_text("1")  # --overwrite moved the earlier x to run.previous/ (tests/test_output_safety.py)
     p = provenance([d / "x"])
     assert p["inputs"][str(d / "x")] == "6b86b273ff34fce19d6b804eff5a3f5747ada4eaa22f1d49c01e52ddb7875b4b"
     assert {"emboost", "numpy", "scipy", "skrf", "lmfit"} <= set(p["versions"])

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
 
 import numpy as np
 import pytest
 
-from emboost.mc import engine as mc
-from emboost.noise.amplifier import LNA, NoiseSources, system_temperature
 from emboost.booster.model import Booster
-from emboost.fit.booster import Observable, booster_parameter_specs, fit_booster, observables_from_s11
 from emboost.core.constants import GEV_PER_CM3
 from emboost.core.errors import InputError
+from emboost.fit.booster import Observable, booster_parameter_specs, fit_booster, observables_from_s11
 from emboost.fit.noise import delivered_boost_factor
+from emboost.mc import engine as mc
+from emboost.noise.amplifier import LNA, NoiseSources, system_temperature
 
 TAU = 1.5e-9
 SOURCES = NoiseSources(371e-12, 7.4e-12, 0.35, 0.8)
@@ -164,6 +165,25 @@ def test_interrupted_run_resumes_to_the_same_result(small_model, tmp_path):
     # fresh discards the old checkpoint
     again = mc.run_montecarlo(small_model, 8, 6, chunk_size=4, workers=1, checkpoint=tmp_path, fresh=True)
     assert again.timing["reused_chunks"] == 0
+
+
+def test_chunk_of_another_run_is_refused_and_a_damaged_one_recomputed(small_model, tmp_path):
+    a, b = tmp_path / "seed5", tmp_path / "seed8"
+    ref = mc.run_montecarlo(small_model, 8, 5, chunk_size=4, workers=1, checkpoint=a)
+    mc.run_montecarlo(small_model, 8, 8, chunk_size=4, workers=1, checkpoint=b)
+    stray = a / "samples" / "chunk_00001.npz"
+    shutil.copy(b / "samples" / "chunk_00001.npz", stray)       # a chunk of a --seed 8 run among seed-5 chunks
+    with pytest.raises(InputError, match=r"chunk_00001\.npz: .*seed 8 stored, 5 now"):
+        mc.run_montecarlo(small_model, 8, 5, chunk_size=4, workers=1, checkpoint=a)
+    stray.write_bytes(stray.read_bytes()[:200])                  # truncated: recomputed, with a warning line
+    lines: list[str] = []
+    res = mc.run_montecarlo(small_model, 8, 5, chunk_size=4, workers=1, checkpoint=a, warn=lines.append)
+    assert res.timing["damaged_chunks_recomputed"] == 1 and res.timing["reused_chunks"] == 1
+    assert len(lines) == 1 and "damaged" in lines[0] and str(stray) in lines[0]
+    assert np.array_equal(res.boost, ref.boost) and np.array_equal(res.tau, ref.tau)
+    # the caller's run key (e.g. a hash of the recipe and its input files) must match too
+    with pytest.raises(InputError, match="run key"):
+        mc.run_montecarlo(small_model, 8, 5, chunk_size=4, workers=1, checkpoint=a, run_key="other inputs")
 
 
 def test_convergence_check_is_reported():

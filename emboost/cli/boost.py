@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     setup = load_booster_setup(args.setup)
-    out = prepare_output_dir(args.output, overwrite=args.overwrite)
+    out = prepare_output_dir(args.output, overwrite=args.overwrite, inputs=[args.setup])
     r = setup.booster.response(setup.frequencies, solver=args.solver)
     f = r.frequency
     gd = r.group_delay

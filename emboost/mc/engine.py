@@ -21,14 +21,16 @@ combine as uncorrelated (:func:`combine_reach`, sample by sample, ``g^-4 = sum_r
 :func:`linear_propagation` is the fast cross-check: the Jacobian of the whole pipeline (refits included)
 by central differences, with the field-shape and frequency terms added analytically.
 
-Execution (:func:`run_montecarlo`): samples are cut into fixed chunks of ``chunk_size``; each chunk is
-one batched booster evaluation plus its refits. Chunks run in this process (``workers=1``), in a
-``concurrent.futures.ProcessPoolExecutor`` (``workers > 1``), or on a Dask cluster (``scheduler`` an
-address, or ``"local"`` for a ``dask.distributed.LocalCluster``). Because the draws are made up front and
-the chunk boundaries do not depend on the number of workers, every backend gives bit-identical samples.
-With ``checkpoint`` a folder, every finished chunk is written atomically (``samples/chunk_NNNNN.npz``)
-beside a manifest holding the model's fingerprint, the seed and the chunk size; a restart continues with
-the missing chunks and refuses a manifest made with other settings.
+Execution (:func:`run_montecarlo`) is the foundation's seeded chunked runner
+(:func:`emboost.core.runner.run_chunks`): samples are cut into fixed chunks of ``chunk_size``; each chunk is
+one batched booster evaluation plus its refits. Chunks run in this process (``workers=1``), in a pool of
+local processes (``workers > 1``), or on a Dask cluster (``scheduler`` an address, or ``"local"`` for a
+``dask.distributed.LocalCluster``). Because the draws are made up front and the chunk boundaries do not
+depend on the number of workers, every backend gives bit-identical samples. With ``checkpoint`` a folder,
+every finished chunk is written atomically (``samples/chunk_NNNNN.npz``, stamped with the seed, the run
+key, its sample bounds and the emboost version) beside a manifest holding the model's fingerprint, the
+seed and the chunk size; a restart continues with the missing chunks, refuses a manifest made with other
+settings or a chunk of another run, and recomputes a damaged chunk.
 
 >>> import numpy as np
 >>> x = np.array([[1.0, 2.0], [3.0, 2.0], [2.0, 2.0]])
@@ -41,22 +43,20 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import io
 import json
 import math
 import os
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
-from emboost.noise.amplifier import LNA, NoiseSources
 from emboost.core.errors import InputError, RecipeError
+from emboost.core.runner import Checkpoint, Progress, run_chunks, standard_normals
 from emboost.fit.noise import delivered_boost_factor, fit_line_delay, refit_mirror_gap
+from emboost.noise.amplifier import LNA, NoiseSources
 
 __all__ = [
     "LNA_PARAMETERS",
@@ -268,8 +268,7 @@ def draw_samples(model: MonteCarloModel, n: int, seed: int | Sequence[int]) -> D
     if n < 1:
         raise InputError(f"the number of samples must be >= 1, got {n}", key="samples")
     k = model.n_booster
-    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed)))
-    z = rng.standard_normal((n, k + 6))
+    z = standard_normals(seed, n, k + 6)
     booster = model.center + z[:, :k] @ _sqrt_cov(model.covariance).T
     lna = model.lna_mean + z[:, k:k + 4] * model.lna_sigma
     lna[:, 0:2] = np.clip(lna[:, 0:2], 0.0, None)
@@ -329,11 +328,12 @@ def evaluate_samples(model: MonteCarloModel, draws: Draws) -> dict[str, np.ndarr
         tau[j], tau_chi[j] = d.tau, d.redchi
         on_bound[j] |= int(d.on_bound)
     if model.refit_gap:
-        nb = model.narrowband
+        nb, gap_bounds = model.narrowband, model.gap_bounds
+        assert nb is not None and gap_bounds is not None  # refit_gap
         for j in range(m):
             single = model.booster_fit.booster(draws.booster[j])
             g = refit_mirror_gap(nb.frequency, single, tau[j], model.t_phys, sources[j], nb.gamma_lna, nb.t_sys,
-                                 nb.sigma, model.gap_bounds, n_grid=model.gap_grid, line_loss_db=model.line_loss_db)
+                                 nb.sigma, gap_bounds, n_grid=model.gap_grid, line_loss_db=model.line_loss_db)
             gap[j], gap_chi[j] = g.gap, g.redchi
             on_bound[j] |= 2 * int(g.on_bound)
         boosters = boosters.with_mirror_gap(gap)
@@ -359,7 +359,7 @@ def prepare_model(model: MonteCarloModel, delay_range: tuple[float, float], dela
     move to another one; a sample that ends on the window's edge is flagged in ``on_bound``. The mirror
     gap likewise (``gap_window`` [m] around the nominal refit). Returns the model and the nominal values.
     """
-    wide = dataclasses.replace(model, delay_bounds=tuple(delay_range))
+    wide = dataclasses.replace(model, delay_bounds=(float(delay_range[0]), float(delay_range[1])))
     zero = Draws(0, model.center[None, :], model.lna_mean[None, :], np.ones(1), np.zeros(1))
     nominal = evaluate_samples(wide, zero)
     tau0 = float(nominal["tau"][0])
@@ -369,7 +369,7 @@ def prepare_model(model: MonteCarloModel, delay_range: tuple[float, float], dela
     changes: dict[str, Any] = {"delay_bounds": (lo, hi)}
     info = {"tau": tau0, "tau_redchi": float(nominal["tau_redchi"][0]), "gap": float(nominal["gap"][0]),
             "gap_redchi": float(nominal["gap_redchi"][0])}
-    if model.refit_gap and gap_window is not None:
+    if model.gap_bounds is not None and gap_window is not None:
         g0 = info["gap"]
         glo, ghi = model.gap_bounds
         changes["gap_bounds"] = (max(glo, g0 - gap_window), min(ghi, g0 + gap_window))
@@ -532,240 +532,52 @@ def linear_propagation(model: MonteCarloModel, step: float = 0.1) -> LinearPropa
     return LinearPropagation(model.frequency, nominal, np.sqrt(np.abs(var_b + var_l) + var_s + var_f), parts, jac)
 
 
-# ----------------------------------------------------------------------------------------- checkpoints
-class Checkpoint:
-    """Finished chunks in ``folder/samples/chunk_NNNNN.npz`` plus ``folder/samples/manifest.json``.
-
-    The manifest records the settings that determine the samples (model fingerprint, seed, chunk size);
-    opening a folder whose manifest disagrees raises :class:`~emboost.core.errors.InputError`.
-    """
-
-    def __init__(self, folder: str | os.PathLike[str], settings: dict[str, Any], *, fresh: bool = False) -> None:
-        self.dir = Path(folder) / "samples"
-        self.settings = json.loads(json.dumps(settings))
-        manifest = self.dir / "manifest.json"
-        if fresh and self.dir.exists():
-            for p in list(self.dir.glob("chunk_*.npz")) + [manifest]:
-                if p.exists():
-                    p.unlink()
-        if manifest.exists():
-            try:
-                old = json.loads(manifest.read_text())
-            except (OSError, ValueError):
-                raise InputError("the checkpoint manifest is unreadable; use a new --output or --overwrite",
-                                 path=manifest) from None
-            if old != self.settings:
-                diff = sorted(k for k in set(old) | set(self.settings) if old.get(k) != self.settings.get(k))
-                raise InputError(f"the checkpoint here was made with different settings ({', '.join(diff)} "
-                                 "differ); resume only with the same recipe, inputs, seed and chunk size, or "
-                                 "use a new --output (or --overwrite to start again)", path=manifest)
-        else:
-            from emboost.core.output import atomic_write_json
-
-            atomic_write_json(manifest, self.settings)
-
-    def path(self, index: int) -> Path:
-        return self.dir / f"chunk_{index:05d}.npz"
-
-    def load(self, index: int, expected: np.ndarray) -> dict[str, np.ndarray] | None:
-        """Chunk ``index`` if it was finished and holds exactly the sample indices ``expected``."""
-        p = self.path(index)
-        if not p.exists():
-            return None
-        try:
-            with np.load(p) as z:
-                data = {k: z[k] for k in z.files}
-        except (OSError, ValueError, EOFError):
-            return None  # a damaged file is recomputed (writes are atomic, so this is rare)
-        if "index" not in data or not np.array_equal(data["index"], expected):
-            return None
-        return data
-
-    def save(self, index: int, data: dict[str, np.ndarray]) -> None:
-        from emboost.core.output import atomic_write_bytes
-
-        buf = io.BytesIO()
-        np.savez(buf, **data)
-        atomic_write_bytes(self.path(index), buf.getvalue())
-
-
-# ----------------------------------------------------------------------------------------- progress
-class Progress:
-    """A one-line progress display on stderr (silent when ``quiet``)."""
-
-    def __init__(self, total: int, label: str = "mc", quiet: bool = False, stream: Any = None,
-                 interval: float = 0.25) -> None:
-        self.total, self.label, self.quiet = total, label, quiet
-        self.stream = sys.stderr if stream is None else stream
-        self.interval = interval
-        self.done = 0
-        self.t0 = time.perf_counter()
-        self._last = -math.inf
-
-    def update(self, n: int, force: bool = False) -> None:
-        self.done += n
-        if self.quiet:
-            return
-        now = time.perf_counter()
-        if not force and now - self._last < self.interval and self.done < self.total:
-            return
-        self._last = now
-        el = now - self.t0
-        frac = self.done / self.total if self.total else 1.0
-        bar = "#" * int(30 * frac)
-        left = f", ~{el / frac - el:.0f} s left" if 0 < frac < 1 else ""
-        self.stream.write(f"\r{self.label}: [{bar:<30s}] {self.done}/{self.total} samples, {el:.1f} s{left} ")
-        self.stream.flush()
-        self._shown = self.done
-
-    def close(self) -> None:
-        if not self.quiet:
-            if getattr(self, "_shown", -1) != self.done:
-                self.update(0, force=True)
-            self.stream.write("\n")
-            self.stream.flush()
-
-
 # ------------------------------------------------------------------------------------------ execution
-_WORKER_MODEL: MonteCarloModel | None = None
-
-
-def _init_worker(payload: bytes) -> None:
-    import pickle
-
-    global _WORKER_MODEL
-    _WORKER_MODEL = pickle.loads(payload)
-
-
-def _process_chunk(draws: Draws) -> dict[str, np.ndarray]:
-    assert _WORKER_MODEL is not None, "worker not initialised"
-    return evaluate_samples(_WORKER_MODEL, draws)
-
-
-def _dask_chunk(model: MonteCarloModel, draws: Draws) -> dict[str, np.ndarray]:
-    return evaluate_samples(model, draws)
-
-
-def _chunks(n: int, size: int) -> list[tuple[int, int, int]]:
-    return [(c, a, min(a + size, n)) for c, a in enumerate(range(0, n, size))]
-
-
 def run_montecarlo(model: MonteCarloModel, samples: int, seed: int | Sequence[int], *, chunk_size: int = 25,
                    workers: int | None = None, scheduler: str | None = None,
                    checkpoint: str | os.PathLike[str] | None = None, fresh: bool = False, quiet: bool = True,
                    label: str = "mc", on_chunk: Callable[[int], None] | None = None,
-                   extra_settings: dict[str, Any] | None = None) -> MonteCarloResult:
+                   extra_settings: dict[str, Any] | None = None, run_key: str | None = None,
+                   on_mismatch: Literal["error", "recompute"] = "error",
+                   warn: Callable[[str], None] | None = None) -> MonteCarloResult:
     """Draw ``samples`` samples with ``seed`` and run them; see the module docstring for the backends.
 
     ``workers``: local processes (default: the CPU count; 1 runs in this process). ``scheduler``: a
     Dask scheduler address (``"tcp://host:8786"``) or ``"local"`` for a LocalCluster of ``workers``
     single-threaded processes. ``checkpoint``: folder for finished chunks (``fresh`` discards an old
     checkpoint there). ``on_chunk(index)`` is called after each chunk is stored (tests use it to stop a run).
+    ``run_key``: what identifies the run's inputs in every stored chunk (e.g. a hash of the recipe and its
+    input files; default: the model's fingerprint and ``extra_settings``); a stored chunk of another run
+    is refused (``on_mismatch="error"``) or recomputed (``"recompute"``), a damaged one recomputed with a
+    warning through ``warn`` (see :class:`emboost.core.runner.Checkpoint`).
     """
     if chunk_size < 1:
         raise InputError(f"chunk_size must be >= 1, got {chunk_size}", key="chunk_size")
     t_start = time.perf_counter()
     draws = draw_samples(model, samples, seed)
     fp = model.fingerprint()
-    chunks = _chunks(samples, chunk_size)
-    results: dict[int, dict[str, np.ndarray]] = {}
-    store = None
-    if checkpoint is not None:
-        settings = {"format": "emboost-montecarlo-1", "fingerprint": fp, "seed": json.loads(json.dumps(seed)),
-                    "chunk_size": chunk_size, **(extra_settings or {})}
-        store = Checkpoint(checkpoint, settings, fresh=fresh)
-        for c, a, b in chunks:
-            got = store.load(c, np.arange(a, b))
-            if got is not None:
-                results[c] = got
-    todo = [(c, a, b) for c, a, b in chunks if c not in results]
-    progress = Progress(samples, label, quiet)
-    progress.update(sum(b - a for c, a, b in chunks if c in results), force=True)
-
-    def finish(c: int, data: dict[str, np.ndarray]) -> None:
-        results[c] = data
-        if store is not None:
-            store.save(c, data)
-        progress.update(int(data["index"].size))
-        if on_chunk is not None:
-            on_chunk(c)
-
-    n_workers = max(1, int(workers if workers is not None else (os.cpu_count() or 1)))
-    try:
-        if todo and scheduler:
-            _run_dask(model, draws, todo, scheduler, n_workers, finish)
-        elif todo and n_workers > 1 and len(todo) > 1:
-            _run_processes(model, draws, todo, min(n_workers, len(todo)), finish)
-        else:
-            for c, a, b in todo:
-                finish(c, evaluate_samples(model, draws.slice(a, b)))
-    finally:
-        progress.close()
-    parts = [results[c] for c, _, _ in chunks]
-    cat = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    settings = {"format": "emboost-montecarlo-1", "fingerprint": fp, "seed": json.loads(json.dumps(seed)),
+                "chunk_size": chunk_size, **(extra_settings or {})}
+    if run_key is None:
+        run_key = hashlib.sha256(json.dumps({k: v for k, v in settings.items() if k not in ("seed", "chunk_size")},
+                                            sort_keys=True, default=str).encode()).hexdigest()
+    out = run_chunks(evaluate_samples, model, draws, samples, seed=seed, chunk_size=chunk_size, run_key=run_key,
+                     workers=workers, scheduler=scheduler, checkpoint=checkpoint, settings=settings, fresh=fresh,
+                     on_mismatch=on_mismatch, quiet=quiet, label=label, on_chunk=on_chunk, warn=warn)
+    cat = out.data
     if not np.array_equal(cat["index"], np.arange(samples)):
         raise RecipeError("internal error: Monte-Carlo chunks do not cover the samples")  # pragma: no cover
     nominal_draw = Draws(0, model.center[None, :], model.lna_mean[None, :], np.ones(1), np.zeros(1))
     nominal = evaluate_samples(dataclasses.replace(model, frequency_sigma=0.0), nominal_draw)
     info = {"tau": float(nominal["tau"][0]), "gap": float(nominal["gap"][0])}
+    timing: dict[str, float] = {"wall_s": time.perf_counter() - t_start, "computed_chunks": out.computed,
+                                "reused_chunks": out.reused, "workers": out.workers}
+    if out.damaged:
+        timing["damaged_chunks_recomputed"] = out.damaged
     return MonteCarloResult(frequency=model.frequency, boost=cat["boost"], tau=cat["tau"], gap=cat["gap"],
                             tau_redchi=cat["tau_redchi"], gap_redchi=cat["gap_redchi"], on_bound=cat["on_bound"],
                             draws=draws, nominal=nominal["boost"][0], nominal_info=info, seed=seed,
-                            chunk_size=chunk_size, fingerprint=fp,
-                            timing={"wall_s": time.perf_counter() - t_start, "computed_chunks": len(todo),
-                                    "reused_chunks": len(chunks) - len(todo), "workers": n_workers})
-
-
-def _run_processes(model: MonteCarloModel, draws: Draws, todo: list[tuple[int, int, int]], workers: int,
-                   finish: Callable[[int, dict[str, np.ndarray]], None]) -> None:
-    import multiprocessing
-    import pickle
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-
-    payload = pickle.dumps(model)
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                             initargs=(payload,)) as pool:
-        pending = {pool.submit(_process_chunk, draws.slice(a, b)): c for c, a, b in todo}
-        try:
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    c = pending.pop(fut)
-                    finish(c, fut.result())
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-
-
-def _run_dask(model: MonteCarloModel, draws: Draws, todo: list[tuple[int, int, int]], scheduler: str,
-              workers: int, finish: Callable[[int, dict[str, np.ndarray]], None]) -> None:
-    try:
-        from dask.distributed import Client, LocalCluster, as_completed
-    except ImportError:
-        raise InputError("--scheduler needs dask.distributed: pip install 'emboost[dist]'") from None
-    cluster = None
-    if scheduler == "local":
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
-        client = Client(cluster)
-    else:
-        try:
-            client = Client(scheduler, timeout="10s")
-        except OSError as exc:  # includes TimeoutError
-            raise InputError(f"cannot reach the Dask scheduler at {scheduler!r}: {exc}") from None
-    try:
-        shared = client.scatter(model, broadcast=True)
-        futures = {client.submit(_dask_chunk, shared, draws.slice(a, b), pure=False): c for c, a, b in todo}
-        try:
-            for fut in as_completed(list(futures)):
-                finish(futures[fut], fut.result())
-        except BaseException:
-            client.cancel(list(futures))
-            raise
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+                            chunk_size=chunk_size, fingerprint=fp, timing=timing)
 
 
 # ------------------------------------------------------------------------------------------ sensitivity
