@@ -1,0 +1,151 @@
+"""Multi-mode booster solver: reduction to the 1-D model, the stored FEM references without any fit, convergence
+in the number of modes, energy conservation and reciprocity, receiving patterns, bad input."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from emboost.booster.model import Booster
+from emboost.booster.multimode import (
+    MultiModeSolver,
+    convergence,
+    gaussian_beam,
+    mode_basis,
+    radial_profile,
+    tilt,
+)
+from emboost.core.constants import ETA_A_TE11, c
+from emboost.core.errors import InputError
+
+ROOT = Path(__file__).resolve().parents[1]
+FEM_BOOSTER = dict(radius=0.02, output_length=0.01, source="eps_eff")  # validation/booster_* geometry
+
+
+def _fem_booster(tand: float = 5e-4) -> Booster:
+    return Booster.from_disks([9.75e-3] * 3, 1e-3, 9.4, tand, **FEM_BOOSTER)
+
+
+def _csv(path: Path) -> np.ndarray:
+    rows = [r for r in csv.reader(path.open()) if r and not r[0].startswith("#")]
+    return np.array([[float(x) for x in r] for r in rows[1:]])
+
+
+def test_ideal_booster_reduces_to_the_1d_te11_model():
+    """Flat surfaces: the modes do not couple and TE11 equals the 1-D line with modal sources, to rounding."""
+    rng = np.random.default_rng(3)
+    gaps = rng.uniform(6e-3, 11e-3, (4, 5))
+    b = Booster(gaps, rng.uniform(0.5e-3, 1.5e-3, (4, 5)), rng.uniform(3, 25, (4, 5)), rng.uniform(0, 1e-2, (4, 5)),
+                radius=0.03, output_length=0.004, source="eps_eff")
+    f = np.linspace(17e9, 21e9, 41)
+    mm = MultiModeSolver(b, kc_max=500.0)
+    r, r1 = mm.response(f), b.response(f)
+    assert r.boost_factor.shape == (4, 41)
+    np.testing.assert_allclose(r.boost_factor, r1.boost_factor, rtol=1e-9)
+    np.testing.assert_allclose(r.s11, r1.s11, rtol=0, atol=1e-9)
+    basis = mm.basis
+    others = ~((basis.kind == 0) & (basis.m == 1))  # only the TE_1n modes carry axion power
+    assert np.max(np.abs(r.emitted[..., others])) < 1e-12 * np.max(np.abs(r.emitted))
+    assert np.max(np.abs(r.emitted[..., ~others])) > 0
+
+
+def test_mode_basis_is_orthonormal_and_carries_the_uniform_field():
+    b = mode_basis(0.02, 1200.0)
+    gram = (b.ex * b.w[:, None]).T @ b.ex + (b.ey * b.w[:, None]).T @ b.ey
+    np.testing.assert_allclose(gram, np.eye(b.size), atol=1e-12)
+    area = np.pi * 0.02**2
+    assert b.source[b.te11] ** 2 / area == pytest.approx(ETA_A_TE11, rel=1e-12)
+    assert np.all(b.source[b.kind == 1] == 0)  # TM modes do not overlap a uniform transverse field
+    # the uniform field is spanned by the TE_1n modes: the captured fraction grows towards 1 with kc_max
+    assert 0.97 < np.sum(b.source**2) / area < 1.0
+
+
+@pytest.mark.parametrize("deg,tol", [(1.0, 0.02), (2.0, 0.02), (3.0, 0.05)])
+def test_tilted_mirror_matches_3d_fem_without_fit(deg: float, tol: float):
+    """The stored 3-D FEM (validation/booster_tilt): boost factor within 2 % (1, 2 deg) and 5 % (3 deg) of the FEM
+    peak at every frequency, |S11| within 0.02; no parameter is fitted. The FEM's own S11 phase reference differs
+    by ~0.013 at 0 deg (where the two models are identical), so the magnitude is compared."""
+    data = _csv(ROOT / "validation" / "booster_tilt" / "sweep.csv")
+    d = data[data[:, 0] == deg]
+    r = MultiModeSolver(_fem_booster(), {0: tilt(np.radians(deg))}, kc_max=300.0).response(d[:, 1])
+    fem = d[:, 2]
+    dev = np.max(np.abs(r.boost_factor - fem)) / fem.max()
+    assert dev < tol, dev
+    one_d = _fem_booster().boost_factor(d[:, 1])
+    assert np.max(np.abs(one_d - fem)) / fem.max() > 2 * dev  # the 1-D model is far worse: the test has teeth
+    assert np.max(np.abs(np.abs(r.s11) - np.abs(d[:, 3] + 1j * d[:, 4]))) < 0.02
+
+
+def test_nonplanar_disk_matches_2d_fem_without_fit():
+    prof = _csv(ROOT / "validation" / "booster_nonplanar" / "profile.csv")
+    d = _csv(ROOT / "validation" / "booster_nonplanar" / "sweep.csv")
+    surface = radial_profile(prof[:, 0], prof[:, 1] - 1e-3)  # the far face of disk 1 carries the excess
+    r = MultiModeSolver(_fem_booster(), {2: surface}, kc_max=300.0).response(d[:, 0])
+    fem = d[:, 1]
+    assert np.max(np.abs(r.boost_factor - fem)) / fem.max() < 0.02
+    assert np.max(np.abs(r.s11 - (d[:, 2] + 1j * d[:, 3]))) < 0.02
+    assert np.max(np.abs(_fem_booster().boost_factor(d[:, 0]) - fem)) / fem.max() > 0.03
+
+
+def test_convergence_in_the_number_of_modes():
+    f = np.array([18.9e9, 19.0e9, 19.1e9])
+    rows = convergence(_fem_booster(), {0: tilt(np.radians(2.0))}, f, [300.0, 600.0, 900.0])
+    counts = [n for n, _, _ in rows]
+    assert counts == sorted(counts) and counts[0] < counts[-1]
+    ref = rows[-1][2]
+    changes = [np.max(np.abs(b - ref)) / np.max(ref) for _, _, b in rows[:-1]]
+    assert changes[0] < 5e-3 and changes[1] < changes[0] + 1e-4
+
+
+def _power_normalised_reflection(mm: MultiModeSolver, f: float) -> np.ndarray:
+    r = mm.response(np.array([f]))
+    k0 = 2 * np.pi * f / c
+    beta = np.sqrt(k0**2 - mm.basis.kc**2 + 0j)
+    prop = beta.real > 0
+    z = np.where(mm.basis.kind == 0, k0 / beta, beta / k0)[prop].real
+    return np.diag(z**-0.5) @ r.reflection[0][np.ix_(prop, prop)] @ np.diag(z**0.5)
+
+
+def test_lossless_structures_conserve_energy_and_are_reciprocal():
+    lossless = _fem_booster(tand=0.0)
+    flat = _power_normalised_reflection(MultiModeSolver(lossless, kc_max=900.0), 19e9)
+    np.testing.assert_allclose(flat.conj().T @ flat, np.eye(flat.shape[0]), atol=1e-12)
+    # a tilted mirror couples the modes; unitarity and symmetry hold in the limit of many modes
+    errors = []
+    for kc in (300.0, 600.0, 900.0):
+        s = _power_normalised_reflection(MultiModeSolver(lossless, {0: tilt(np.radians(2))}, kc_max=kc), 19e9)
+        errors.append((np.abs(s.conj().T @ s - np.eye(s.shape[0])).max(), np.abs(s - s.T).max()))
+    assert errors[-1][0] < 1e-5 and errors[-1][1] < 1e-5
+    assert errors[0][0] > errors[1][0] > errors[2][0]
+
+
+def test_receiving_patterns():
+    b = _fem_booster()
+    f = np.array([18.8e9, 19.0e9])
+    te11 = MultiModeSolver(b, kc_max=300.0)
+    assert te11.pattern_overlap(f) == pytest.approx(ETA_A_TE11, rel=1e-12)
+    basis = te11.basis
+    ex, ey = basis.ex[:, basis.te11], basis.ey[:, basis.te11]
+
+    def te11_pattern(x, y):  # the TE11 field as a sampled pattern: the same as the default receiver
+        return np.interp(np.arange(x.size), np.arange(x.size), ex), np.interp(np.arange(y.size), np.arange(y.size), ey)
+
+    same = MultiModeSolver(b, kc_max=300.0, pattern=te11_pattern).response(f).boost_factor
+    np.testing.assert_allclose(same, te11.response(f).boost_factor, rtol=1e-12)
+    gauss = MultiModeSolver(b, kc_max=300.0, pattern=gaussian_beam(0.012))
+    eta = gauss.pattern_overlap(f)
+    assert np.all((0.3 < eta) & (eta < ETA_A_TE11))  # a Gaussian beam couples less of the uniform emission
+
+
+def test_bad_input():
+    with pytest.raises(InputError, match="closed booster"):
+        MultiModeSolver(Booster.from_disks([8e-3], 1e-3, 9.4))
+    with pytest.raises(InputError, match="surface index 9"):
+        MultiModeSolver(_fem_booster(), {9: tilt(0.01)})
+    with pytest.raises(InputError, match="kc_max"):
+        MultiModeSolver(_fem_booster(), kc_max=10.0)
+    with pytest.raises(InputError, match="not finite"):
+        MultiModeSolver(_fem_booster(), {0: radial_profile([0, 0.02], [0, np.nan])})
