@@ -114,13 +114,14 @@ def input_impedance(abcd: ArrayLike, load: ArrayLike | None) -> np.ndarray:
 def reflection_coefficient(z: ArrayLike, z_ref: ArrayLike = 50.0) -> np.ndarray:
     """Voltage reflection coefficient ``(Z - Z_ref) / (Z + Z_ref)`` of an impedance ``z``."""
     z = np.asarray(z, dtype=complex)
-    return (z - z_ref) / (z + z_ref)
+    zr = np.asarray(z_ref, dtype=complex)
+    return (z - zr) / (z + zr)
 
 
 def impedance_from_reflection(gamma: ArrayLike, z_ref: ArrayLike = 50.0) -> np.ndarray:
     """Impedance ``Z_ref (1 + G) / (1 - G)`` of a reflection coefficient ``G``."""
     g = np.asarray(gamma, dtype=complex)
-    return np.asarray(z_ref) * (1 + g) / (1 - g)
+    return np.asarray(z_ref, dtype=complex) * (1 + g) / (1 - g)
 
 
 def _fold(m: np.ndarray) -> tuple[np.ndarray, tuple[int, ...]]:
