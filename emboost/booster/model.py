@@ -8,12 +8,18 @@ booster of infinite area). Every field may be an array whose leading axes are a 
 
 Two independent solvers give the boost factor and the reflectivity:
 
-* :func:`solve_transmission_line` (the default): ABCD sections with an ideal series voltage source
+* :func:`solve_transmission_line` (the default): line sections with an ideal series voltage source
   at every interface and at the mirror (physics.md §2.4, §5.1), a matched output;
 * :func:`solve_transfer_matrix`: Millar et al.'s transfer matrices in the physics convention
   exp(-iwt) (physics.md §2.5, §5.2), conjugated on return.
 
-The tests hold them equal to 1e-9 on random lossy stacks.
+The tests hold them equal to 1e-9 on random lossy stacks. Neither multiplies out the chain of
+ABCD or transfer matrices from the mirror (whose entries grow as ``exp(alpha l)`` in a lossy region,
+so that a long or very lossy stack overflows or cancels to noise): both carry the mirror side as a
+reflection coefficient and a source-launched wave, which a lossy region only attenuates. The boost
+factor of any passive stack is therefore finite; a non-finite result (inputs beyond double
+precision) raises :class:`~emboost.core.errors.PhysicsError`, and so does a frequency within a
+relative 1e-9 of the TE11 cutoff (:data:`~emboost.rf.media.CUTOFF_RELATIVE_MARGIN`).
 
 Normalisation: the boost factor is the axion-induced power into the matched output divided by the
 power of a bare perfect mirror of the same area; for a closed booster the transmission-line result
