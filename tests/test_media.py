@@ -8,7 +8,7 @@ import skrf
 from skrf.media import CircularWaveguide, RectangularWaveguide
 
 from emboost.core.constants import ETA_A_TE11, P11_PRIME, c
-from emboost.rf.media import CircularTE11, Coax, PlaneWave, RectangularTE10
+from emboost.rf.media import CUTOFF_RELATIVE_MARGIN, CircularTE11, Coax, PlaneWave, RectangularTE10
 
 F = np.array([19e9])
 
@@ -99,3 +99,22 @@ def test_batched_parameters_broadcast_against_frequency():
     assert med.gamma(f).shape == (3, 7)
     assert np.allclose(med.gamma(f)[1], CircularTE11(0.1, 9.4).gamma(f))
     assert med.line(f, 0.01).shape == (3, 7, 2, 2)
+
+
+def test_cutoff_margin_keeps_beta_accurate():
+    # beta = sqrt(k0^2 - kc^2) cancels near cutoff: against 40-digit arithmetic from the same double inputs,
+    # the relative error is ~1e-16 / x at f = fc (1 + x); at the refusal margin it is still below 1e-6,
+    # a few ulp above cutoff it is of order one
+    mp = pytest.importorskip("mpmath")
+    mp.mp.dps = 40
+    med = CircularTE11(0.1)
+    fc = med.cutoff_frequency
+
+    def error(x: float) -> float:
+        f = fc * (1 + x)
+        exact = mp.sqrt((2 * mp.pi * mp.mpf(f) / mp.mpf(c)) ** 2 - (mp.mpf(P11_PRIME) / mp.mpf(0.1)) ** 2)
+        return float(abs(med.gamma(np.array([f]))[0].imag / exact - 1))
+
+    assert CUTOFF_RELATIVE_MARGIN == 1e-9
+    assert error(CUTOFF_RELATIVE_MARGIN) < 1e-6
+    assert error(1e-15) > 1e-3

@@ -8,6 +8,7 @@ import skrf
 from skrf.media import DefinedGammaZ0
 
 from emboost.core.constants import Z0, c
+from emboost.core.errors import PhysicsError
 from emboost.rf.media import PlaneWave
 from emboost.rf.network import (
     abcd_to_s,
@@ -115,3 +116,16 @@ def test_group_delay_exact_for_quadratic_phase_on_nonuniform_grid():
     assert np.allclose(group_delay(f, s), tau0 + slope * (w - w[0]), rtol=1e-9)
     with pytest.raises(ValueError):
         group_delay(f[::-1], s)
+
+
+def test_overflowing_line_fails_loudly_and_complex_references_broadcast():
+    # 800 Np: cosh overflows; the matrix is refused instead of returned as inf/nan
+    with pytest.raises(PhysicsError, match="not finite"):
+        line_abcd(np.array([800 + 400j, 1j]), 50.0, 1.0)
+    assert np.all(np.isfinite(line_abcd(np.array([700 + 400j]), 50.0, 1.0)))
+    # per-frequency complex reference impedances (a lossy line) broadcast and round-trip
+    z_ref = np.array([50 + 1j, 48 - 2j, 377 + 0.5j])
+    z = np.array([10 + 5j, 200 - 30j, 377 + 0.5j])
+    g = reflection_coefficient(z, z_ref)
+    assert g[2] == 0
+    assert np.allclose(impedance_from_reflection(g, z_ref), z, rtol=1e-14)

@@ -8,12 +8,18 @@ booster of infinite area). Every field may be an array whose leading axes are a 
 
 Two independent solvers give the boost factor and the reflectivity:
 
-* :func:`solve_transmission_line` (the default): ABCD sections with an ideal series voltage source
+* :func:`solve_transmission_line` (the default): line sections with an ideal series voltage source
   at every interface and at the mirror (physics.md §2.4, §5.1), a matched output;
 * :func:`solve_transfer_matrix`: Millar et al.'s transfer matrices in the physics convention
   exp(-iwt) (physics.md §2.5, §5.2), conjugated on return.
 
-The tests hold them equal to 1e-9 on random lossy stacks.
+The tests hold them equal to 1e-9 on random lossy stacks. Neither multiplies out the chain of
+ABCD or transfer matrices from the mirror (whose entries grow as ``exp(alpha l)`` in a lossy region,
+so that a long or very lossy stack overflows or cancels to noise): both carry the mirror side as a
+reflection coefficient and a source-launched wave, which a lossy region only attenuates. The boost
+factor of any passive stack is therefore finite; a non-finite result (inputs beyond double
+precision) raises :class:`~emboost.core.errors.PhysicsError`, and so does a frequency within a
+relative 1e-9 of the TE11 cutoff (:data:`~emboost.rf.media.CUTOFF_RELATIVE_MARGIN`).
 
 Normalisation: the boost factor is the axion-induced power into the matched output divided by the
 power of a bare perfect mirror of the same area; for a closed booster the transmission-line result
@@ -36,7 +42,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -44,7 +50,12 @@ from emboost.core.constants import ETA_A_TE11, P11_PRIME, Z0, c, mu0
 from emboost.core.conventions import ArrayLike, complex_permittivity
 from emboost.core.errors import InputError, PhysicsError
 from emboost.rf.materials import surface_impedance
-from emboost.rf.media import plane_wave_gamma_impedance, te11_wall_attenuation, te_gamma_impedance
+from emboost.rf.media import (
+    CUTOFF_RELATIVE_MARGIN,
+    plane_wave_gamma_impedance,
+    te11_wall_attenuation,
+    te_gamma_impedance,
+)
 from emboost.rf.network import group_delay
 
 __all__ = ["Booster", "BoosterResponse", "solve_transmission_line", "solve_transfer_matrix"]
@@ -138,7 +149,7 @@ class Booster:
     # ----------------------------------------------------------------------------------- building
     @classmethod
     def from_disks(cls, gaps: ArrayLike, thickness: ArrayLike, permittivity: ArrayLike,
-                   loss_tangent: ArrayLike = 0.0, **kwargs: object) -> Booster:
+                   loss_tangent: ArrayLike = 0.0, **kwargs: Any) -> Booster:
         """Build from per-disk sequences; scalars broadcast to every disk.
 
         >>> Booster.from_disks([8e-3, 8e-3], 1e-3, 9.4).n_disks
@@ -154,11 +165,11 @@ class Booster:
         return cls(gaps, per_disk(thickness), per_disk(permittivity), per_disk(loss_tangent), **kwargs)
 
     @classmethod
-    def bare_mirror(cls, **kwargs: object) -> Booster:
+    def bare_mirror(cls, **kwargs: Any) -> Booster:
         """A mirror with no disks (boost factor 1 when perfect)."""
         return cls(np.zeros(0), np.zeros(0), np.ones(0), np.zeros(0), **kwargs)
 
-    def replace(self, **changes: object) -> Booster:
+    def replace(self, **changes: Any) -> Booster:
         """A copy with some fields changed (``dataclasses.replace``)."""
         return dataclasses.replace(self, **changes)
 
@@ -227,11 +238,17 @@ class Booster:
         length[..., 0:2 * n:2] = np.broadcast_to(self.gaps, shape)
         length[..., 1:2 * n:2] = np.broadcast_to(self.thickness, shape)
         length[..., -1] = self.output_length
-        return complex_permittivity(eps_r, tand), length, eps_r
+        return np.asarray(complex_permittivity(eps_r, tand), dtype=complex), length, eps_r
 
     # ---------------------------------------------------------------------------------- solving
     def check_band(self, f: ArrayLike) -> np.ndarray:
-        """Validate a frequency array (1-D, positive, finite, above the TE11 cutoff)."""
+        """Validate a frequency array (1-D, positive, finite, clear of the TE11 cutoff).
+
+        In a closed booster every frequency must exceed the cutoff by more than a relative
+        :data:`~emboost.rf.media.CUTOFF_RELATIVE_MARGIN` (1e-9): closer in, the guide wavelength and
+        the wave impedance diverge like ``1/sqrt(f/f_c - 1)`` and the answer is set by the rounding of
+        ``f`` and ``f_c`` rather than by the booster.
+        """
         f = np.asarray(f, dtype=float)
         if f.ndim != 1 or f.size == 0:
             raise InputError(f"frequencies must be a non-empty 1-D array of Hz, got shape {f.shape}")
@@ -241,14 +258,27 @@ class Booster:
         if fc and np.any(f <= fc):
             raise PhysicsError(f"frequency {f.min():.6g} Hz is at or below the TE11 cutoff {fc:.6g} Hz "
                                f"of the {self.radius:g} m radius cylinder: no propagating booster mode")
+        if fc and np.any(f <= fc * (1 + CUTOFF_RELATIVE_MARGIN)):
+            raise PhysicsError(f"frequency {f.min():.15g} Hz is within a relative {CUTOFF_RELATIVE_MARGIN:g} of the "
+                               f"TE11 cutoff {fc:.15g} Hz of the {self.radius:g} m radius cylinder: the guide "
+                               "wavelength diverges there and the result would be rounding noise")
         return f
 
     def response(self, f: ArrayLike, solver: Literal["tl", "tm"] = "tl") -> BoosterResponse:
-        """Boost factor and reflectivity at frequencies ``f`` [Hz], shape ``(..., nf)``."""
+        """Boost factor and reflectivity at frequencies ``f`` [Hz], shape ``(..., nf)``.
+
+        Raises :class:`~emboost.core.errors.PhysicsError` if the solve is not finite (which takes
+        inputs beyond double precision, e.g. a section whose phase ``beta l`` overflows).
+        """
         f = self.check_band(f)
+        if solver not in ("tl", "tm"):
+            raise InputError(f"solver must be 'tl' or 'tm', got {solver!r}", key="solver")
         solve = solve_transmission_line if solver == "tl" else solve_transfer_matrix
-        amp, s11 = solve(self, f)
-        return BoosterResponse(frequency=f, boost_amplitude=amp, s11=s11, overlap=self.eta_a)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            amp, s11 = solve(self, f)
+            r = BoosterResponse(frequency=f, boost_amplitude=amp, s11=s11, overlap=self.eta_a)
+            _require_finite(f, {"boost factor": r.boost_factor, "S11": s11}, solver)
+        return r
 
     def boost_factor(self, f: ArrayLike) -> np.ndarray:
         """Boost factor beta^2(f), shape ``(..., nf)``."""
@@ -293,6 +323,17 @@ class BoosterResponse:
         return group_delay(self.frequency, self.s11)
 
 
+def _require_finite(f: np.ndarray, results: dict[str, np.ndarray], solver: str) -> None:
+    """Raise :class:`PhysicsError` naming the first non-finite result, its frequency and count."""
+    for name, x in results.items():
+        bad = ~np.isfinite(x)
+        if np.any(bad):
+            where = np.nonzero(np.any(bad.reshape(-1, f.size), axis=0))[0]
+            raise PhysicsError(f"the {solver} solver gave a non-finite {name} at {where.size} of {f.size} "
+                               f"frequencies (first {f[where[0]]:.9g} Hz): an input is beyond double "
+                               "precision (e.g. a region so long that its phase overflows)")
+
+
 def _media(b: Booster, f: np.ndarray, eps_c: np.ndarray, eps_r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """gamma and Z of regions ``eps_c`` (shape (..., k, 1) against f (nf,)) for this booster."""
     if b.radius is None:
@@ -314,72 +355,109 @@ def _source_terms(b: Booster, f: np.ndarray, eps_c: np.ndarray) -> np.ndarray:
 
 
 def solve_transmission_line(b: Booster, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Boost amplitude and S11 with the ABCD / series-source formulation (exp(+jwt)).
+    """Boost amplitude and S11 from the transmission line with series axion sources (exp(+jwt)).
 
-    State (V, I) at the mirror, I flowing toward the port. Two columns are propagated together:
-    the source response with zero mirror current, and the response to a unit mirror current with
-    the sources off; the matched-output condition V = Z I fixes the mirror current, and the
-    second column alone gives the reflection coefficient.
+    The mirror side of every plane is carried as a one-port in travelling waves: on line ``r``
+    (impedance Z) the wave towards the port is ``a = G b + A``, ``b`` the wave towards the mirror,
+    ``G`` the reflection coefficient of everything on the mirror side and ``A`` the wave its axion
+    sources launch into a matched line. At the mirror (short, or ``Z_s``, in series with the source
+    ``s_0``) ``G = (Z_s - Z) / (Z_s + Z)`` and ``A = s_0 Z / (Z + Z_s)``. Then, region by region:
+
+    * a line section of length ``l`` multiplies ``G`` by ``exp(-2 gamma l)`` and ``A`` by
+      ``exp(-gamma l)``; both have modulus <= 1 because ``Re gamma >= 0``;
+    * an interface Z1 -> Z2 with the series source ``dV`` (V2 = V1 + dV, I continuous) maps
+      ``G' = (G - rho) / (1 - rho G)`` and ``A' = (1 + rho) (A + dV (1 - G) / 2) / (1 - rho G)``,
+      ``rho = (Z2 - Z1) / (Z2 + Z1)``. The denominator equals ``2 Z1 (Z2 + Z_L) / ((Z2 + Z1)(Z_L + Z1))``
+      for the mirror-side impedance ``Z_L``, which vanishes for no passive ``Z_L``.
+
+    At the port (matched output, no incoming wave) the boost amplitude is ``A`` and S11 is ``G``.
+    Unlike a cascade of ABCD matrices, whose cosh/sinh of a lossy section grow as ``exp(alpha l)``
+    and whose columns cancel, nothing here grows with loss: a lossy stack attenuates and the result
+    stays finite and accurate for any attenuation. It equals the ABCD cascade to rounding where the
+    latter is accurate.
 
     Cost: the complex exponentials of the line sections dominate, so each distinct
-    (medium, length) pair is evaluated once, and the media (complex square roots, wall loss) once
-    per distinct material, unless the materials themselves carry a batch axis.
+    (medium, length) pair is evaluated once, and the media (complex square roots, wall loss) and
+    interface coefficients once per distinct material, unless the materials themselves carry a
+    batch axis.
     """
     eps_c, length, eps_r = b.regions()
     m = eps_c.shape[-1]
     batch = eps_c.shape[:-1]
     n = b.n_disks
 
-    def lines(g: np.ndarray, z: np.ndarray, ell: np.ndarray) -> tuple[np.ndarray, ...]:
-        e = np.exp(-g * ell)
-        einv = 1.0 / e
-        ch = 0.5 * (einv + e)
-        sh = 0.5 * (einv - e)
-        return ch, z * sh, sh / z, z
-
+    Section = tuple[np.ndarray, np.ndarray]
     materials_batched = b.permittivity.ndim > 1 or b.loss_tangent.ndim > 1
     if not materials_batched:
         row = eps_c.reshape(-1, m)[0]
         uniq, mat = np.unique(row, return_inverse=True)
         gu, zu = _media(b, f, uniq[:, None], uniq.real[:, None])  # (k, nf)
         s_u = _source_terms(b, f, uniq[:, None])
-        s0, ds = s_u[mat[0]], [s_u[mat[i + 1]] - s_u[mat[i]] for i in range(m - 1)]
-        cache: dict[tuple[int, float], tuple[np.ndarray, ...]] = {}
+        s0, z0 = s_u[mat[0]], zu[mat[0]]
+        sections: dict[tuple[int, float], Section] = {}
+        junctions: dict[tuple[int, int], tuple[np.ndarray, ...]] = {}
 
-        def section(i: int) -> tuple[np.ndarray, ...]:
+        def section(i: int) -> Section:
             k = int(mat[i])
             batched = (b.gaps.ndim > 1) if (i % 2 == 0 and i < 2 * n) else (b.thickness.ndim > 1 and i < 2 * n)
             if batched:
-                return lines(gu[k], zu[k], length[..., i, None])
+                e = np.exp(-gu[k] * length[..., i, None])
+                return e, e * e
             key = (k, float(length.reshape(-1, m)[0, i]))
-            if key not in cache:
-                cache[key] = lines(gu[k], zu[k], key[1])
-            return cache[key]
+            if key not in sections:
+                e = np.exp(-gu[k] * key[1])
+                sections[key] = (e, e * e)
+            return sections[key]
+
+        def junction(i: int) -> tuple[np.ndarray, ...]:
+            key = (int(mat[i]), int(mat[i + 1]))
+            if key not in junctions:
+                z1, z2 = zu[key[0]], zu[key[1]]
+                rho = (z2 - z1) / (z2 + z1)
+                junctions[key] = (rho, 1.0 + rho, 0.5 * (s_u[key[1]] - s_u[key[0]]))
+            return junctions[key]
     else:
         s = _source_terms(b, f, eps_c[..., None])  # (..., m, nf)
-        s0, ds = s[..., 0, :], [s[..., i + 1, :] - s[..., i, :] for i in range(m - 1)]
+        s0 = s[..., 0, :]
+        media: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
-        def section(i: int) -> tuple[np.ndarray, ...]:
-            g, z = _media(b, f, eps_c[..., i, None], eps_r[..., i, None])
-            return lines(g, z, length[..., i, None])
+        def medium(i: int) -> tuple[np.ndarray, np.ndarray]:
+            """gamma and Z of region i; only the two regions of the current interface are kept."""
+            if i not in media:
+                for old in [k for k in media if k < i - 1]:
+                    del media[old]
+                media[i] = _media(b, f, eps_c[..., i, None], eps_r[..., i, None])
+            return media[i]
 
-    shape = np.broadcast_shapes(batch + (f.size,), np.shape(s0))
-    V = np.empty((2,) + shape, dtype=complex)
-    I = np.empty_like(V)
-    V[0] = s0
-    I[0] = 0.0
-    zs = 0.0 if b.mirror_conductivity is None else surface_impedance(f, b.mirror_conductivity)
-    V[1] = -zs
-    I[1] = 1.0
+        z0 = medium(0)[1]
+
+        def section(i: int) -> Section:
+            e = np.exp(-medium(i)[0] * length[..., i, None])
+            return e, e * e
+
+        def junction(i: int) -> tuple[np.ndarray, ...]:
+            z1, z2 = medium(i)[1], medium(i + 1)[1]
+            rho = (z2 - z1) / (z2 + z1)
+            return rho, 1.0 + rho, 0.5 * (s[..., i + 1, :] - s[..., i, :])
+
+    shape = np.broadcast_shapes(batch + (f.size,), np.shape(s0), np.shape(z0))
+    if b.mirror_conductivity is None:
+        G = np.full(shape, -1.0 + 0j)
+        A = np.broadcast_to(s0, shape).astype(complex)
+    else:
+        zs = surface_impedance(f, b.mirror_conductivity)
+        G = np.broadcast_to((zs - z0) / (zs + z0), shape).astype(complex)
+        A = np.broadcast_to(s0 * z0 / (z0 + zs), shape).astype(complex)
     for i in range(m):
-        ch, zsh, shz, z = section(i)
-        V, I = ch * V - zsh * I, ch * I - shz * V
+        e, e2 = section(i)
+        G = G * e2
+        A = A * e
         if i < m - 1:
-            V[0] += ds[i]
-    i0 = (z * I[0] - V[0]) / (V[1] - z * I[1])
-    amp = V[0] + i0 * V[1]
-    s11 = (V[1] + z * I[1]) / (V[1] - z * I[1])
-    return amp, s11
+            rho, tau, half_dv = junction(i)
+            inv = 1.0 / (1.0 - rho * G)
+            A = tau * inv * (A + half_dv * (1.0 - G))
+            G = (G - rho) * inv
+    return A, G
 
 
 def solve_transfer_matrix(b: Booster, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -389,7 +467,16 @@ def solve_transfer_matrix(b: Booster, f: np.ndarray) -> tuple[np.ndarray, np.nda
     amplitudes R (towards the port) and L (towards the mirror) in exp(-iwt); the mirror is a
     medium of index ``conj(Z0 / Z_s)`` (or infinite when perfect). Returns engineering-convention
     (conjugated) amplitudes so that the result is comparable with :func:`solve_transmission_line`.
-    A straightforward loop, written for clarity, not speed.
+
+    Rather than multiplying the transfer matrices out from the mirror (the factor ``exp(-i delta)``
+    of a lossy layer grows as ``exp(Im delta)``, and the "no incoming wave" condition then takes
+    the difference of huge numbers), the unknown mirror amplitude is eliminated as it goes: the
+    mirror side is the affine relation ``R = r L + a`` at the start of each region. The phase
+    matrix ``P = diag(e^{i delta}, e^{-i delta})`` maps it to ``(r e^{2 i delta}, a e^{i delta})``
+    (|e^{i delta}| <= 1), and the interface ``[R', L'] = G [R, L] + S [1, 1]`` to
+    ``r' = (G11 r + G12) / (G21 r + G22)``, ``a' = G11 a + S - r' (G21 a + S)``. In the output region
+    ``L = 0`` (no incoming wave), so the outgoing amplitude is ``a`` and the reflectivity ``r``,
+    both carried to the reference plane. A straightforward loop, written for clarity, not speed.
     """
     eps_c, length, eps_r = b.regions()
     ecf, erf = eps_c[..., None], eps_r[..., None]
@@ -402,32 +489,30 @@ def solve_transfer_matrix(b: Booster, f: np.ndarray) -> tuple[np.ndarray, np.nda
     m = eps_c.shape[-1]
     shape = np.broadcast_shapes(n_phase.shape[:-2] + (f.size,), s.shape[:-2] + (f.size,))
 
-    def interface(n1: np.ndarray, n2: np.ndarray, R: np.ndarray, L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return ((n2 + n1) * R + (n2 - n1) * L) / (2 * n2), ((n2 - n1) * R + (n2 + n1) * L) / (2 * n2)
+    def interface(n1: np.ndarray, n2: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Millar's G_r = [[n2 + n1, n2 - n1], [n2 - n1, n2 + n1]] / (2 n2), entries G11, G12, G21, G22."""
+        return (n2 + n1) / (2 * n2), (n2 - n1) / (2 * n2), (n2 - n1) / (2 * n2), (n2 + n1) / (2 * n2)
 
-    # two affine columns: [R1, L1] = a + x * v, x the unknown mirror amplitude
     one = np.ones(shape, dtype=complex)
     if b.mirror_conductivity is None:
-        Ra, La = s[..., 0, :] * one, 0.0 * one
-        Rv, Lv = -one, one
+        # E = R + L - s_0 = 0 on the perfect mirror
+        r, a = -one, s[..., 0, :] * one
     else:
         zs = surface_impedance(f, b.mirror_conductivity)
         n0 = np.conj(Z0 / zs)
-        # metal: only the wave going into it (L0 = x); the axion field in a conductor vanishes
-        Rv, Lv = interface(n0, n_match[..., 0, :], 0.0 * one, one)
-        Ra, La = 0.5 * s[..., 0, :] * one, 0.5 * s[..., 0, :] * one
-    for r in range(m - 1):
-        ph = np.exp(1j * n_phase[..., r, :] * k0 * length[..., r, None])
-        Ra, La = Ra * ph, La / ph
-        Rv, Lv = Rv * ph, Lv / ph
-        n1, n2 = n_match[..., r, :], n_match[..., r + 1, :]
-        Ra, La = interface(n1, n2, Ra, La)
-        Rv, Lv = interface(n1, n2, Rv, Lv)
-        src = 0.5 * (s[..., r + 1, :] - s[..., r, :])
-        Ra, La = Ra + src, La + src
+        # metal: only the wave going into it (amplitude x), and no axion field in the conductor:
+        # [R, L] = G(n0, n1) [0, x] + s_0 / 2 [1, 1]
+        _, g12, _, g22 = interface(n0 * one, n_match[..., 0, :] * one)
+        r = g12 / g22
+        a = 0.5 * s[..., 0, :] * (1.0 - r)
+    for k in range(m - 1):
+        ph = np.exp(1j * n_phase[..., k, :] * k0 * length[..., k, None])
+        r, a = r * ph * ph, a * ph
+        g11, g12, g21, g22 = interface(n_match[..., k, :], n_match[..., k + 1, :])
+        src = 0.5 * (s[..., k + 1, :] - s[..., k, :])
+        r_next = (g11 * r + g12) / (g21 * r + g22)
+        a = g11 * a + src - r_next * (g21 * a + src)
+        r = r_next
     # output region: reference plane at output_length from its start
     ph = np.exp(1j * n_phase[..., m - 1, :] * k0 * length[..., m - 1, None])
-    x = -La / Lv
-    amp = (Ra + x * Rv) * ph
-    gamma_ref = Rv / Lv * ph**2
-    return np.conj(amp), np.conj(gamma_ref)
+    return np.conj(a * ph), np.conj(r * ph * ph)

@@ -7,6 +7,7 @@ import argparse
 import numpy as np
 
 from emboost.booster.setup import load_booster_setup
+from emboost.core.errors import PhysicsError
 from emboost.core.output import atomic_write_csv, atomic_write_json, prepare_output_dir, provenance
 from emboost.report.plots import booster_response_png
 
@@ -31,10 +32,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     setup = load_booster_setup(args.setup)
-    out = prepare_output_dir(args.output, overwrite=args.overwrite, inputs=[args.setup])
     r = setup.booster.response(setup.frequencies, solver=args.solver)
     f = r.frequency
     gd = r.group_delay
+    for name, x in (("boost factor", r.boost_factor), ("S11", r.s11), ("group delay", gd)):
+        if not np.all(np.isfinite(x)):
+            raise PhysicsError(f"{setup.path.name}: the {name} is not finite at {int(np.sum(~np.isfinite(x)))} of "
+                               f"{f.size} frequencies; nothing written")
+    out = prepare_output_dir(args.output, overwrite=args.overwrite, inputs=[args.setup])
     atomic_write_csv(out / "boost.csv", {
         "frequency_Hz": f.tolist(),
         "boost_factor": r.boost_factor.tolist(),

@@ -8,6 +8,11 @@ after folding the batch into the frequency axis, because scikit-rf has no batch 
 
 Conventions: exp(+jwt); see :mod:`emboost.core.conventions`.
 
+Range: the entries of a line's ABCD matrix grow as ``exp(alpha l)`` (``cosh``, ``sinh`` of a lossy
+section), so a chain through many attenuation lengths overflows, or loses its digits to cancellation
+long before; such chains are better solved in travelling waves (reflection coefficients,
+S-parameters), as the booster solvers in :mod:`emboost.booster.model` do.
+
 >>> import numpy as np
 >>> f = np.linspace(1e9, 2e9, 3)
 >>> gamma = 2j * np.pi * f / 3e8
@@ -25,6 +30,7 @@ from skrf.network import a2s as _skrf_a2s
 from skrf.network import s2a as _skrf_s2a
 
 from emboost.core.conventions import ArrayLike
+from emboost.core.errors import PhysicsError
 
 __all__ = [
     "line_abcd",
@@ -55,12 +61,20 @@ def line_abcd(gamma: ArrayLike, impedance: ArrayLike, length: ArrayLike) -> np.n
     """ABCD of a uniform line: ``[[cosh gl, Z sinh gl], [sinh gl / Z, cosh gl]]``.
 
     ``gamma`` [1/m], ``impedance`` [ohm] and ``length`` [m] broadcast together; the result has
-    their broadcast shape plus ``(2, 2)``.
+    their broadcast shape plus ``(2, 2)``. Raises :class:`~emboost.core.errors.PhysicsError` when
+    an entry is not finite (``cosh`` overflows beyond ``alpha l`` ~ 710 Np).
     """
     gl = np.asarray(gamma, dtype=complex) * np.asarray(length, dtype=float)
     z = np.asarray(impedance, dtype=complex)
-    ch, sh = np.cosh(gl), np.sinh(gl)
-    return _stack(ch, z * sh, sh / z, ch)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        ch, sh = np.cosh(gl), np.sinh(gl)
+        out = _stack(ch, z * sh, sh / z, ch)
+    if not np.all(np.isfinite(out)):
+        worst = float(np.max(np.abs(gl.real), initial=0.0, where=np.isfinite(gl.real)))
+        raise PhysicsError(f"line ABCD matrix is not finite: attenuation alpha l up to {worst:.6g} Np (cosh "
+                           "overflows past ~710 Np) or a non-finite gamma, impedance or length; solve such a "
+                           "section in travelling waves")
+    return out
 
 
 def series_impedance_abcd(z: ArrayLike) -> np.ndarray:
@@ -114,13 +128,14 @@ def input_impedance(abcd: ArrayLike, load: ArrayLike | None) -> np.ndarray:
 def reflection_coefficient(z: ArrayLike, z_ref: ArrayLike = 50.0) -> np.ndarray:
     """Voltage reflection coefficient ``(Z - Z_ref) / (Z + Z_ref)`` of an impedance ``z``."""
     z = np.asarray(z, dtype=complex)
-    return (z - z_ref) / (z + z_ref)
+    zr = np.asarray(z_ref, dtype=complex)
+    return (z - zr) / (z + zr)
 
 
 def impedance_from_reflection(gamma: ArrayLike, z_ref: ArrayLike = 50.0) -> np.ndarray:
     """Impedance ``Z_ref (1 + G) / (1 - G)`` of a reflection coefficient ``G``."""
     g = np.asarray(gamma, dtype=complex)
-    return np.asarray(z_ref) * (1 + g) / (1 - g)
+    return np.asarray(z_ref, dtype=complex) * (1 + g) / (1 - g)
 
 
 def _fold(m: np.ndarray) -> tuple[np.ndarray, tuple[int, ...]]:
