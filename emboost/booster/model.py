@@ -49,6 +49,7 @@ import numpy as np
 from emboost.core.constants import ETA_A_TE11, P11_PRIME, Z0, c, mu0
 from emboost.core.conventions import ArrayLike, complex_permittivity
 from emboost.core.errors import InputError, PhysicsError
+from emboost.core.reprs import short_repr
 from emboost.rf.materials import surface_impedance
 from emboost.rf.media import (
     CUTOFF_RELATIVE_MARGIN,
@@ -301,6 +302,8 @@ class BoosterResponse:
     boost_amplitude: np.ndarray
     s11: np.ndarray
     overlap: float
+
+    __repr__ = short_repr
 
     @property
     def boost_factor(self) -> np.ndarray:
