@@ -107,19 +107,22 @@ class ModeBasis:
 
     def mixing(self, phase: np.ndarray) -> np.ndarray:
         """``M_mn = <e_m| exp(phase_n(x, y)) |e_n>`` for phases of shape (..., Q, N): shape (..., N, N)."""
-        g = np.exp(phase)
-        return _gemm(self.ex * self.w[:, None], g * self.ex) + _gemm(self.ey * self.w[:, None], g * self.ey)
+        g = np.moveaxis(np.exp(phase), -2, 0)  # (Q, ..., N)
+        lead = g.shape[1:-1]
+        g = g.reshape(g.shape[0], -1, g.shape[-1])
+        ex, ey = self.ex[:, None, :], self.ey[:, None, :]
+        out = _gemm(self.ex * self.w[:, None], g * ex) + _gemm(self.ey * self.w[:, None], g * ey)
+        return out.reshape(lead + out.shape[-2:])
 
 
 def _gemm(test: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """``test.T @ cols`` for a real (Q, N) ``test`` and complex (..., Q, N) ``cols``: shape (..., N, N).
+    """``sum_q test[q, m] cols[q, f, n]`` for a real (Q, N) ``test`` and a complex (Q, F, N) ``cols``: (F, N, N).
 
-    One real GEMM each for the real and imaginary parts over the flattened batch (BLAS, not einsum)."""
-    lead, (q, n) = cols.shape[:-2], cols.shape[-2:]
-    flat = np.moveaxis(cols, -2, 0).reshape(q, -1)
-    tt = np.ascontiguousarray(test.T)
-    out = (tt @ np.ascontiguousarray(flat.real) + 1j * (tt @ np.ascontiguousarray(flat.imag)))
-    return np.moveaxis(out.reshape((test.shape[1],) + lead + (n,)), 0, -2)
+    The complex columns are read as interleaved real pairs, so the whole batch is one real GEMM with no copy."""
+    q, nf, n = cols.shape
+    c = np.ascontiguousarray(cols)
+    out = (np.ascontiguousarray(test.T) @ c.reshape(q, nf * n).view(np.float64)).view(np.complex128)
+    return np.ascontiguousarray(out.reshape(test.shape[1], nf, n).transpose(1, 0, 2))
 
 
 def _zeros(m: int, count: int, derivative: bool) -> np.ndarray:
@@ -370,7 +373,7 @@ class MultiModeSolver:
             return None
         h, hx, hy = hs
         bs = self.basis
-        fwd = np.exp(-1j * beta[:, None, :] * h[None, :, None])
+        fwd = np.exp(-1j * h[:, None, None] * beta[None, :, :])   # (Q, F, N)
         bwd = 1.0 / fwd
         tm = (bs.kind == 1)[None, :]
         kc2 = bs.kc[None, :] ** 2
@@ -380,9 +383,10 @@ class MultiModeSolver:
         e_dot_grad = w * (bs.ex * hx[:, None] + bs.ey * hy[:, None])      # e_m . grad h
         ze_dot_grad = w * (bs.ex * hy[:, None] - bs.ey * hx[:, None])     # (z x e_m) . grad h
         we_x, we_y = bs.ex * bs.w[:, None], bs.ey * bs.w[:, None]
-        mix_f = _gemm(we_x, fwd * bs.ex) + _gemm(we_y, fwd * bs.ey)
-        mix_b = _gemm(we_x, bwd * bs.ex) + _gemm(we_y, bwd * bs.ey)
-        gf, gb = bs.psi[None] * fwd, bs.psi[None] * bwd
+        ex, ey, psi = bs.ex[:, None, :], bs.ey[:, None, :], bs.psi[:, None, :]
+        mix_f = _gemm(we_x, fwd * ex) + _gemm(we_y, fwd * ey)
+        mix_b = _gemm(we_x, bwd * ex) + _gemm(we_y, bwd * ey)
+        gf, gb = psi * fwd, psi * bwd
         ef = mix_f + _gemm(e_dot_grad, gf) * cz[:, None, :]
         eb = mix_b - _gemm(e_dot_grad, gb) * cz[:, None, :]
         hf = mix_f * y[:, None, :] + _gemm(ze_dot_grad, gf) * dz[:, None, :]
