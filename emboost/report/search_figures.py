@@ -90,8 +90,8 @@ def exclusion_figure(res: SearchResult, ax: Axes | None = None, **kw: Any) -> Fi
                     label=r"expected $\pm 2\sigma$")
     ax.fill_between(m, res.band_1sigma_g[0] * GeV, res.band_1sigma_g[1] * GeV, color="#7fd17f", lw=0,
                     label=r"expected $\pm 1\sigma$")
+    ax.plot(m, res.limit_g * GeV, color="C0", lw=0.5, label="observed")
     ax.plot(m, res.expected_g * GeV, color="k", lw=0.8, ls="--", label="expected (median)")
-    ax.plot(m, res.limit_g * GeV, color="C0", lw=0.8, label="observed")
     ax.set_yscale("log")
     ax.set_xlabel(r"$m_a$ [$\mu$eV]")
     ax.set_ylabel(r"$g_{a\gamma}$ [GeV$^{-1}$] (95 % credibility)")
