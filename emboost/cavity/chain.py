@@ -7,8 +7,10 @@ walls and cut into ``N`` sub-cavities of lengths ``l_i`` by ``N - 1`` irises (:m
 
 Quantities are mode-normalised (``E_y = V e(x, y)``, ``int e^2 dA = 1``), lines carry the TE10 wave
 impedance ``Z = j w mu0 / gamma``; convention exp(+jwt). Copper walls enter as the side-wall
-attenuation (Pozar 3.96), a series surface resistance ``R_s`` at each end wall and ``R_s F`` at each
-iris face (``F`` the blocked fraction of the wall current). ``R_s`` comes from a conductivity
+attenuation (Pozar 3.96), a series surface resistance ``R_s`` at each end wall, and at each thick
+inductive iris the loss of its faces, edges and walls from Wheeler's rule on a mode-matched iris
+(:func:`emboost.cavity.iris.iris_loss_admittance`); thin and capacitive irises get ``R_s F`` at each
+face (``F`` the blocked fraction of the wall current). ``R_s`` comes from a conductivity
 (normal skin effect) divided by the anomalous-skin factor ``r`` (physics.md §4.6; a number, or
 ``"cahill"`` for :func:`emboost.rf.materials.anomalous_factor`), or is given directly.
 

@@ -303,6 +303,7 @@ def load_model(path: str | Path) -> CavityModel:
         q_targets.append(t.quantity("external_q", "dimensionless", minimum=0, exclusive=True) if has_q else None)
         ports.append(Port(loc, float(m), float(zp), t.string("name", f"port{k + 1}")))
         t.finish()
+    top.raw("search", None)  # the search analysis inputs, read by emboost.jobs.search
     top.finish()
     try:
         chain = CavityChain(a=float(a), b=float(b), lengths=tuple(lengths), irises=tuple(irises),

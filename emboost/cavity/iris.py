@@ -20,6 +20,21 @@ resonances of a lossy chain); every formula is the analytic continuation of the 
 
 ``scale`` multiplies the susceptance of any kind (a fitted correction, e.g. to an FEM mode).
 
+Conductor loss of a thick inductive iris (faces, edges, the window's walls and the broad walls under
+the iris's local field) follows Wheeler's incremental rule: a wall of surface resistance ``R_s`` acts
+like a perfect wall receded into the metal by ``d = -j R_s / (w mu0)`` (the loss part of the surface
+impedance), exact to first order on every wall where the normal E vanishes -- for the TE_n0 fields of an
+H-plane iris, the faces (normal z), the window edges and the narrow walls (normal x); the broad walls,
+on which E is normal, act as a uniform complex permeability ``mu0 (1 - j delta / b)`` (for fields uniform
+in y their loss is ``1/Q = delta/b`` exactly). The iris's even and odd admittances come from a mode-matching
+solution of the symmetric thick iris (:func:`iris_even_odd_admittance`, TE_n0 modes, n odd, in the guide
+and in the window), so the edge singularity of the current is resolved by the thickness and the modes,
+not fitted: the lossy iris is ``series(R_s) . Y(w + 2d, t - 2d, a + 2d, mu) . series(R_s)`` to first
+order in ``d`` (:func:`iris_loss_admittance`). The loss is largest for a mode whose voltage is large at
+the iris (the in-phase, axion mode: a strong shunt current crowds on the edges) and smallest for one
+with a field node at the iris. A thin iris has an unregularised edge singularity (infinite loss); thin
+and capacitive irises keep the simpler face-fraction model (:func:`face_loss_fraction`).
+
 >>> import numpy as np
 >>> f = np.array([8.384e9])
 >>> round(float(inductive_susceptance(f, 22.86e-3, 8.0e-3)[0].real), 3)     # physics.md 3.4
@@ -49,9 +64,12 @@ __all__ = [
     "face_loss_fraction",
     "te10_gamma_impedance",
     "lossy_te10_gamma_impedance",
+    "iris_even_odd_admittance",
+    "iris_loss_admittance",
 ]
 
 KINDS = ("inductive", "capacitive", "susceptance")
+LOSS_MODES = 40  # TE_n0 modes (n odd) of the guide in the mode matching; the window gets w/a of them
 
 
 def te10_gamma_impedance(f: np.ndarray, width: float) -> tuple[np.ndarray, np.ndarray]:
@@ -138,6 +156,98 @@ def face_loss_fraction(kind: str, a: float, b: float, window: float) -> float:
     if kind == "capacitive":
         return 1.0 - window / b
     return 0.0
+
+
+def _te_gamma(kc: np.ndarray, k2: np.ndarray) -> np.ndarray:
+    """TE propagation constant on the branch analytic near the real axis (Re > 0 evanescent, +j beta)."""
+    d = kc**2 - k2 + 0j
+    return np.where(np.real(d) > 0, np.sqrt(d), 1j * np.sqrt(-d))
+
+
+def _window_overlap(a: float | complex, w: float | complex, n_a: int, n_w: int) -> np.ndarray:
+    """``P[m, n] = int e_w,m e_a,n dx`` over a centred window, odd TE_n0 modes; shape (n_w, n_a)."""
+    x0 = (a - w) / 2
+    p = (np.arange(1, 2 * n_a, 2) * np.pi / a)[None, :]
+    q = (np.arange(1, 2 * n_w, 2) * np.pi / w)[:, None]
+    phi = p * x0
+    diff = p - q
+    same = np.abs(diff) < 1e-9 * np.abs(p)
+    safe = np.where(same, 1.0, diff)
+    s1 = np.where(same, w * np.cos(phi), (np.sin(diff * w + phi) - np.sin(phi)) / safe)
+    s2 = (np.sin((p + q) * w + phi) - np.sin(phi)) / (p + q)
+    return np.sqrt(2 / a) * np.sqrt(2 / w) * 0.5 * (s1 - s2)
+
+
+def iris_even_odd_admittance(f: np.ndarray, a: float | complex, window: float | complex,
+                             thickness: float | complex, mu_r: complex = 1.0,
+                             n_modes: int = LOSS_MODES) -> tuple[np.ndarray, np.ndarray]:
+    """Even and odd input admittances of a symmetric thick inductive iris by mode matching, normalised.
+
+    The iris (window ``window`` centred in a guide of width ``a``, thickness ``thickness`` [m]) is seen
+    from one face with a magnetic (even) or electric (odd) wall in its middle plane. The aperture field is
+    expanded in the window's TE_m0 modes (m odd, ``n_modes * window / a`` of them), the guide side in
+    ``n_modes`` TE_n0 modes (n odd; the higher ones evanescent, matched); continuity of H_x over the
+    aperture gives ``Z = P_1^T [diag(Y_w,m tanh|coth(g_m t/2)) + sum_n>1 Y_n P_n P_n^T]^-1 P_1``.
+    Returned: ``(Y_even, Y_odd) * Z_1``, normalised to the guide's TE10 wave impedance at the same
+    ``mu_r`` (shape of ``f``). Geometry and ``mu_r`` may be complex (Wheeler's complex wall recession);
+    ``f`` may be complex. For a lossless iris both are imaginary and negative-imaginary (inductive).
+
+    >>> ye, yo = iris_even_odd_admittance(np.array([8.4e9]), 22.86e-3, 8e-3, 2e-3)
+    >>> bool(ye.imag[0] < 0 and yo.imag[0] < ye.imag[0])
+    True
+    """
+    f = np.atleast_1d(np.asarray(f))
+    n_w = max(2, int(round(n_modes * float(np.real(window)) / float(np.real(a)))))
+    p = _window_overlap(a, window, n_modes, n_w)
+    om = 2 * np.pi * f
+    mu = mu0 * mu_r
+    k2 = (om / c) ** 2 * mu_r
+    ga = _te_gamma((np.arange(1, 2 * n_modes, 2) * np.pi / a)[None, :], k2[:, None])
+    gw = _te_gamma((np.arange(1, 2 * n_w, 2) * np.pi / window)[None, :], k2[:, None])
+    ya = ga / (1j * om[:, None] * mu)
+    yw = gw / (1j * om[:, None] * mu)
+    h = np.einsum("mn,fn,kn->fmk", p[:, 1:], ya[:, 1:], p[:, 1:])
+    rhs = np.broadcast_to(p[:, 0], (f.size, n_w))[..., None]
+    out = []
+    x = gw * thickness / 2
+    for load in (np.tanh(x), 1 / np.tanh(x)):
+        m = h + (yw * load)[:, :, None] * np.eye(n_w)[None]
+        z = np.einsum("m,fm->f", p[:, 0], np.linalg.solve(m, rhs)[..., 0])
+        out.append(1 / (z * ya[:, 0]))
+    return out[0], out[1]
+
+
+def iris_loss_admittance(f: np.ndarray, a: float, b: float, window: float, thickness: float,
+                         rs: np.ndarray | float, n_modes: int = LOSS_MODES) -> tuple[np.ndarray, np.ndarray]:
+    """First-order change of the normalised even and odd iris admittances by conductor loss.
+
+    Wheeler's rule with the complex recession ``d = -j R_s/(w mu0)``: the window edges recede
+    (``window + 2d``), the faces recede (``thickness - 2d``; the matching ``+d`` of the guide on each side
+    is a series ``R_s`` at each face, added by :meth:`Iris.entries`), the narrow walls recede
+    (``a + 2d``) and the broad walls act as ``mu_r = 1 - j delta/b`` (``delta = 2 R_s/(w mu0)``).
+    Derivatives of :func:`iris_even_odd_admittance` by central differences. Returns (dy_even, dy_odd),
+    shape of ``f``. The odd one may have a negative real part: the face term ``-2d dY/dt`` removes the
+    window area from the series ``R_s`` of the faces; the iris as a whole dissipates.
+    """
+    f = np.atleast_1d(np.asarray(f))
+    d = -1j * np.asarray(rs) / (2 * np.pi * f * mu0)
+    hw = 1e-5 * window
+    ht = 1e-5 * min(thickness, window)
+    ha = 1e-5 * a
+    hm = 1e-5
+
+    def diff(**kw: Any) -> np.ndarray:
+        args: dict[str, Any] = {"a": a, "window": window, "thickness": thickness, "mu_r": 1.0}
+        (name, h), = kw.items()
+        up, dn = dict(args), dict(args)
+        up[name] = args[name] + h
+        dn[name] = args[name] - h
+        return (np.array(iris_even_odd_admittance(f, n_modes=n_modes, **up))
+                - np.array(iris_even_odd_admittance(f, n_modes=n_modes, **dn))) / (2 * h)
+
+    dy = (2 * d * diff(window=hw) - 2 * d * diff(thickness=ht) + 2 * d * diff(a=ha)
+          + (2 * d / b) * diff(mu_r=hm))  # -j delta/b = 2 d / b
+    return dy[0], dy[1]
 
 
 @dataclass(frozen=True)
@@ -232,10 +342,16 @@ class Iris:
                 face_resistance: np.ndarray | float = 0.0) -> tuple[Any, Any, Any, Any]:
         """ABCD entries (A, B, C, D) for frequencies ``f``; ``z_guide`` is the guide's wave impedance.
 
-        ``face_resistance`` is the surface resistance [ohm] of the metal faces (0: lossless); it adds
-        a series ``R_s F`` on each side, ``F`` = :func:`face_loss_fraction`.
+        ``face_resistance`` is the surface resistance [ohm] of the walls (0: lossless). A thick inductive
+        iris gets the Wheeler/mode-matching loss of its faces, edges and walls (:func:`iris_loss_admittance`,
+        added to its even and odd admittances, with a series ``R_s`` at each face); thin and capacitive
+        irises a series ``R_s F`` on each side, ``F`` = :func:`face_loss_fraction`, and the wall loss of
+        the window section.
         """
         f = np.asarray(f)
+        lossy = bool(np.any(np.asarray(face_resistance) != 0))
+        if lossy and self.kind == "inductive" and self.thickness > 0:
+            return self._wheeler_entries(f, a, b, z_guide, face_resistance)
         bn = self.normalized_susceptance(f, a, b)
         if self.thickness == 0:
             # a thin iris is a pure shunt: scalar 1/0 entries let the cascade use a cheaper product
@@ -263,6 +379,25 @@ class Iris:
             # series(r) . M . series(r)
             A, B, C, D = A + r * C, B + r * D, C, D
             A, B, C, D = A, A * r + B, C, C * r + D
+        return A, B, C, D
+
+    def _wheeler_entries(self, f: np.ndarray, a: float, b: float, z_guide: np.ndarray,
+                         rs: np.ndarray | float) -> tuple[Any, Any, Any, Any]:
+        """Lossy ABCD entries of a thick inductive iris: the lossless two-port of :meth:`entries` with
+        the loss increments of :func:`iris_loss_admittance` on its even/odd admittances, then a series
+        ``R_s`` on each face."""
+        A, B, C, D = self.entries(f, a, b, z_guide)
+        ye, yo = (D - 1) / B, (D + 1) / B  # even/odd admittances of the symmetric two-port [S]
+        dye, dyo = iris_loss_admittance(f, a, b, self.width, self.thickness, rs)
+        ye = ye + dye.reshape(np.shape(ye)) / z_guide
+        yo = yo + dyo.reshape(np.shape(yo)) / z_guide
+        y11, y21 = 0.5 * (ye + yo), 0.5 * (ye - yo)
+        A = D = -y11 / y21
+        B = -1 / y21
+        C = -(y11 * y11 - y21 * y21) / y21
+        r = rs
+        A, B = A + r * C, B + r * D  # series(r) . M
+        B, D = A * r + B, C * r + D  # M . series(r)
         return A, B, C, D
 
     def abcd(self, f: np.ndarray, a: float, b: float) -> np.ndarray:
