@@ -27,8 +27,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from emboost import _compat
-
-__version__ = "0.1.0"
+from emboost.core.version import __version__
 
 #: public name -> module that defines it
 _EXPORTS: dict[str, str] = {

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import skrf
 
-from emboost.noise.amplifier import LNA, NoiseParameters, NoiseSources, system_temperature
 from emboost.core.constants import k_B
 from emboost.core.errors import InputError, PhysicsError
+from emboost.noise.amplifier import LNA, NoiseParameters, NoiseSources, system_temperature
 from emboost.rf.network import impedance_from_reflection
 
 F = np.linspace(17e9, 21e9, 9)

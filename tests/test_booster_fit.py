@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from emboost.fit.booster import Observable, booster_parameter_specs, fit_booster, observables_from_s11
 from emboost.booster.setup import load_booster_setup
+from emboost.fit.booster import Observable, booster_parameter_specs, fit_booster, observables_from_s11
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = load_booster_setup(ROOT / "models" / "cb200_config1.toml").booster

@@ -8,8 +8,8 @@ from scipy.optimize import brentq
 
 from emboost.cavity.chain import CavityChain, Port, single_cavity_q, te101_length
 from emboost.cavity.design import coupled_resonator_modes, flat_field_lengths, port_for_external_q
-from emboost.core.errors import InputError, PhysicsError
 from emboost.cavity.iris import Iris
+from emboost.core.errors import InputError, PhysicsError
 from emboost.rf.materials import surface_resistance
 
 A, B = 22.86e-3, 10.16e-3

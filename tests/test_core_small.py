@@ -8,17 +8,17 @@ import os
 import numpy as np
 import pytest
 
-from emboost.core import axion as axion
 from emboost.booster.model import Booster
+from emboost.core import axion as axion
 from emboost.core.constants import GEV_PER_CM3, GeV, k_B
 from emboost.core.conventions import complex_permittivity
 from emboost.core.errors import InputError, PhysicsError, UnitError
+from emboost.core.output import atomic_write_csv, atomic_write_json, atomic_write_text, prepare_output_dir, provenance
+from emboost.core.units import parse_quantity
 from emboost.rf.materials import anomalous_factor, surface_resistance
 from emboost.rf.media import PlaneWave
 from emboost.rf.network import abcd_to_s
-from emboost.core.output import atomic_write_csv, atomic_write_json, atomic_write_text, prepare_output_dir, provenance
 from emboost.rf.rlc import SeriesRLC, series_rlc_from_derivative, series_rlc_from_samples
-from emboost.core.units import parse_quantity
 
 # ---------------------------------------------------------------- units
 

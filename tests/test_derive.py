@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from emboost.jobs.derive import STAGES, derive, load_campaign, read_truth
 from emboost.core.errors import DataFileError, FitError, InputError, RecipeError
+from emboost.jobs.derive import STAGES, derive, load_campaign, read_truth
 from emboost.report.html import CAMPAIGN_SECTIONS
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from scipy import integrate
 
-from emboost.core.errors import InputError
 from emboost.cavity.iris import (
     Iris,
     capacitive_susceptance,
@@ -14,6 +13,7 @@ from emboost.cavity.iris import (
     inductive_susceptance,
     lossy_te10_gamma_impedance,
 )
+from emboost.core.errors import InputError
 
 A, B = 22.86e-3, 10.16e-3
 F0 = np.array([8.384e9])

@@ -8,7 +8,6 @@ import skrf
 from skrf.network import connect_s
 
 from emboost.core.constants import h, k_B
-from emboost.rf.network import abcd_to_s, line_abcd
 from emboost.noise.network import (
     NoisyNetwork,
     attenuator,
@@ -24,6 +23,7 @@ from emboost.noise.network import (
     passive_network,
     terminate,
 )
+from emboost.rf.network import abcd_to_s, line_abcd
 
 F = np.linspace(1e9, 20e9, 7)
 RNG = np.random.default_rng(7)

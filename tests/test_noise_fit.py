@@ -7,13 +7,13 @@ import json
 import numpy as np
 import pytest
 
-from emboost.noise.amplifier import NoiseSources, system_temperature
 from emboost.booster.model import Booster
 from emboost.core.constants import Z0, c
-from emboost.rf.network import line_abcd
 from emboost.fit.noise import delivered_boost_factor, fit_line_delay, refit_mirror_gap, standards_temperatures
 from emboost.jobs.recipes import run_recipe
+from emboost.noise.amplifier import NoiseSources, system_temperature
 from emboost.noise.spectra import read_spectrum
+from emboost.rf.network import line_abcd
 
 GL = 0.2 * np.exp(0.7j)
 

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import emboost
+import emboost.core.version
 from emboost.core import runner
 from emboost.core.errors import InputError
 from emboost.core.runner import Checkpoint, Chunk, chunk_bounds, run_chunks, standard_normals
@@ -121,7 +122,7 @@ def test_chunk_of_another_key_bounds_or_version_is_refused(tmp_path, monkeypatch
         run(1, a)
     shutil.copy(tmp_path / "seed1" / "samples" / "chunk_00001.npz", tmp_path / "keep.npz")
     run(1, a, on_mismatch="recompute", warn=lambda m: None)
-    monkeypatch.setattr(emboost, "__version__", "99.0")
+    monkeypatch.setattr(emboost.core.version, "__version__", "99.0")
     with pytest.raises(InputError, match="emboost version"):
         run(1, a)
 

@@ -12,8 +12,8 @@ import pytest
 
 from emboost.core.constants import ETA_A_TE11
 from emboost.core.errors import DataFileError, InputError
-from emboost.rf.fem_exports import read_reference_csv
 from emboost.jobs.validate import compare, format_table, load_reference, run_validation, s11_dip, tilt_threshold
+from emboost.rf.fem_exports import read_reference_csv
 
 BOOSTER_CASES = ("booster_ideal", "booster_tilt", "booster_nonplanar")
 

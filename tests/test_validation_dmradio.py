@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from emboost.core.setupfile import read_toml
 from emboost.pickup.coax import CoaxPickup, CopperModel, TablePickup, Tuning, read_complex_table, tune
 from emboost.pickup.scanrate import occupation
-from emboost.core.setupfile import read_toml
 
 pytestmark = pytest.mark.validation
 

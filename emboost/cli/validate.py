@@ -13,6 +13,7 @@ from pathlib import Path
 
 from emboost.core.output import atomic_write_json, prepare_output_dir, provenance
 from emboost.jobs.validate import CASES, default_root, format_table, run_validation, write_report
+
 from .common import add_common_options, say
 
 

@@ -189,9 +189,9 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
 
 def provenance(inputs: Iterable[str | os.PathLike[str]] = (), **extra: Any) -> dict[str, Any]:
     """What a result was made from: emboost and dependency versions, input hashes, time, command."""
-    from emboost import __version__
+    from emboost.core.version import __version__, code_revision
 
-    versions = {"emboost": __version__, "python": platform.python_version()}
+    versions = {"emboost": __version__, "emboost_revision": code_revision(), "python": platform.python_version()}
     for mod in ("numpy", "scipy", "skrf", "lmfit", "matplotlib"):
         m = sys.modules.get(mod)
         if m is None:

@@ -121,7 +121,7 @@ def _take(samples: Any, start: int, stop: int) -> Any:
 
 
 def _version() -> str:
-    from emboost import __version__
+    from emboost.core.version import __version__
 
     return str(__version__)
 

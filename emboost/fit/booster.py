@@ -41,6 +41,7 @@ import numpy as np
 
 from emboost.booster.model import Booster, solve_transmission_line
 from emboost.core.errors import InputError
+from emboost.core.setupfile import Table
 from emboost.fit.core import (
     FitResult,
     MeasuredData,
@@ -54,7 +55,6 @@ from emboost.fit.core import (
     stack_complex,
 )
 from emboost.rf.network import group_delay
-from emboost.core.setupfile import Table
 
 __all__ = ["Observable", "OBSERVABLE_KINDS", "observables_from_s11", "booster_parameter_defaults",
            "booster_parameter_specs", "fit_booster", "BoosterFitResult", "load_booster_fit_recipe",

@@ -33,10 +33,10 @@ from typing import Any
 import numpy as np
 from scipy.optimize import minimize_scalar
 
-from emboost.noise.amplifier import LNA, NoiseSources, system_temperature
 from emboost.core.constants import k_B
 from emboost.core.conventions import ArrayLike
 from emboost.core.errors import FitError, InputError
+from emboost.noise.amplifier import LNA, NoiseSources, system_temperature
 from emboost.noise.network import Occupation
 
 __all__ = [
@@ -458,8 +458,8 @@ def standards_parameter_defaults() -> dict[str, Any]:
 
 def run_standards_recipe(path: Path, top: Any, out: Path, quiet: bool) -> int:
     """Recipe kind ``noise_standards``: fit LNA noise sources and standard delays (see docs/noise.md)."""
-    from emboost.fit.core import parameter_specs
     from emboost.core.output import atomic_write_csv, atomic_write_json, provenance
+    from emboost.fit.core import parameter_specs
     from emboost.jobs.recipes import recipe_header, resolve_path
     from emboost.noise.spectra import read_spectrum
 

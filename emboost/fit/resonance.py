@@ -35,6 +35,7 @@ from typing import Any, Literal
 import numpy as np
 
 from emboost.core.errors import FitError, InputError
+from emboost.core.setupfile import Table
 from emboost.fit.core import (
     FitResult,
     MeasuredData,
@@ -48,7 +49,6 @@ from emboost.fit.core import (
     stack_complex,
 )
 from emboost.rf.network import group_delay
-from emboost.core.setupfile import Table
 
 __all__ = ["resonance_response", "initial_guess", "fit_resonance", "ResonanceFit", "skrf_qfactor",
            "load_resonance_recipe", "ResonanceRecipe", "run_recipe", "quick_coupling"]

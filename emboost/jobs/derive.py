@@ -116,8 +116,8 @@ def load_campaign(path: str | os.PathLike[str]) -> CampaignRecipe:
     >>> r.montecarlo["samples"], sorted(r.files)[:3]
     (200, ['broadband', 'enr', 'lna_s11'])
     """
-    from emboost.fit.booster import booster_parameter_defaults
     from emboost.booster.setup import load_booster_setup
+    from emboost.fit.booster import booster_parameter_defaults
     from emboost.fit.core import parameter_specs
     from emboost.jobs.recipes import recipe_header, resolve_path
 
@@ -510,8 +510,8 @@ def _spectrum_fit_png(path: Path, f: np.ndarray, curves: list[tuple[str, np.ndar
 def _stage_calibration(ctx: _Context, stage: Stage) -> tuple[dict[str, Any], list[str]]:
     from scipy.signal import savgol_filter
 
-    from emboost.noise.calibration import ENRTable, calibrate_receiver, savgol_noise
     from emboost.core.output import atomic_write_csv
+    from emboost.noise.calibration import ENRTable, calibrate_receiver, savgol_noise
     from emboost.noise.spectra import read_spectrum
 
     r, c = ctx.recipe, ctx.recipe.calibration
@@ -570,9 +570,9 @@ def _stage_calibration(ctx: _Context, stage: Stage) -> tuple[dict[str, Any], lis
 
 
 def _stage_booster_fit(ctx: _Context, stage: Stage) -> tuple[dict[str, Any], list[str]]:
-    from emboost.fit.booster import Observable, fit_booster, observables_from_s11
     from emboost.booster.setup import load_booster_setup
     from emboost.core.output import atomic_write_csv, atomic_write_json, provenance
+    from emboost.fit.booster import Observable, fit_booster, observables_from_s11
     from emboost.report.plots import booster_response_png, power_delay_png
     from emboost.rf.touchstone import parse_parameter_name, read_touchstone
 
@@ -635,8 +635,8 @@ def _stage_booster_fit(ctx: _Context, stage: Stage) -> tuple[dict[str, Any], lis
 
 
 def _stage_noise_fit(ctx: _Context, stage: Stage) -> tuple[dict[str, Any], list[str]]:
-    from emboost.fit.noise import STANDARDS, fit_standards
     from emboost.core.output import atomic_write_csv
+    from emboost.fit.noise import STANDARDS, fit_standards
     from emboost.noise.spectra import read_spectrum
 
     r = ctx.recipe
@@ -702,9 +702,9 @@ def _tsys_data(ctx: _Context, which: str) -> tuple[np.ndarray, np.ndarray, np.nd
 
 
 def _stage_line_delay(ctx: _Context, stage: Stage) -> tuple[dict[str, Any], list[str]]:
-    from emboost.noise.amplifier import system_temperature
-    from emboost.fit.noise import fit_line_delay
     from emboost.core.output import atomic_write_csv
+    from emboost.fit.noise import fit_line_delay
+    from emboost.noise.amplifier import system_temperature
 
     r = ctx.recipe
     f, t, s, gl = _tsys_data(ctx, "broadband")
@@ -726,9 +726,9 @@ def _stage_line_delay(ctx: _Context, stage: Stage) -> tuple[dict[str, Any], list
 
 
 def _stage_mirror_gap(ctx: _Context, stage: Stage) -> tuple[dict[str, Any], list[str]]:
-    from emboost.noise.amplifier import system_temperature
-    from emboost.fit.noise import refit_mirror_gap
     from emboost.core.output import atomic_write_csv
+    from emboost.fit.noise import refit_mirror_gap
+    from emboost.noise.amplifier import system_temperature
 
     r = ctx.recipe
     f, t, s, gl = _tsys_data(ctx, "narrowband")
@@ -783,9 +783,9 @@ def _mc_model(ctx: _Context) -> tuple[Any, dict[str, Any]]:
 
 
 def _stage_montecarlo(ctx: _Context, stage: Stage) -> tuple[dict[str, Any], list[str]]:
+    from emboost.core.output import atomic_write_bytes, atomic_write_csv, atomic_write_json
     from emboost.mc.engine import band_statistics, linear_propagation, run_montecarlo
     from emboost.report.plots import band_png, relative_uncertainty_png
-    from emboost.core.output import atomic_write_bytes, atomic_write_csv, atomic_write_json
 
     r, mc = ctx.recipe, ctx.recipe.montecarlo
     model, nominal = _mc_model(ctx)
@@ -862,10 +862,10 @@ def _truth_on(ctx: _Context, f: np.ndarray, column: str | None = None) -> np.nda
 
 def _stage_sensitivity(ctx: _Context, stage: Stage) -> tuple[dict[str, Any], list[str]]:
     from emboost.booster.setup import load_booster_setup
-    from emboost.mc.engine import reach_samples
-    from emboost.report.plots import band_png
     from emboost.core.output import atomic_write_csv
+    from emboost.mc.engine import reach_samples
     from emboost.reach.sensitivity import axion_linewidth, qcd_lines
+    from emboost.report.plots import band_png
 
     r, sn = ctx.recipe, ctx.recipe.sensitivity
     mc = ctx.results["montecarlo"]
@@ -1058,8 +1058,8 @@ def _summary(ctx: _Context) -> dict[str, Any]:
 
 
 def _write_outputs(ctx: _Context, summary: dict[str, Any], status: dict[str, str], seconds: dict[str, float]) -> None:
-    from emboost.jobs.mc import _write_netcdf
     from emboost.core.output import atomic_write_json, provenance
+    from emboost.jobs.mc import _write_netcdf
     from emboost.report.html import build_campaign_report
 
     R = ctx.results

@@ -280,8 +280,8 @@ def load_mc_recipe(path: str | Path, top: Table | None = None) -> MonteCarloReci
 def load_booster_fit_json(path: str | Path) -> Any:
     """Rebuild a :class:`~emboost.fit.booster.BoosterFitResult` (parameters, covariance, setup) from the
     ``fit.json`` written by a ``booster_reflectivity`` recipe. Data and model curves are not restored."""
-    from emboost.fit.booster import BoosterFitResult
     from emboost.booster.setup import load_booster_setup
+    from emboost.fit.booster import BoosterFitResult
     from emboost.fit.core import FitResult
 
     path = Path(path)
@@ -340,9 +340,9 @@ def _booster_fit(r: MonteCarloRecipe) -> tuple[Any, Any, dict[str, Any], list[Pa
 # ------------------------------------------------------------------------------------------ the model
 def build_model(r: MonteCarloRecipe, run: RunSettings, fit: Any, setup: Any) -> tuple[Any, dict[str, Any]]:
     """The :class:`~emboost.mc.engine.MonteCarloModel` of one run, prepared (nominal refits, windows)."""
+    from emboost.mc.engine import MonteCarloModel, TsysSpectrum, prepare_model
     from emboost.noise.amplifier import LNA, NoiseSources
     from emboost.noise.calibration import savgol_noise
-    from emboost.mc.engine import MonteCarloModel, TsysSpectrum, prepare_model
     from emboost.noise.spectra import read_spectrum
 
     rec = run.receiver
@@ -424,11 +424,11 @@ def _qname(q: float) -> str:
 def _run_one(r: MonteCarloRecipe, run: RunSettings, index: int, fit: Any, setup: Any, out: Path, *, samples: int,
              seed: int, workers: int | None, scheduler: str | None, fresh: bool, quiet: bool,
              inputs: list[Path]) -> tuple[dict[str, Any], Any, np.ndarray, np.ndarray]:
-    from emboost.mc.engine import band_statistics, linear_propagation, reach_samples
-    from emboost.report.plots import band_png, relative_uncertainty_png
-    from emboost.mc.engine import run_montecarlo as run_mc
     from emboost.core.output import atomic_write_csv, atomic_write_json, provenance
+    from emboost.mc.engine import band_statistics, linear_propagation, reach_samples
+    from emboost.mc.engine import run_montecarlo as run_mc
     from emboost.reach.sensitivity import axion_linewidth, qcd_lines
+    from emboost.report.plots import band_png, relative_uncertainty_png
 
     model, nominal_info = build_model(r, run, fit, setup)
     run_seed: Any = [seed, index] if r.multi else seed
@@ -561,10 +561,10 @@ def run_recipe(path: Path, top: Table, out: Path, quiet: bool = False, *, sample
     """Run a Monte-Carlo recipe into ``out``; returns 0, or 3 when a run did not converge or the booster
     fit is not ok (results are written and flagged). Without ``resume`` an old checkpoint in ``out`` is
     discarded; with it, finished chunks are reused (refused if the settings differ)."""
-    from emboost.mc.engine import band_statistics, combine_reach
-    from emboost.report.plots import band_png
     from emboost.core.output import atomic_write_csv, atomic_write_json, provenance
+    from emboost.mc.engine import band_statistics, combine_reach
     from emboost.reach.sensitivity import qcd_lines
+    from emboost.report.plots import band_png
 
     r = load_mc_recipe(path, top)
     n = r.samples if samples is None else int(samples)
