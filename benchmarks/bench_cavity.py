@@ -19,8 +19,8 @@ import skrf
 from emboost.cavity.chain import CavityChain, Port
 from emboost.cavity.design import flat_field_lengths
 from emboost.cavity.iris import Iris
-from emboost.rf.network import abcd_to_s
 from emboost.core.setupfile import read_toml
+from emboost.rf.network import abcd_to_s
 
 A, B = 22.86e-3, 10.16e-3
 ROOT = Path(__file__).resolve().parents[1]

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from emboost.fit.booster import Observable, booster_parameter_specs, fit_booster, observables_from_s11
 from emboost.booster.setup import load_booster_setup
+from emboost.fit.booster import Observable, booster_parameter_specs, fit_booster, observables_from_s11
 from emboost.fit.resonance import fit_resonance, resonance_response, skrf_qfactor
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -44,8 +44,8 @@ def build():
 
 def reference_loop(model, draws) -> np.ndarray:
     """One sample at a time: unbatched booster, delay refit, delivered boost factor, shape and shift."""
-    from emboost.noise.amplifier import NoiseSources
     from emboost.fit.noise import delivered_boost_factor, fit_line_delay
+    from emboost.noise.amplifier import NoiseSources
 
     out = []
     f = model.frequency

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import numpy as np
 
-from emboost.noise.amplifier import NoiseSources, system_temperature
 from emboost.booster.setup import load_booster_setup
-from emboost.noise.calibration import savgol_noise
 from emboost.core.constants import k_B
-from emboost.rf.network import impedance_from_reflection
 from emboost.fit.noise import fit_line_delay, fit_standards
+from emboost.noise.amplifier import NoiseSources, system_temperature
+from emboost.noise.calibration import savgol_noise
 from emboost.noise.spectra import read_spectrum
+from emboost.rf.network import impedance_from_reflection
 from emboost.rf.touchstone import read_s_parameter
 
 ROOT = Path(__file__).resolve().parents[1]

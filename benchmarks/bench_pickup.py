@@ -14,8 +14,8 @@ import numpy as np
 from emboost.core.axion import GEV_PER_CM3, axion_current_density, frequency_to_mass, g_dfsz_gev
 from emboost.core.constants import GeV
 from emboost.pickup.coax import CoaxPickup, CopperModel, Tuning, tune
-from emboost.pickup.setup import live_time_table, load_pickup_model
 from emboost.pickup.scanrate import scan_rate
+from emboost.pickup.setup import live_time_table, load_pickup_model
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -24,11 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
+from emboost.core.constants import k_B
+from emboost.core.output import atomic_write_text
+from emboost.fit.noise import standards_temperatures
 from emboost.noise.amplifier import NoiseSources, system_temperature
 from emboost.noise.calibration import hot_cold_temperatures
-from emboost.core.constants import k_B
-from emboost.fit.noise import standards_temperatures
-from emboost.core.output import atomic_write_text
 from emboost.noise.spectra import write_spectrum_csv
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -29,11 +29,11 @@ from pathlib import Path
 
 import numpy as np
 
+from emboost.core.constants import k_B
+from emboost.core.output import atomic_write_csv, atomic_write_text
+from emboost.fit.noise import delivered_boost_factor, standards_temperatures
 from emboost.noise.amplifier import NoiseSources, system_temperature
 from emboost.noise.calibration import hot_cold_temperatures
-from emboost.core.constants import k_B
-from emboost.fit.noise import delivered_boost_factor, standards_temperatures
-from emboost.core.output import atomic_write_csv, atomic_write_text
 from emboost.noise.spectra import write_spectrum_csv
 
 HERE = Path(__file__).resolve().parent
