@@ -149,3 +149,28 @@ def test_bad_input():
         MultiModeSolver(_fem_booster(), kc_max=10.0)
     with pytest.raises(InputError, match="not finite"):
         MultiModeSolver(_fem_booster(), {0: radial_profile([0, 0.02], [0, np.nan])})
+
+
+def test_tolerance_scan_and_montecarlo():
+    from emboost.booster.multimode import disk_bulge, mirror_tilt, tolerance_scan
+    from emboost.booster.tolerances import MechanicalTolerances, tolerance_montecarlo
+
+    b = _fem_booster()
+    f = np.linspace(18.95e9, 19.05e9, 5)
+    scan = tolerance_scan(b, f, lambda deg: mirror_tilt(np.radians(deg)), [0.0, 1.0, 2.0])
+    assert scan.relative[0] == 1.0 and scan.relative[2] < scan.relative[1] < 1.0
+    assert scan.level_for_drop is not None and 1.0 < scan.level_for_drop < 2.0
+    flat = tolerance_scan(b, f, lambda a: disk_bulge(1, a, 0.02), [0.0, 1e-9])
+    assert flat.relative[1] == pytest.approx(1.0, abs=1e-6) and flat.level_for_drop is None
+    # zero tolerances: every sample is the perfect booster; the draws are seeded and chunked, so the same seed
+    # gives the same samples in one or two processes
+    none = tolerance_montecarlo(b, f, MechanicalTolerances(), samples=3, seed=2, workers=1)
+    np.testing.assert_allclose(none.samples, np.broadcast_to(none.nominal, (3, f.size)), rtol=1e-12)
+    tol = MechanicalTolerances(mirror_tilt=np.radians(0.5), disk_bulge=10e-6)
+    one = tolerance_montecarlo(b, f, tol, samples=4, seed=5, workers=1)
+    two = tolerance_montecarlo(b, f, tol, samples=4, seed=5, workers=2)
+    np.testing.assert_array_equal(one.samples, two.samples)
+    assert np.all(one.samples.max(axis=0) < 1.02 * one.nominal.max())
+    assert one.relative_std_at_peak > 0
+    with pytest.raises(InputError, match="disk_tilt"):
+        MechanicalTolerances(disk_tilt=-1.0)
