@@ -366,8 +366,11 @@ def read_touchstone(path: str | os.PathLike[str]) -> SParameterData:
     if f.shape != (layout.nfreq,) or s.shape[1:] != (layout.nports, layout.nports):
         raise DataFileError(f"scikit-rf read {f.size} frequencies x {s.shape[1:]} ports, the file has "
                             f"{layout.nfreq} x {layout.nports} ports", path=path)
-    if not (np.all(np.isfinite(s)) and np.all(np.isfinite(f))):
-        raise DataFileError("non-finite S-parameters after conversion (check the data format)", path=path)
+    if not np.all(np.isfinite(f)):
+        raise DataFileError("non-finite frequencies once converted to Hz (values beyond the float range)", path=path)
+    if not np.all(np.isfinite(s)):
+        raise DataFileError("non-finite S-parameters after conversion (check the data format; a dB value beyond "
+                            "about 6000 overflows)", path=path)
     z0 = np.broadcast_to(np.asarray(ntwk.z0, dtype=complex), (f.size, layout.nports)).real.copy()
     for a in (f, s, z0):
         a.setflags(write=False)
