@@ -433,7 +433,12 @@ def read_columns(path: str | os.PathLike[str], columns: tuple[str, ...] | list[s
     if not rows:
         raise DataFileError(f"no data rows; expected columns {', '.join(cols)}", path=path)
     a = np.array(rows)
-    f = a[:, cols.index("f")] * _FREQ_UNITS[frequency_unit.lower()]
+    with np.errstate(over="ignore", invalid="ignore"):
+        f = a[:, cols.index("f")] * _FREQ_UNITS[frequency_unit.lower()]
+    if not np.all(np.isfinite(f)):
+        k = int(np.argmax(~np.isfinite(f)))
+        raise DataFileError(f"frequency {a[k, cols.index('f')]:g} {frequency_unit} overflows once converted to Hz",
+                            path=path, line=lines[k])
     d = np.diff(f)
     if np.any(d <= 0):
         k = int(np.argmax(d <= 0)) + 1
@@ -445,7 +450,12 @@ def read_columns(path: str | os.PathLike[str], columns: tuple[str, ...] | list[s
     if "re" in col:
         s = col["re"] + 1j * col["im"]
     else:
-        mag = col["mag"] if "mag" in col else 10 ** (col["db"] / 20)
-        ph = np.deg2rad(col["deg"]) if "deg" in col else col["rad"]
-        s = mag * np.exp(1j * ph)
+        with np.errstate(over="ignore", invalid="ignore"):
+            mag = col["mag"] if "mag" in col else 10 ** (col["db"] / 20)
+            ph = np.deg2rad(col["deg"]) if "deg" in col else col["rad"]
+            s = mag * np.exp(1j * ph)
+    if not np.all(np.isfinite(s)):
+        k = int(np.argmax(~np.isfinite(s)))
+        raise DataFileError("the response overflows once converted to a complex number (a dB value beyond about "
+                            "6000?)", path=path, line=lines[k])
     return f, s
