@@ -38,9 +38,11 @@ def _reader(kind: str) -> Callable[[Path], Any]:
     from emboost.rf.fem_exports import read_export
     from emboost.rf.touchstone import read_touchstone
 
-    return {"touchstone": read_touchstone, "spectrum": read_spectrum, "enr": read_enr_table,
-            "booster": load_booster_setup, "cavity": load_model, "pickup": load_pickup_model,
-            "reach": load_scenario, "magnets": load_magnets, "fem_export": read_export}[kind]
+    readers: dict[str, Callable[[Path], Any]] = {
+        "touchstone": read_touchstone, "spectrum": read_spectrum, "enr": read_enr_table, "booster": load_booster_setup,
+        "cavity": load_model, "pickup": load_pickup_model, "reach": load_scenario, "magnets": load_magnets,
+        "fem_export": read_export}
+    return readers[kind]
 
 
 def _template(src: str, tmp: Path, replace: dict[str, str]) -> Path:

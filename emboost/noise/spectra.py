@@ -124,21 +124,21 @@ def _check(path: Path, names: list[str], kinds: list[str], data: np.ndarray, whe
 
 def _read_text_table(path: Path) -> tuple[list[str], list[str | None], int, list[list[str]], list[int], dict]:
     try:
-        raw = path.read_bytes()
+        blob = path.read_bytes()
     except FileNotFoundError:
         raise DataFileError("file not found", path=path) from None
     except IsADirectoryError:
         raise DataFileError("is a folder, expected a text table", path=path) from None
     except OSError as exc:
         raise DataFileError(f"cannot read file: {exc.strerror or exc}", path=path) from None
-    if b"\x00" in raw:
+    if b"\x00" in blob:
         raise DataFileError("binary file (NUL bytes); expected a text table 'frequency [unit], ...'", path=path,
-                            line=raw[:raw.index(b"\x00")].count(b"\n") + 1)
+                            line=blob[:blob.index(b"\x00")].count(b"\n") + 1)
     try:
-        text = raw.decode("utf-8-sig")  # a byte-order mark is accepted
+        text = blob.decode("utf-8-sig")  # a byte-order mark is accepted
     except UnicodeDecodeError as exc:
         raise DataFileError("not a UTF-8 text file; expected a text table 'frequency [unit], ...'", path=path,
-                            line=raw[:exc.start].count(b"\n") + 1) from None
+                            line=blob[:exc.start].count(b"\n") + 1) from None
     header: list[str] | None = None
     units: list[str | None] = []
     header_line = 0
