@@ -165,8 +165,8 @@ def test_mutated_touchstone_only_documented_errors(tmp_path: Path, text: str, ex
 @given(data=st.data())
 def test_mutated_recipe_only_documented_errors(root: Path, tmp_path: Path, data: st.DataObject) -> None:
     from emboost.fit.booster import load_booster_fit_recipe
-    from emboost.jobs.recipes import load_recipe
     from emboost.fit.resonance import load_resonance_recipe
+    from emboost.jobs.recipes import load_recipe
 
     src = data.draw(st.sampled_from(["npl_cavity_resonance.toml", "cb200_group_delay.toml"]))
     text = (root / "fits" / src).read_text()
