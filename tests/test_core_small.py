@@ -45,6 +45,29 @@ def test_units_reject_bad_entries_with_the_key(entry, fragment):
     assert fragment in str(exc.value) and "f.toml" in str(exc.value) and "'a.b'" in str(exc.value)
 
 
+@pytest.mark.parametrize("text,dim,si", [
+    ("2.5 \u03bcm", "length", 2.5e-6), ("2.5 \u00b5m", "length", 2.5e-6), ("2.5\u03bcm", "length", 2.5e-6),
+    ("18.5GHz", "frequency", 18.5e9), ("  -3e2mm ", "length", -0.3), (".5 cm", "length", 5e-3),
+    ("1_000 Hz", "frequency", 1e3), ("3 \uff27\uff28z", "frequency", 3e9), ("2 \u2126", "resistance", 2.0),
+    ("7 k\u03a9", "resistance", 7e3), ("1 T^2  m^4", "helioscope_fom", 1.0),
+])
+def test_units_spellings_normalise(text, dim, si):
+    """Greek mu and the micro sign, full-width letters and the ohm sign (NFKC), no space before the unit."""
+    assert parse_quantity(text, dim) == pytest.approx(si, rel=1e-15)
+
+
+@pytest.mark.parametrize("entry,fragment", [
+    ("1e306 km", "overflows"), ({"value": 10**400, "unit": "m"}, "expected a finite number"),
+    ({"values": [1.0, 1e308], "unit": "km"}, "overflows"), ("inf m", "finite"), ("nan mm", "finite"),
+    ("2.5 \u03bcparsec", "(one of: m, cm, mm, um, \u00b5m, nm"), ("3 s", "is a time, expected a length"),
+])
+def test_units_reject_overflow_and_list_the_units(entry, fragment):
+    with pytest.raises(UnitError) as exc:
+        parse_quantity(entry, "length", path="f.toml", key="a.b")
+    msg = str(exc.value)
+    assert fragment in msg and msg.startswith("f.toml: key 'a.b': ") and "\n" not in msg
+
+
 # ---------------------------------------------------------------- output
 
 

@@ -79,3 +79,15 @@ def test_missing_file_and_unknown_format(tmp_path):
     p.write_text("f_hz,a\n1,2\n")
     with pytest.raises(DataFileError, match="unknown export format"):
         read_export(p, format="touchstone")  # type: ignore[arg-type]
+
+
+def test_values_that_overflow_in_si_and_binary_files(tmp_path):
+    p = tmp_path / "x.txt"
+    p.write_text("% freq (THz)   emw.S11 (1)\n1e300  0.5-0.25i\n")
+    with pytest.raises(DataFileError, match="overflows the floating-point range") as exc:
+        read_export(p)
+    assert exc.value.line == 2 and exc.value.key == "freq"
+    p.write_bytes(b"f_hz,a\n1\x00,2\n")
+    with pytest.raises(DataFileError, match="binary file") as exc:
+        read_export(p)
+    assert exc.value.line == 2

@@ -88,3 +88,37 @@ def test_enr_table_linear_column(tmp_path):
     f, e = read_enr_table(p)
     assert f.tolist() == [1e9, 2e9]
     np.testing.assert_allclose(e, [10.0, 20.0])
+
+
+def test_npz_archive_problems_are_one_line(tmp_path):
+    import pickle
+
+    f = np.array([1e9, 2e9])
+    units = '{"frequency": "Hz", "p": "W"}'
+    p = tmp_path / "s.npz"
+    np.savez(p, frequency=f, p=np.array([1e-12, None], dtype=object), units=units)
+    with pytest.raises(DataFileError, match="pickled Python objects, which are never loaded") as exc:
+        read_spectrum(p)
+    assert exc.value.key == "p"
+    np.savez(p, frequency=f, p=np.array([1e-12, 2e-12]), units=units)
+    whole = p.read_bytes()
+    p.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(DataFileError, match="truncated or corrupt"):
+        read_spectrum(p)
+    p.write_bytes(pickle.dumps({"frequency": f}))
+    with pytest.raises(DataFileError, match="pickled data"):
+        read_spectrum(p)
+    np.savez(p, frequency=f, p=np.array(["1", "2"]), units=units)
+    with pytest.raises(DataFileError, match="must be 1-D real numbers"):
+        read_spectrum(p)
+
+
+def test_dbm_overflow_and_byte_order_mark(tmp_path):
+    p = tmp_path / "s.csv"
+    p.write_bytes(b"\xef\xbb\xbf# resolution_bandwidth = 10kHz\nfrequency [GHz], p [dBm]\n18, -90\n19, 4000\n")
+    with pytest.raises(DataFileError, match="value 4000 in dBm overflows") as exc:
+        read_spectrum(p)
+    assert exc.value.line == 4 and exc.value.key == "p"
+    p.write_bytes(b"\xef\xbb\xbf# resolution_bandwidth = 10kHz\nfrequency [GHz], p [dBm]\n18, -90\n19, -80\n")
+    s = read_spectrum(p)
+    assert s.resolution_bandwidth == 1e4 and s.column("p")[1] == pytest.approx(1e-11)

@@ -196,3 +196,39 @@ def test_mutated_recipe_only_documented_errors(root: Path, tmp_path: Path, data:
         (load_resonance_recipe if kind == "resonance" else load_booster_fit_recipe)(p, top)
     except EmboostError:
         pass
+
+
+def test_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    p = tmp_path / "bom.s1p"
+    p.write_bytes(b"\xef\xbb\xbf! exported on Windows\n# GHz S RI R 50\n1.0 0.5 0.0\n2.0 0.0 0.5\n")
+    f, s = read_s_parameter(p)
+    assert f.tolist() == [1e9, 2e9] and s.tolist() == [0.5, 0.5j]
+
+
+def test_v2_two_port_needs_the_data_order(tmp_path: Path) -> None:
+    body = "[Number of Frequencies] 1\n[Network Data]\n1.0 0.1 0 0.2 0 0.3 0 0.4 0\n[End]\n"
+    head = "[Version] 2.0\n# GHz S RI R 50\n[Number of Ports] 2\n"
+    p = tmp_path / "two.ts"
+    p.write_text(head + body)
+    with pytest.raises(DataFileError, match=r"needs '\[Two-Port Data Order\] 12_21' or '21_12'") as exc:
+        read_touchstone(p)
+    assert exc.value.line == 5
+    for order, s12, s21 in (("12_21", 0.2, 0.3), ("21_12", 0.3, 0.2)):
+        p.write_text(head + f"[Two-Port Data Order] {order}\n" + body)
+        d = read_touchstone(p)
+        assert d.parameter("S12")[0] == s12 and d.parameter("S21")[0] == s21
+
+
+def test_values_overflowing_once_converted(tmp_path: Path) -> None:
+    p = tmp_path / "big.s1p"
+    p.write_text("# GHz S DB R 50\n1.0 8000 0\n")
+    with pytest.raises(DataFileError, match="non-finite S-parameters"):
+        read_touchstone(p)
+    p.write_text("# GHz S RI R 50\n1e300 0.5 0\n")
+    with pytest.raises(DataFileError, match="non-finite frequencies"):
+        read_touchstone(p)
+    c = tmp_path / "c.csv"
+    c.write_text("1.0, 8000, 0\n")
+    with pytest.raises(DataFileError, match="overflows") as exc:
+        read_columns(c, ("f", "db", "deg"))
+    assert exc.value.line == 1

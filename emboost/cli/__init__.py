@@ -55,6 +55,17 @@ def select_backend() -> str:
     return str(matplotlib.get_backend())
 
 
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _os_error(exc: OSError) -> str:
+    """``'<file>: <reason>'`` for an operating-system error (the file names the OS reported, if any)."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    files = [str(f) for f in (exc.filename, exc.filename2) if f is not None]
+    return _one_line(f"{' -> '.join(files)}: {reason}" if files else reason)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
     parser = build_parser()
@@ -66,7 +77,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         status = args.func(args)
     except EmboostError as exc:
-        print(f"emboost {args.command}: error: {exc}", file=sys.stderr)
+        print(f"emboost {args.command}: error: {_one_line(str(exc))}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print(f"emboost {args.command}: error: out of memory (check the sizes in the input: points, samples, "
+              "grids)", file=sys.stderr)
+        return 1
+    except OSError as exc:  # permission denied, not a directory, disk full, ...
+        print(f"emboost {args.command}: error: {_os_error(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"emboost {args.command}: interrupted; finished outputs were kept", file=sys.stderr)

@@ -1,6 +1,7 @@
 """Reading declarative TOML files (setup files in ``models/``, recipes in ``fits/``).
 
-:func:`read_toml` parses a file and reports syntax errors with the file and line.
+:func:`read_toml` parses a file and reports syntax errors with the file and line (a UTF-8 byte-order mark
+is accepted).
 :class:`Table` wraps one table of it: every access names the dotted key in its errors, and
 :meth:`Table.finish` rejects keys that were never read (a misspelt key is an error, not a silent
 default).
@@ -16,10 +17,20 @@ default).
 Traceback (most recent call last):
 ...
 emboost.core.errors.SetupFileError: m.toml: key 'guide.radus': unknown key; expected one of ['radius']
+
+Integers read with ``number(..., integer=True)`` are sizes (points, samples, counts) and are bounded
+by :data:`MAX_COUNT` unless the caller gives its own ``maximum`` (``seed`` is exempt), so that a typo
+such as ``points = 2_000_000_000`` is a one-line error, not a 15 GiB allocation:
+
+>>> Table({"points": 2_000_000_000}, path="m.toml", prefix="band").number("points", integer=True)
+Traceback (most recent call last):
+...
+emboost.core.errors.SetupFileError: m.toml: key 'band.points': must be <= 1000000, got 2000000000
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import sys
@@ -37,29 +48,47 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["read_toml", "Table"]
+__all__ = ["read_toml", "Table", "MAX_COUNT"]
 
 _MISSING = object()
 
+#: upper bound of integer sizes (points, samples, grid points, counts) unless a caller gives its own
+MAX_COUNT = 1_000_000
+#: integer keys that are not sizes and so get no default upper bound
+_UNBOUNDED_INTEGERS = frozenset({"seed"})
+
+
+def _short(x: Any) -> str:
+    r = repr(x)
+    return r if len(r) <= 40 else r[:37] + "..."
+
 
 def read_toml(path: str | os.PathLike[str], error: type[InputError] = SetupFileError) -> dict[str, Any]:
-    """Parse a TOML file; a missing file or a syntax error raises ``error`` naming file and line."""
+    """Parse a TOML file; a missing file or a syntax error raises ``error`` naming file and line.
+
+    A UTF-8 byte-order mark (written by some Windows editors) is accepted.
+    """
     path = Path(path)
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise error("file not found", path=path) from None
+    except IsADirectoryError:
+        raise error("is a folder, expected a TOML file", path=path) from None
     except OSError as exc:
-        raise error(f"cannot read file: {exc.strerror}", path=path) from None
+        raise error(f"cannot read file: {exc.strerror or exc}", path=path) from None
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise error("not a UTF-8 text file (expected TOML)", path=path) from None
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise error("not a UTF-8 text file (expected TOML)", path=path, line=line) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"line (\d+)", str(exc))
         raise error(f"invalid TOML: {exc}", path=path, line=int(m.group(1)) if m else None) from None
+    except RecursionError:
+        raise error("invalid TOML: arrays or tables nested too deeply", path=path) from None
 
 
 class Table:
@@ -115,27 +144,43 @@ class Table:
         if value is default and default is not _MISSING:
             return value
         if not isinstance(value, str):
-            raise self.fail(name, f"expected a string, got {value!r}")
+            raise self.fail(name, f"expected a string, got {_short(value)}")
         if choices is not None and value not in choices:
-            raise self.fail(name, f"expected one of {list(choices)}, got {value!r}")
+            raise self.fail(name, f"expected one of {list(choices)}, got {_short(value)}")
         return value
 
     def number(self, name: str, default: Any = _MISSING, *, integer: bool = False,
-               minimum: float | None = None) -> Any:
+               minimum: float | None = None, maximum: float | None = None) -> Any:
+        """A plain number (no unit): a count, an order, a seed.
+
+        With ``integer=True`` the value is a size and is bounded by :data:`MAX_COUNT` unless ``maximum``
+        is given (keys in ``_UNBOUNDED_INTEGERS`` such as ``seed`` are only checked to fit 64 bits).
+        """
         value = self.raw(name, default)
         if value is default and default is not _MISSING:
             return value
         ok = isinstance(value, int) if integer else isinstance(value, (int, float))
-        if isinstance(value, bool) or not ok or not np.isfinite(value):
-            raise self.fail(name, f"expected {'an integer' if integer else 'a number'}, got {value!r}")
+        if isinstance(value, bool) or not ok:
+            raise self.fail(name, f"expected {'an integer' if integer else 'a number'}, got {_short(value)}")
+        try:
+            finite = math.isfinite(value)
+        except OverflowError:  # an integer beyond the float range
+            finite = False
+        if not finite:
+            raise self.fail(name, f"expected a finite {'integer' if integer else 'number'} within the float range, "
+                                  f"got {_short(value)}")
         if minimum is not None and value < minimum:
-            raise self.fail(name, f"must be >= {minimum}, got {value!r}")
+            raise self.fail(name, f"must be >= {minimum}, got {_short(value)}")
+        if maximum is None and integer:
+            maximum = 2**63 - 1 if name in _UNBOUNDED_INTEGERS else MAX_COUNT
+        if maximum is not None and value > maximum:
+            raise self.fail(name, f"must be <= {maximum}, got {_short(value)}")
         return value
 
     def boolean(self, name: str, default: Any = _MISSING) -> bool:
         value = self.raw(name, default)
         if not isinstance(value, bool):
-            raise self.fail(name, f"expected true or false, got {value!r}")
+            raise self.fail(name, f"expected true or false, got {_short(value)}")
         return value
 
     def quantity(self, name: str, dimension: str, default: Any = _MISSING, *,

@@ -11,6 +11,8 @@ or, for brevity, a string ``"1.0 mm"``. The ``source`` says where the number com
 0.001
 >>> parse_quantity("18.5 GHz", "frequency")
 18500000000.0
+>>> parse_quantity("2.5μm", "length") == parse_quantity("2.5 µm", "length")   # Greek mu or micro sign
+True
 >>> parse_quantity({"value": 1.0, "unit": "GHz"}, "length", path="m.toml", key="gap")
 Traceback (most recent call last):
 ...
@@ -20,6 +22,8 @@ emboost.core.errors.UnitError: m.toml: key 'gap': unit 'GHz' is a frequency, exp
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 from collections.abc import Mapping
 from os import PathLike
 from typing import Any
@@ -29,13 +33,22 @@ import numpy as np
 from emboost.core.constants import GEV_PER_CM3, GeV, eV
 from emboost.core.errors import UnitError
 
-#: unit name -> (dimension, factor to SI)
+#: unit name as written in the tables below -> (dimension, factor to SI)
 _UNITS: dict[str, tuple[str, float]] = {}
+#: normalised spelling (see :func:`_normalise`) -> unit name of ``_UNITS``
+_SPELLINGS: dict[str, str] = {}
+
+
+def _normalise(unit: str) -> str:
+    """NFKC form with single spaces: the micro sign U+00B5 and the Greek mu U+03BC (and the ohm sign
+    U+2126 and the Greek omega) spell the same unit; full-width and compatibility characters fold."""
+    return " ".join(unicodedata.normalize("NFKC", unit).split())
 
 
 def _add(dimension: str, table: Mapping[str, float]) -> None:
     for name, factor in table.items():
         _UNITS[name] = (dimension, factor)
+        _SPELLINGS[_normalise(name)] = name
 
 
 _add("length", {"m": 1.0, "cm": 1e-2, "mm": 1e-3, "um": 1e-6, "µm": 1e-6, "nm": 1e-9, "km": 1e3,
@@ -48,7 +61,7 @@ _add("time", {"s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9, "ps": 1
 _add("dimensionless", {"1": 1.0, "dimensionless": 1.0, "%": 1e-2, "ppm": 1e-6})
 _add("conductivity", {"S/m": 1.0, "MS/m": 1e6})
 _add("resistance", {"ohm": 1.0, "Ohm": 1.0, "Ω": 1.0, "mohm": 1e-3, "mOhm": 1e-3, "mΩ": 1e-3,
-                    "kohm": 1e3, "kOhm": 1e3})
+                    "kohm": 1e3, "kOhm": 1e3, "kΩ": 1e3})
 _add("inductance", {"H": 1.0, "mH": 1e-3, "uH": 1e-6, "µH": 1e-6, "nH": 1e-9, "pH": 1e-12})
 _add("capacitance", {"F": 1.0, "uF": 1e-6, "µF": 1e-6, "nF": 1e-9, "pF": 1e-12, "fF": 1e-15})
 _add("temperature", {"K": 1.0, "mK": 1e-3})
@@ -90,24 +103,49 @@ def unit_factor(unit: str, dimension: str, *, path: str | PathLike[str] | None =
     if not isinstance(unit, str):
         raise UnitError(f"unit must be a string, got {unit!r}; expected one of: {choices}",
                         path=path, key=key)
-    unit = unit.strip()
-    if unit not in _UNITS:
-        raise UnitError(f"unknown unit {unit!r}; expected {_describe(dimension)} (one of: {choices})",
+    name = _SPELLINGS.get(_normalise(unit))
+    if name is None:
+        raise UnitError(f"unknown unit {unit.strip()[:40]!r}; expected {_describe(dimension)} (one of: {choices})",
                         path=path, key=key)
-    dim, factor = _UNITS[unit]
+    dim, factor = _UNITS[name]
+    unit = name
     if dim != dimension:
         raise UnitError(f"unit {unit!r} is {_describe(dim)}, expected {_describe(dimension)} "
                         f"(one of: {choices})", path=path, key=key)
     return factor
 
 
+def _short(x: Any) -> str:
+    """``repr`` of a value cut to 40 characters (a 400-digit integer stays one readable line)."""
+    r = repr(x)
+    return r if len(r) <= 40 else r[:37] + "..."
+
+
 def _number(x: Any, *, path: Any, key: str | None) -> float:
     if isinstance(x, bool) or not isinstance(x, (int, float)):
-        raise UnitError(f"expected a number, got {x!r}", path=path, key=key)
-    v = float(x)
+        raise UnitError(f"expected a number, got {_short(x)}", path=path, key=key)
+    try:
+        v = float(x)
+    except OverflowError:
+        v = math.inf
     if not math.isfinite(v):
-        raise UnitError(f"expected a finite number, got {x!r}", path=path, key=key)
+        raise UnitError(f"expected a finite number, got {_short(x)}", path=path, key=key)
     return v
+
+
+def _scaled(value: Any, factor: float, *, path: Any, key: str | None) -> Any:
+    """``value * factor``, refusing a result that overflows the float range (e.g. 1e300 GHz)."""
+    with np.errstate(over="ignore"):
+        out = np.asarray(value) * factor
+    if not np.all(np.isfinite(out)):
+        raise UnitError("value out of range: it overflows the floating-point range once converted to SI",
+                        path=path, key=key)
+    return out if isinstance(value, np.ndarray) else float(out)
+
+
+#: '<number><optional spaces><unit>'; nan and inf are matched so that they get the 'finite' message
+_NUMBER_UNIT = re.compile(r"\s*([+-]?(?:infinity|inf|nan|(?:\d+(?:_\d+)*)?\.?\d*(?:[eE][+-]?\d+)?))\s*(\S.*?)\s*",
+                          re.IGNORECASE)
 
 
 def parse_quantity(entry: Any, dimension: str, *, path: str | PathLike[str] | None = None,
@@ -125,16 +163,16 @@ def parse_quantity(entry: Any, dimension: str, *, path: str | PathLike[str] | No
         Where the entry comes from, for error messages.
     """
     if isinstance(entry, str):
-        parts = entry.strip().split(None, 1)
-        if len(parts) != 2:
-            raise UnitError(f"expected '<number> <unit>' such as '1.0 mm', got {entry!r}",
-                            path=path, key=key)
+        m = _NUMBER_UNIT.fullmatch(unicodedata.normalize("NFKC", entry))
+        number = m.group(1) if m else ""
         try:
-            value = float(parts[0])
+            value = float(number.replace("_", ""))
         except ValueError:
-            raise UnitError(f"expected a number before the unit, got {parts[0]!r}",
+            raise UnitError(f"expected '<number> <unit>' such as '1.0 mm' or '18.5GHz', got {_short(entry)}",
                             path=path, key=key) from None
-        return _number(value, path=path, key=key) * unit_factor(parts[1], dimension, path=path, key=key)
+        assert m is not None
+        factor = unit_factor(m.group(2), dimension, path=path, key=key)
+        return _scaled(_number(value, path=path, key=key), factor, path=path, key=key)
     if isinstance(entry, (int, float)) and not isinstance(entry, bool):
         raise UnitError(f"missing unit: write {{ value = {entry}, unit = \"...\" }} with "
                         f"{_describe(dimension)} unit", path=path, key=key)
@@ -151,8 +189,9 @@ def parse_quantity(entry: Any, dimension: str, *, path: str | PathLike[str] | No
     if ("value" in entry) == ("values" in entry):
         raise UnitError("give exactly one of 'value' or 'values'", path=path, key=key)
     if "value" in entry:
-        return _number(entry["value"], path=path, key=key) * factor
+        return _scaled(_number(entry["value"], path=path, key=key), factor, path=path, key=key)
     vals = entry["values"]
     if not isinstance(vals, list) or not vals:
-        raise UnitError(f"'values' must be a non-empty list of numbers, got {vals!r}", path=path, key=key)
-    return np.array([_number(v, path=path, key=f"{key}[{i}]") for i, v in enumerate(vals)]) * factor
+        raise UnitError(f"'values' must be a non-empty list of numbers, got {_short(vals)}", path=path, key=key)
+    return _scaled(np.array([_number(v, path=path, key=f"{key}[{i}]") for i, v in enumerate(vals)]), factor,
+                   path=path, key=key)

@@ -70,6 +70,33 @@ class Reference:
             node = node[part]
         return node
 
+    def quantity(self, dotted: str, dimension: str) -> Any:
+        """A quantity of ``meta.toml`` in SI: ``{ value = x, unit = "mm" }`` or ``{ values = [...], unit = ... }``
+        (the unit is required and honoured; ``radius = { value = 2.0, unit = "cm" }`` is 0.02 m)."""
+        from emboost.core.units import parse_quantity
+
+        return parse_quantity(self.get(dotted), dimension, path=self.path / "meta.toml", key=dotted)
+
+    def length_or_metres(self, table: str, name: str) -> float:
+        """``[table] name = { value, unit }`` (a length), else the plain number ``name_m`` in metres."""
+        node = self.get(table)
+        if isinstance(node, dict) and name not in node and f"{name}_m" in node:
+            return _finite(self, f"{table}.{name}_m")
+        return float(self.quantity(f"{table}.{name}", "length"))
+
+
+def _finite(ref: Reference, dotted: str) -> float:
+    """A plain number of ``meta.toml`` (its unit is in its key name, e.g. ``length_m``)."""
+    v = ref.get(dotted)
+    try:
+        ok = not isinstance(v, bool) and isinstance(v, (int, float)) and math.isfinite(v)
+    except OverflowError:
+        ok = False
+    if not ok:
+        raise DataFileError(f"expected a finite number, got {str(v)[:40]!r}", path=ref.path / "meta.toml",
+                            key=dotted)
+    return float(v)
+
 
 @dataclass(frozen=True)
 class Comparison:
@@ -138,7 +165,17 @@ def load_reference(path: str | os.PathLike[str], files: Sequence[str] | None = N
     for key in REQUIRED_META:
         ref.get(key)
     if files is None:
-        listed = meta.get("case", {}).get("files") or meta.get("run", {}).get("files")
+        listed = None
+        for section in ("case", "run"):
+            sec = meta.get(section)
+            if sec is not None and not isinstance(sec, dict):
+                raise DataFileError(f"[{section}] must be a table, got {str(sec)[:40]!r}", path=mp, key=section)
+            if sec and sec.get("files") is not None:
+                listed = sec["files"]
+                if not (isinstance(listed, list) and all(isinstance(x, str) and x for x in listed)):
+                    raise DataFileError(f"expected a list of file names, got {str(listed)[:40]!r}", path=mp,
+                                        key=f"{section}.files")
+                break
         files = list(listed) if listed else sorted(p.name for p in d.glob("*.csv"))
     tables = {}
     for name in files:
@@ -154,17 +191,14 @@ def booster_model(ref: Reference, source: str = "eps_eff", perturb: float = 0.0)
     """The 1-D (TE11 transmission-line) model with the reference's nominal geometry and materials."""
     from emboost.booster.model import Booster
 
-    g = ref.get("geometry")
-    try:
-        mm = 1e-3
-        gaps = np.array(g["gaps"]["values"], float) * mm * (1 + perturb)
-        return Booster.from_disks(gaps, np.array(g["thickness"]["values"], float) * mm,
-                                  np.array(g["permittivity"]["values"], float),
-                                  np.array(g["loss_tangent"]["values"], float), radius=g["radius"]["value"] * mm,
-                                  output_length=g["output_length"]["value"] * mm, source=source)
-    except (KeyError, TypeError) as exc:
-        raise DataFileError(f"meta.toml [geometry] lacks {exc} (gaps, thickness, permittivity, loss_tangent, "
-                            "radius, output_length with values in mm)", path=ref.path / "meta.toml") from None
+    def arr(name: str, dimension: str) -> np.ndarray:
+        return np.atleast_1d(np.asarray(ref.quantity(f"geometry.{name}", dimension), dtype=float))
+
+    gaps = arr("gaps", "length") * (1 + perturb)
+    return Booster.from_disks(gaps, arr("thickness", "length"), arr("permittivity", "dimensionless"),
+                              arr("loss_tangent", "dimensionless"), radius=float(ref.quantity("geometry.radius",
+                                                                                              "length")),
+                              output_length=float(ref.quantity("geometry.output_length", "length")), source=source)
 
 
 def _sweep(ref: Reference, name: str = "sweep.csv") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -374,13 +408,12 @@ def _case_rades(ref: Reference, perturb: float) -> list[Comparison]:
     from emboost.cavity.iris import Iris
 
     t = ref.table("modes.csv")
-    g = ref.get("geometry")
-    mm = 1e-3
-    iris = Iris("inductive", window=g["iris_window"]["value"] * mm, thickness=g["iris_thickness"]["value"] * mm)
-    n = len(g["cavity_lengths"]["values"])
-    chain = CavityChain(a=g["a"]["value"] * mm, b=g["b"]["value"] * mm,
-                        lengths=tuple(x * mm * (1 + perturb) for x in g["cavity_lengths"]["values"]),
-                        irises=(iris,) * (n - 1))
+    iris = Iris("inductive", window=float(ref.quantity("geometry.iris_window", "length")),
+                thickness=float(ref.quantity("geometry.iris_thickness", "length")))
+    lengths = np.atleast_1d(np.asarray(ref.quantity("geometry.cavity_lengths", "length"), dtype=float))
+    n = lengths.size
+    chain = CavityChain(a=float(ref.quantity("geometry.a", "length")), b=float(ref.quantity("geometry.b", "length")),
+                        lengths=tuple(float(x) * (1 + perturb) for x in lengths), irises=(iris,) * (n - 1))
     m = chain.modes((8.0e9, 9.5e9))
     f_ref = np.real(t["f_hz"])
     if m.frequency.size != f_ref.size:
@@ -420,11 +453,14 @@ def _rades_q0(ref: Reference, chain: Any, f_modes: np.ndarray) -> Comparison:
 def _case_dmradio(ref: Reference, perturb: float) -> list[Comparison]:
     from emboost.pickup.coax import CoaxPickup, CopperModel
 
+    length, r_inner, r_outer = (ref.length_or_metres("geometry", k) for k in ("length", "r_inner", "r_outer"))
     g = ref.get("geometry")
+    sigma = (_finite(ref, "geometry.wall_conductivity_s_per_m") if isinstance(g, dict) and "wall_conductivity"
+             not in g else float(ref.quantity("geometry.wall_conductivity", "conductivity")))
     rows = []
     for hollow in (False, True):
-        pick = CoaxPickup(g["length_m"] * (1 + perturb), g["r_inner_m"], g["r_outer_m"], hollow=hollow,
-                          copper=CopperModel("room_temperature", conductivity=g["wall_conductivity_s_per_m"]))
+        pick = CoaxPickup(length * (1 + perturb), r_inner, r_outer, hollow=hollow,
+                          copper=CopperModel("room_temperature", conductivity=sigma))
         f4 = pick.quarter_wave_frequency
         if not hollow:
             t = ref.table("impedance.csv")

@@ -33,10 +33,14 @@ ENR tables (the two columns of a noise-source certificate)::
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -75,7 +79,7 @@ def _column_kind(name: str, unit: str | None, path: Path, line: int | None) -> t
                         path=path, line=line, key=name)
     if name == "frequency":
         return "frequency", unit_factor(unit, "frequency", path=path, key=name)
-    if unit == "dBm":
+    if isinstance(unit, str) and unit.strip() == "dBm":
         return "power", None
     for kind in ("power", "temperature"):
         try:
@@ -86,8 +90,18 @@ def _column_kind(name: str, unit: str | None, path: Path, line: int | None) -> t
                     "temperature (K, mK)", path=path, line=line, key=name)
 
 
-def _to_si(values: np.ndarray, factor: float | None) -> np.ndarray:
-    return 1e-3 * 10.0 ** (values / 10.0) if factor is None else values * factor
+def _to_si(values: np.ndarray, factor: float | None, *, path: Path, key: str,
+           lines: list[int] | None = None) -> np.ndarray:
+    """Values in SI (dBm -> W when ``factor`` is None); a value that overflows (e.g. 4000 dBm) is an error."""
+    with np.errstate(over="ignore"):
+        out = 1e-3 * 10.0 ** (values / 10.0) if factor is None else values * factor
+    bad = np.nonzero(~np.isfinite(out))[0]
+    if bad.size:
+        i = int(bad[0])
+        unit = "dBm" if factor is None else "its unit"
+        raise DataFileError(f"value {values[i]:g} in {unit} overflows the floating-point range once converted "
+                            "to SI", path=path, line=None if lines is None else lines[i], key=key)
+    return out
 
 
 def _check(path: Path, names: list[str], kinds: list[str], data: np.ndarray, where: list[str]) -> None:
@@ -110,11 +124,21 @@ def _check(path: Path, names: list[str], kinds: list[str], data: np.ndarray, whe
 
 def _read_text_table(path: Path) -> tuple[list[str], list[str | None], int, list[list[str]], list[int], dict]:
     try:
-        text = path.read_text(encoding="utf-8")
+        blob = path.read_bytes()
     except FileNotFoundError:
         raise DataFileError("file not found", path=path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataFileError(f"cannot read as UTF-8 text: {exc}", path=path) from None
+    except IsADirectoryError:
+        raise DataFileError("is a folder, expected a text table", path=path) from None
+    except OSError as exc:
+        raise DataFileError(f"cannot read file: {exc.strerror or exc}", path=path) from None
+    if b"\x00" in blob:
+        raise DataFileError("binary file (NUL bytes); expected a text table 'frequency [unit], ...'", path=path,
+                            line=blob[:blob.index(b"\x00")].count(b"\n") + 1)
+    try:
+        text = blob.decode("utf-8-sig")  # a byte-order mark is accepted
+    except UnicodeDecodeError as exc:
+        raise DataFileError("not a UTF-8 text file; expected a text table 'frequency [unit], ...'", path=path,
+                            line=blob[:exc.start].count(b"\n") + 1) from None
     header: list[str] | None = None
     units: list[str | None] = []
     header_line = 0
@@ -196,7 +220,7 @@ def read_spectrum(path: str | os.PathLike[str], columns: list[str] | tuple[str, 
         kinds, factors = zip(*(_column_kind(nm, u, path, hline) for nm, u in zip(header, units)))
         data = _parse_rows(path, header, rows, lines)
         for j, fac in enumerate(factors):
-            data[:, j] = _to_si(data[:, j], fac)
+            data[:, j] = _to_si(data[:, j], fac, path=path, key=header[j], lines=lines)
         _check(path, header, list(kinds), data, [f"line {n}" for n in lines])
         spec = Spectrum(frequency=data[:, 0].copy(), columns={nm: data[:, j].copy() for j, nm in
                                                               enumerate(header) if j},
@@ -207,23 +231,59 @@ def read_spectrum(path: str | os.PathLike[str], columns: list[str] | tuple[str, 
     return spec
 
 
+def _npz_entry(z: Any, name: str, path: Path) -> np.ndarray:
+    """One entry of an open ``.npz`` archive, with every archive or format problem as a DataFileError."""
+    try:
+        return np.asarray(z[name])
+    except MemoryError:
+        raise DataFileError(f"entry {name!r} is too large to load", path=path, key=name) from None
+    except ValueError as exc:
+        if "pickle" in str(exc):
+            raise DataFileError(f"entry {name!r} holds pickled Python objects, which are never loaded; expected "
+                                "a numeric array", path=path, key=name) from None
+        raise DataFileError(f"entry {name!r} is not a readable array: {_one_line(exc)}", path=path,
+                            key=name) from None
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error, KeyError, RuntimeError) as exc:
+        raise DataFileError(f"entry {name!r} is damaged (truncated or corrupt archive): {_one_line(exc)}",
+                            path=path, key=name) from None
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
 def _read_npz(path: Path) -> Spectrum:
     try:
         z = np.load(path, allow_pickle=False)
     except FileNotFoundError:
         raise DataFileError("file not found", path=path) from None
-    except (OSError, ValueError) as exc:
-        raise DataFileError(f"not a readable .npz file: {exc}", path=path) from None
+    except IsADirectoryError:
+        raise DataFileError("is a folder, expected a .npz file", path=path) from None
+    except ValueError as exc:
+        what = "pickled data, which is never loaded" if "pickle" in str(exc) else _one_line(exc)
+        raise DataFileError(f"not a readable .npz archive ({what}); expected numpy.savez arrays", path=path) from None
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error, RuntimeError) as exc:
+        raise DataFileError(f"not a readable .npz archive (truncated or corrupt: {_one_line(exc)})",
+                            path=path) from None
+    if not isinstance(z, np.lib.npyio.NpzFile):
+        raise DataFileError("a single .npy array, not an .npz archive of named arrays; expected numpy.savez output",
+                            path=path)
     with z:
         if "units" not in z.files:
             raise UnitError("missing unit: the .npz file needs a 'units' entry, a JSON object "
                             "such as {\"frequency\": \"Hz\", \"power\": \"W\"}", path=path, key="units")
+        u = _npz_entry(z, "units", path)
+        if u.ndim != 0 or u.dtype.kind not in "US":
+            raise DataFileError(f"'units' must be one string (a JSON object), got shape {u.shape} {u.dtype}",
+                                path=path, key="units")
         try:
-            units = json.loads(str(z["units"]))
-            assert isinstance(units, dict)
-        except (ValueError, AssertionError):
-            raise DataFileError("'units' must be a JSON object mapping column names to units",
-                                path=path, key="units") from None
+            units = json.loads(str(u.item() if u.dtype.kind == "U" else u.item().decode("utf-8")))
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            units = None
+        if not isinstance(units, dict):
+            raise DataFileError("'units' must be a JSON object mapping column names to units", path=path,
+                                key="units")
         names = [n for n in z.files if n not in ("units", "resolution_bandwidth")]
         if "frequency" not in names:
             raise DataFileError(f"no 'frequency' array; the file has {names}", path=path, key="frequency")
@@ -231,13 +291,16 @@ def _read_npz(path: Path) -> Spectrum:
         names = ["frequency"] + names
         arrays = []
         for nm in names:
-            a = np.asarray(z[nm])
-            if a.ndim != 1 or not np.issubdtype(a.dtype, np.number):
-                raise DataFileError(f"array {nm!r} must be 1-D numeric, got shape {a.shape} {a.dtype}",
+            a = _npz_entry(z, nm, path)
+            if a.ndim != 1 or not (np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)):
+                raise DataFileError(f"array {nm!r} must be 1-D real numbers, got shape {a.shape} {a.dtype}",
                                     path=path, key=nm)
+            if a.size == 0:
+                raise DataFileError(f"array {nm!r} is empty", path=path, key=nm)
+            a = a.astype(float)
             if not np.all(np.isfinite(a)):
-                raise DataFileError(f"array {nm!r} holds non-finite values", path=path, key=nm)
-            arrays.append(a.astype(float))
+                raise DataFileError(f"array {nm!r} holds non-finite values (NaN or inf)", path=path, key=nm)
+            arrays.append(a)
         n0 = arrays[0].size
         for nm, a in zip(names, arrays):
             if a.size != n0:
@@ -247,8 +310,17 @@ def _read_npz(path: Path) -> Spectrum:
         for j, nm in enumerate(names):
             kind, fac = _column_kind(nm, units.get(nm), path, None)
             kinds.append(kind)
-            arrays[j] = _to_si(arrays[j], fac)
-        rbw = float(z["resolution_bandwidth"]) if "resolution_bandwidth" in z.files else None
+            arrays[j] = _to_si(arrays[j], fac, path=path, key=nm)
+        rbw = None
+        if "resolution_bandwidth" in z.files:
+            r = _npz_entry(z, "resolution_bandwidth", path)
+            if r.size != 1 or not (np.issubdtype(r.dtype, np.integer) or np.issubdtype(r.dtype, np.floating)):
+                raise DataFileError(f"'resolution_bandwidth' must be one number in Hz, got shape {r.shape} {r.dtype}",
+                                    path=path, key="resolution_bandwidth")
+            rbw = float(r.ravel()[0])
+            if not (math.isfinite(rbw) and rbw > 0):
+                raise DataFileError(f"'resolution_bandwidth' must be > 0 Hz and finite, got {rbw!r}", path=path,
+                                    key="resolution_bandwidth")
     data = np.stack(arrays, axis=1)
     _check(path, names, kinds, data, [f"index {i}" for i in range(n0)])
     return Spectrum(frequency=data[:, 0].copy(), columns={nm: data[:, j].copy() for j, nm in enumerate(names) if j},
@@ -273,7 +345,7 @@ def read_enr_table(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray
         raise UnitError(f"column 'enr' needs the unit [dB] or [1] (linear), got {units[1]!r}", path=path,
                         line=hline, key="enr")
     data = _parse_rows(path, header, rows, lines)
-    data[:, 0] *= ff
+    data[:, 0] = _to_si(data[:, 0], ff, path=path, key="frequency", lines=lines)
     where = [f"line {n}" for n in lines]
     if units[1] == "1":
         neg = np.nonzero(data[:, 1] <= 0)[0]

@@ -159,8 +159,15 @@ def _split_titles(s: str, n: int | None) -> list[str]:
 def _read_lines(path: Path) -> list[str]:
     try:
         raw = path.read_bytes()
+    except FileNotFoundError:
+        raise DataFileError("cannot read the file: file not found", path=path) from None
+    except IsADirectoryError:
+        raise DataFileError("cannot read the file: it is a folder, expected an exported table", path=path) from None
     except OSError as exc:
         raise DataFileError(f"cannot read the file: {exc.strerror or exc}", path=path) from None
+    if b"\x00" in raw:
+        raise DataFileError("binary file (NUL bytes); expected an exported text table", path=path,
+                            line=raw[:raw.index(b"\x00")].count(b"\n") + 1)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -202,7 +209,14 @@ def _build(path: Path, source: str, titles: list[str], rows: list[tuple[int, lis
         arr = np.array(vals)
         if np.iscomplexobj(arr) and np.all(arr.imag == 0) and not any(isinstance(v, complex) for v in vals):
             arr = arr.real
-        cols[name] = arr * column_scale(units[name], path=p, key=name)
+        with np.errstate(over="ignore", invalid="ignore"):
+            cols[name] = arr * column_scale(units[name], path=p, key=name)
+        bad = np.nonzero(~np.isfinite(cols[name]))[0]
+        if bad.size:
+            i = int(bad[0])
+            raise DataFileError(f"column {name!r}: value {rows[i][1][names.index(name)]!r} overflows the "
+                                f"floating-point range once converted from {units[name]!r} to SI", path=p,
+                                line=rows[i][0], key=name)
     fcol = frequency_column(names)
     if fcol is not None:
         f = np.real(cols[fcol])
@@ -268,7 +282,8 @@ def read_cst(path: str | os.PathLike[str]) -> ExportTable:
     Files with several parameter blocks (``#Parameters = {...}``) are rejected: export one block.
     """
     path = Path(path)
-    header, rows = [], []
+    header: list[str] = []
+    rows: list[tuple[int, list[str]]] = []
     titles: list[str] = []
     for i, s in enumerate(_read_lines(path), start=1):
         st = s.strip()
@@ -356,6 +371,9 @@ def s11_from_table(table: ExportTable, parameter: str = "S11") -> tuple[np.ndarr
     phase in degrees. Magnitude alone is refused (S11 needs its phase).
     """
     names = table.names
+    if not re.fullmatch(r"[sS][1-9][1-9]", parameter):
+        raise DataFileError(f"S-parameter name {parameter!r} not understood; expected 'S<i><j>' such as 'S11'",
+                            path=table.path, key="parameter")
     fcol = frequency_column(names)
     if fcol is None:
         raise DataFileError(f"no frequency column (a title starting with 'freq'); columns are {names}",
@@ -375,9 +393,14 @@ def s11_from_table(table: ExportTable, parameter: str = "S11") -> tuple[np.ndarr
     db = _find(rest, rf"{tag}.*db|db.*{tag}")
     ph = _find(rest, rf"arg\(.*{tag}", rf"{tag}.*(phase|arg)")
     if (mag or db) and ph:
-        m = np.real(table[mag]) if mag else 10 ** (np.real(table[db]) / 20)
+        with np.errstate(over="ignore"):
+            m = np.real(table[mag]) if mag else 10 ** (np.real(table[db or ""]) / 20)
         unit = table.units.get(ph, "deg").lower()
         phase = np.real(table[ph]) * (1.0 if unit == "rad" else math.pi / 180)
-        return f, m * np.exp(1j * phase)
+        s = m * np.exp(1j * phase)
+        if not np.all(np.isfinite(s)):
+            raise DataFileError(f"{parameter} overflows once converted from dB (values far above 0 dB)",
+                                path=table.path, key=db or mag)
+        return f, s
     raise DataFileError(f"cannot find {parameter} in columns {names}: expected a complex column, real/imag parts, "
                         "or magnitude and phase", path=table.path, key=parameter)

@@ -6,7 +6,9 @@ known, and what was expected, instead of whatever exception the parser happens t
 empty file, missing option line, unknown option tokens, keywords of Touchstone 2, tokens that are
 not numbers, NaN/inf, truncated or over-long records (the record length follows from the port
 count of the extension ``.sNp`` or ``[Number of Ports]``), non-increasing or duplicated
-frequencies, and the declared number of frequencies. A v1 two-port noise block (a 5-value row whose
+frequencies, the declared number of frequencies, and (Touchstone 2 two-ports) the ``[Two-Port Data
+Order]`` keyword that the specification requires there. A UTF-8 byte-order mark is accepted, and the
+text already decoded is what scikit-rf parses. A v1 two-port noise block (a 5-value row whose
 frequency does not increase) and a v2 ``[Noise Data]`` block are accepted and ignored.
 
 >>> import tempfile, pathlib
@@ -24,6 +26,7 @@ emboost.core.errors.DataFileError: ...dut.s1p:3: duplicated frequency 1 GHz (the
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import re
@@ -129,7 +132,7 @@ def _decode(path: Path) -> str:
     if b"\x00" in raw:
         raise DataFileError("binary file (NUL bytes); expected a text data file", path=path)
     try:
-        return raw.decode("utf-8")
+        return raw.decode("utf-8-sig")  # a byte-order mark (some Windows exporters write one) is accepted
     except UnicodeDecodeError as exc:
         line = raw[:exc.start].count(b"\n") + 1
         raise DataFileError("not a text file (invalid UTF-8); expected a text data file",
@@ -192,6 +195,7 @@ def _check_structure(path: Path, text: str) -> _Layout:
     nports = ext_ports
     nfreq: int | None = None
     matrix = "full"
+    order: str | None = None
     section = "network" if version == 1 else "header"
     freqs: list[tuple[float, int]] = []
     record: list[str] = []
@@ -261,6 +265,7 @@ def _check_structure(path: Path, text: str) -> _Layout:
                 if arg not in ("12_21", "21_12"):
                     raise DataFileError(f"[Two-Port Data Order] {arg[:20]!r}; expected 12_21 or 21_12", path=path,
                                         line=n)
+                order = arg
             elif kw == "matrix format":
                 if arg.lower() not in ("full", "lower", "upper"):
                     raise DataFileError(f"[Matrix Format] {arg[:20]!r}; expected Full, Lower or Upper", path=path,
@@ -269,6 +274,10 @@ def _check_structure(path: Path, text: str) -> _Layout:
             elif kw == "network data":
                 section = "network"
                 rec_len = need_layout(n)
+                if nports == 2 and order is None:
+                    raise DataFileError("a Touchstone 2 two-port needs '[Two-Port Data Order] 12_21' or '21_12' "
+                                        "before [Network Data] (the specification requires it; the order of S12 and "
+                                        "S21 cannot be guessed)", path=path, line=n)
             elif kw == "noise data":
                 section = "noise"
             elif kw in ("end",):
@@ -300,7 +309,8 @@ def _check_structure(path: Path, text: str) -> _Layout:
                 _number(t, path, n, "a noise-parameter value")
             continue
         rec_len = need_layout(n)
-        if version == 1 and nports == 2 and len(toks) == 5 and freqs and not record:
+        ports = int(nports or 0)
+        if version == 1 and ports == 2 and len(toks) == 5 and freqs and not record:
             f = _number(toks[0], path, n, "a frequency")
             if f <= freqs[-1][0]:
                 noise = True  # v1 noise block: a frequency that does not increase starts it
@@ -309,7 +319,7 @@ def _check_structure(path: Path, text: str) -> _Layout:
                 continue
         if not record:
             record_line = n
-        if nports <= 2 and len(toks) != rec_len:
+        if ports <= 2 and len(toks) != rec_len:
             kind = "truncated row" if len(toks) < rec_len else "too many values"
             raise DataFileError(f"{kind}: expected {describe(rec_len)} on one line, got {len(toks)}",
                                 path=path, line=n)
@@ -329,7 +339,8 @@ def _check_structure(path: Path, text: str) -> _Layout:
         raise DataFileError("no data rows; expected at least one frequency with its S-parameters", path=path)
     if nfreq is not None and nfreq != len(freqs):
         raise DataFileError(f"[Number of Frequencies] is {nfreq} but the file has {len(freqs)}", path=path)
-    return _Layout(nports=int(nports), version=version, unit=unit, fmt=fmt, record=rec_len, nfreq=len(freqs))
+    assert nports is not None  # need_layout ran for the first data row
+    return _Layout(nports=nports, version=version, unit=unit, fmt=fmt, record=rec_len, nfreq=len(freqs))
 
 
 def read_touchstone(path: str | os.PathLike[str]) -> SParameterData:
@@ -342,10 +353,12 @@ def read_touchstone(path: str | os.PathLike[str]) -> SParameterData:
     layout = _check_structure(path, text)
     import skrf
 
+    stream = io.StringIO(text)
+    stream.name = path.name  # scikit-rf reads the port count of a v1 file from the extension
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ntwk = skrf.Network(str(path))
+            ntwk = skrf.Network(stream)
     except Exception as exc:  # the structure checks passed; report the parser's own complaint
         raise DataFileError(f"scikit-rf could not read the file: {type(exc).__name__}: {exc}", path=path) from None
     f = np.asarray(ntwk.f, dtype=float)
@@ -353,8 +366,11 @@ def read_touchstone(path: str | os.PathLike[str]) -> SParameterData:
     if f.shape != (layout.nfreq,) or s.shape[1:] != (layout.nports, layout.nports):
         raise DataFileError(f"scikit-rf read {f.size} frequencies x {s.shape[1:]} ports, the file has "
                             f"{layout.nfreq} x {layout.nports} ports", path=path)
-    if not (np.all(np.isfinite(s)) and np.all(np.isfinite(f))):
-        raise DataFileError("non-finite S-parameters after conversion (check the data format)", path=path)
+    if not np.all(np.isfinite(f)):
+        raise DataFileError("non-finite frequencies once converted to Hz (values beyond the float range)", path=path)
+    if not np.all(np.isfinite(s)):
+        raise DataFileError("non-finite S-parameters after conversion (check the data format; a dB value beyond "
+                            "about 6000 overflows)", path=path)
     z0 = np.broadcast_to(np.asarray(ntwk.z0, dtype=complex), (f.size, layout.nports)).real.copy()
     for a in (f, s, z0):
         a.setflags(write=False)
@@ -417,7 +433,12 @@ def read_columns(path: str | os.PathLike[str], columns: tuple[str, ...] | list[s
     if not rows:
         raise DataFileError(f"no data rows; expected columns {', '.join(cols)}", path=path)
     a = np.array(rows)
-    f = a[:, cols.index("f")] * _FREQ_UNITS[frequency_unit.lower()]
+    with np.errstate(over="ignore", invalid="ignore"):
+        f = a[:, cols.index("f")] * _FREQ_UNITS[frequency_unit.lower()]
+    if not np.all(np.isfinite(f)):
+        k = int(np.argmax(~np.isfinite(f)))
+        raise DataFileError(f"frequency {a[k, cols.index('f')]:g} {frequency_unit} overflows once converted to Hz",
+                            path=path, line=lines[k])
     d = np.diff(f)
     if np.any(d <= 0):
         k = int(np.argmax(d <= 0)) + 1
@@ -425,10 +446,16 @@ def read_columns(path: str | os.PathLike[str], columns: tuple[str, ...] | list[s
         raise DataFileError(f"{what} {_fmt_freq(f[k])}; frequencies must increase strictly", path=path,
                             line=lines[k])
     col = {k: a[:, i] for i, k in enumerate(cols)}
+    s: np.ndarray
     if "re" in col:
         s = col["re"] + 1j * col["im"]
     else:
-        mag = col["mag"] if "mag" in col else 10 ** (col["db"] / 20)
-        ph = np.deg2rad(col["deg"]) if "deg" in col else col["rad"]
-        s = mag * np.exp(1j * ph)
+        with np.errstate(over="ignore", invalid="ignore"):
+            mag = col["mag"] if "mag" in col else 10 ** (col["db"] / 20)
+            ph = np.deg2rad(col["deg"]) if "deg" in col else col["rad"]
+            s = mag * np.exp(1j * ph)
+    if not np.all(np.isfinite(s)):
+        k = int(np.argmax(~np.isfinite(s)))
+        raise DataFileError("the response overflows once converted to a complex number (a dB value beyond about "
+                            "6000?)", path=path, line=lines[k])
     return f, s
