@@ -268,7 +268,7 @@ case("meta_dmradio_length_text.toml", mutate("validation/dmradio_coax/meta.toml"
 
 # ------------------------------------------------------------------------------ command line: the output folder
 case("output_parent_is_a_file.txt", "this file stands where the output folder's parent should be\n", "",
-     "output-under-file", "/out: Not a directory", "--output below a regular file")
+     "output-under-file", "/out: cannot create the output folder", "--output below a regular file")
 
 
 def main() -> None:
