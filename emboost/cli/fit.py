@@ -10,6 +10,7 @@ import argparse
 
 from emboost.core.output import prepare_output_dir
 from emboost.jobs.recipes import RECIPE_KINDS, run_recipe
+
 from .common import add_common_options
 
 EXAMPLES = """examples:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 
 from emboost.core.errors import InputError
+
 from .common import add_common_options
 
 EXAMPLES = """examples:
@@ -44,8 +45,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from emboost.jobs.mc import run_recipe
     from emboost.core.output import prepare_output_dir
+    from emboost.jobs.mc import run_recipe
     from emboost.jobs.recipes import load_recipe
 
     kind, top = load_recipe(args.recipe)  # fail on a bad recipe before creating the output folder
