@@ -119,9 +119,13 @@ def booster_parameter_specs(base: Booster, free: Sequence[str], per_disk_thickne
     if unknown:
         raise InputError(f"unknown booster fit parameter(s) {unknown}; expected from {list(d)}")
     initial = initial or {}
-    return [ParameterSpec(n, float(initial.get(n, x.value)), x.minimum, x.maximum, n in free, x.unit,
-                          None if initial.get(n, x.value) != 0 else 1e-9 if x.dimension == "time" else 1.0)
-            for n, x in d.items()]
+    specs = []
+    for n, x in d.items():
+        v = initial.get(n, x.value)
+        assert v is not None  # every booster parameter has a default
+        specs.append(ParameterSpec(n, float(v), x.minimum, x.maximum, n in free, x.unit,
+                                   None if v != 0 else 1e-9 if x.dimension == "time" else 1.0))
+    return specs
 
 
 class _Mapper:

@@ -61,17 +61,25 @@ class ParameterSpec:
         if not self.minimum <= self.value <= self.maximum:
             raise InputError(f"{self.name}: initial value {self.value:g} is outside [{self.minimum:g}, "
                              f"{self.maximum:g}]", key=self.name)
-        if self.scale is None:
+        scale = self.scale
+        if scale is None:
             s = abs(self.value - self.offset)
-            object.__setattr__(self, "scale", s if s > 0 else 1.0)
-        if not (math.isfinite(self.scale) and self.scale > 0):
+            scale = s if s > 0 else 1.0
+            object.__setattr__(self, "scale", scale)
+        if not (math.isfinite(scale) and scale > 0):
             raise InputError(f"{self.name}: scale must be > 0", key=self.name)
 
+    @property
+    def step(self) -> float:
+        """The scale (set in ``__post_init__``)."""
+        assert self.scale is not None
+        return self.scale
+
     def internal(self, v: float) -> float:
-        return (v - self.offset) / self.scale
+        return (v - self.offset) / self.step
 
     def external(self, u: float) -> float:
-        return u * self.scale + self.offset
+        return u * self.step + self.offset
 
 
 @dataclass(frozen=True)
@@ -259,7 +267,7 @@ def least_squares(residual: Callable[[np.ndarray], np.ndarray], specs: Sequence[
     free = tuple(names[i] for i in free_idx)
     k = len(free)
     cov = np.full((k, k), np.nan)
-    have_cov = out.covar is not None and np.all(np.isfinite(out.covar))
+    have_cov = bool(out.covar is not None and np.all(np.isfinite(out.covar)))
     if have_cov:
         order = [out.var_names.index(n) for n in free]
         c = np.asarray(out.covar)[np.ix_(order, order)]

@@ -122,8 +122,8 @@ class StandardsFit:
     def noise_parameters(self, z0: float = 50.0) -> dict[str, float]:
         p = self.sources.to_parameters(z0)
         g = complex(np.asarray(p.gamma_opt))
-        return {"t_min": float(p.t_min), "r_n": float(p.r_n), "gamma_opt_mag": abs(g),
-                "gamma_opt_phase": float(np.angle(g)), "f_min_db": float(p.f_min_db)}
+        return {"t_min": float(np.asarray(p.t_min)), "r_n": float(np.asarray(p.r_n)), "gamma_opt_mag": abs(g),
+                "gamma_opt_phase": float(np.angle(g)), "f_min_db": float(np.asarray(p.f_min_db))}
 
 
 def fit_standards(f: ArrayLike, data: dict[str, np.ndarray], sigma: dict[str, np.ndarray], gamma_lna: ArrayLike,

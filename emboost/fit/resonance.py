@@ -85,7 +85,7 @@ def initial_guess(f: np.ndarray, s: np.ndarray, kind: Kind = "reflection", delay
     edge = np.mean(np.concatenate([z[:n], z[-n:]]))
     if method == "skrf":
         cross = skrf_qfactor(f, z, kind)
-        f0, q = cross["f_loaded"], cross["loaded_q"]
+        f0, q = float(cross["f_loaded"]), float(cross["loaded_q"])
         t = f / f0 - f0 / f
         a = np.column_stack([np.ones_like(t), 1 / (1 + 1j * q * t)])
         (bg, c), *_ = np.linalg.lstsq(a, z, rcond=None)
@@ -178,7 +178,8 @@ class ResonanceFit:
         f = self.frequency if f is None else np.asarray(f, float)
         v = self.fit.values if values is None else np.asarray(values, float)
         p = [v[..., i, None] for i in range(len(NAMES))]
-        return resonance_response(f, p[0], p[1], p[2], p[3], p[4] + 1j * p[5], p[6], self.f_ref, self.kind)
+        kind: Kind = "transmission" if self.kind == "transmission" else "reflection"
+        return resonance_response(f, p[0], p[1], p[2], p[3], p[4] + 1j * p[5], p[6], self.f_ref, kind)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -275,7 +276,7 @@ def fit_resonance(f: np.ndarray, s: np.ndarray, kind: Kind = "reflection", *, si
     line = np.exp(2j * np.pi * (f - f_ref) * v[6])
     k0 = int(np.argmin(np.abs(f - v[0])))
     sl = slice(max(k0 - 1, 0), min(k0 + 2, f.size))
-    model = resonance_response(f, *v[:4], bg, v[6], f_ref, kind)
+    model = resonance_response(f, v[0], v[1], v[2], v[3], bg, v[6], f_ref, kind)
     if kind == "reflection":
         zn, mn = s * line / bg, model * line / bg
         regime = "overcoupled" if derived["circle_diameter"] > 1 else "undercoupled"
@@ -296,8 +297,9 @@ def fit_resonance(f: np.ndarray, s: np.ndarray, kind: Kind = "reflection", *, si
 
 
 def skrf_qfactor(f: np.ndarray, s: np.ndarray, kind: Kind = "reflection", scale: float | None = None,
-                 method: str = "NLQFIT7") -> dict[str, float]:
-    """scikit-rf's ``Qfactor`` (NPL MAT 58 algorithms) on the same data: f_L, Q_L, Q0, circle diameter."""
+                 method: str = "NLQFIT7") -> dict[str, float | str]:
+    """scikit-rf's ``Qfactor`` (NPL MAT 58 algorithms) on the same data: f_L, Q_L, Q0, circle diameter
+    (and the ``method`` used)."""
     import skrf
     from skrf.qfactor import Qfactor
 

@@ -21,6 +21,7 @@ from emboost.core.errors import DataFileError, FitError, RecipeError
 from emboost.fit.booster import BoosterFitResult, Observable
 from emboost.fit.noise import STANDARDS
 from emboost.jobs.campaign import CampaignRecipe, read_truth
+from emboost.jobs.files import write_csv
 from emboost.jobs.inputs import Inputs
 from emboost.jobs.stages import (
     LNA_NAMES,
@@ -150,14 +151,13 @@ def _save(fig: Any, path: Path) -> None:
 
 # -------------------------------------------------------------------------------------------- the stages
 def _calibration(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
-    from emboost.core.output import atomic_write_csv
     from emboost.report.campaign_figures import calibration_figure
 
     r, c = ctx.recipe, ctx.recipe.calibration
     spec = ctx.inputs.spectrum(c.yfactor, [c.on_column, c.off_column])
     cal = calibration_stage(spec, ctx.inputs.enr(c.enr, c.enr_sigma_db), ctx.inputs.lna(r.receiver.lna_s11), c)
     f = spec.frequency
-    atomic_write_csv(ctx.out / "calibration.csv", {
+    write_csv(ctx.out / "calibration.csv", {
         "frequency_Hz": f, "gain": cal.gain, "gain_sigma": cal.sigma_gain, "t_rec_K": cal.t_rec,
         "t_rec_sigma_K": cal.sigma_t_rec, "c_cal_K_per_W": cal.c_cal, "c_cal_sigma_K_per_W": cal.sigma_c_cal},
         comments=["emboost derive: Y-factor calibration (physics.md A.9-A.11), spectra Savitzky-Golay smoothed"])
@@ -173,7 +173,7 @@ def _calibration(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
 
 
 def _booster_fit(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
-    from emboost.core.output import atomic_write_csv, atomic_write_json, provenance
+    from emboost.core.output import atomic_write_json, provenance
     from emboost.jobs.fit_recipes import booster_fit_document
     from emboost.report.plots import booster_response_png, power_delay_png
     from emboost.rf.touchstone import parse_parameter_name
@@ -198,7 +198,7 @@ def _booster_fit(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
     atomic_write_json(ctx.out / "booster_fit.json", doc)
     ctx.fitted_booster = res
     data, m = res.data, res.model
-    atomic_write_csv(ctx.out / "booster_fit.csv", {
+    write_csv(ctx.out / "booster_fit.csv", {
         "frequency_Hz": f, "data_re": s.real, "data_im": s.imag, "model_re": m["s11"].real, "model_im": m["s11"].imag,
         "data_power_db": data["reflected_power_db"], "model_power_db": m["reflected_power_db"],
         "data_group_delay_s": data["group_delay"], "model_group_delay_s": m["group_delay"]},
@@ -226,7 +226,6 @@ def _booster_fit(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
 
 
 def _noise_fit(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
-    from emboost.core.output import atomic_write_csv
     from emboost.report.campaign_figures import spectrum_fit_figure
 
     r = ctx.recipe
@@ -245,7 +244,7 @@ def _noise_fit(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
     cols: dict[str, Any] = {"frequency_Hz": f}
     for k in STANDARDS:
         cols[f"{k}_K"], cols[f"{k}_model_K"], cols[f"{k}_sigma_K"] = meas[k], fit.model[k], st.sigma[k]
-    atomic_write_csv(ctx.out / "noise_standards.csv", cols,
+    write_csv(ctx.out / "noise_standards.csv", cols,
                      comments=[f"emboost derive {r.name}: T_sys of the standards, data and fitted noise model"])
     _save(spectrum_fit_figure(f, [(k, meas[k], fit.model[k]) for k in STANDARDS],
                               "receiver noise: T_sys of the standards and the fitted LNA noise model"),
@@ -259,7 +258,6 @@ def _noise_fit(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
 
 
 def _line_delay(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
-    from emboost.core.output import atomic_write_csv
     from emboost.report.campaign_figures import spectrum_fit_figure
 
     r = ctx.recipe
@@ -268,7 +266,7 @@ def _line_delay(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
     d = ld.fit
     if d.on_bound or not math.isfinite(d.sigma_tau):
         raise ctx.fail(stage, f"tau = {d.tau:.6g} s ended on the edge of [delay] min..max or is unconstrained")
-    atomic_write_csv(ctx.out / "tsys_broadband.csv", {"frequency_Hz": bb.frequency, "t_sys_K": bb.t_sys,
+    write_csv(ctx.out / "tsys_broadband.csv", {"frequency_Hz": bb.frequency, "t_sys_K": bb.t_sys,
                                                       "model_K": ld.model, "sigma_K": bb.sigma},
                      comments=[f"emboost derive {r.name}: broadband T_sys = c_cal x power, model with "
                                f"tau = {d.tau:.6e} s"])
@@ -279,7 +277,6 @@ def _line_delay(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
 
 
 def _mirror_gap(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
-    from emboost.core.output import atomic_write_csv
     from emboost.report.campaign_figures import spectrum_fit_figure
 
     r = ctx.recipe
@@ -292,7 +289,7 @@ def _mirror_gap(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
     if g.on_bound or not math.isfinite(g.sigma_gap):
         raise ctx.fail(stage, f"the mirror gap {g.gap:.6g} m ended on the edge of [tsys] gap_min..gap_max or is "
                               "unconstrained")
-    atomic_write_csv(ctx.out / "tsys_narrowband.csv", {"frequency_Hz": nb.frequency, "t_sys_K": nb.t_sys,
+    write_csv(ctx.out / "tsys_narrowband.csv", {"frequency_Hz": nb.frequency, "t_sys_K": nb.t_sys,
                                                        "model_K": mg.model, "sigma_K": nb.sigma},
                      comments=[f"emboost derive {r.name}: narrowband T_sys, model with mirror gap {g.gap:.6e} m"])
     _save(spectrum_fit_figure(nb.frequency, [("narrowband", nb.t_sys, mg.model)],
@@ -315,7 +312,7 @@ def mc_model(ctx: Context) -> tuple[MonteCarloModel, dict[str, float]]:
 
 
 def _montecarlo(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
-    from emboost.core.output import atomic_write_bytes, atomic_write_csv, atomic_write_json
+    from emboost.core.output import atomic_write_bytes, atomic_write_json
     from emboost.mc.engine import band_png, relative_uncertainty_png
 
     r, mc = ctx.recipe, ctx.recipe.montecarlo
@@ -348,7 +345,7 @@ def _montecarlo(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
         cols[f"q{100 * qq:g}".replace(".", "_")] = v
     if lin is not None:
         cols["linear_std"] = lin.std
-    atomic_write_csv(ctx.out / "boost_band.csv", cols, comments=[
+    write_csv(ctx.out / "boost_band.csv", cols, comments=[
         f"emboost derive {r.name}: delivered boost factor, {ctx.samples} samples, seed {ctx.seed}",
         band.convergence_message])
     stats = {"mean": mean, "std": std, "quantiles": band.quantiles}
@@ -392,7 +389,6 @@ def truth_on(ctx: Context, f: np.ndarray, column: str | None = None) -> np.ndarr
 def _sensitivity(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
     from scipy.signal import savgol_filter
 
-    from emboost.core.output import atomic_write_csv
     from emboost.mc.engine import band_png
 
     r, sn = ctx.recipe, ctx.recipe.sensitivity
@@ -430,12 +426,12 @@ def _sensitivity(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
     for qq, v in zip(q, gq):
         cols[f"g_q{100 * qq:g}_GeV".replace(".", "_")] = v
     cols["ksvz_GeV"], cols["dfsz_GeV"] = lines["KSVZ"], lines["DFSZ"]
-    atomic_write_csv(ctx.out / "reach.csv", cols, comments=[
+    write_csv(ctx.out / "reach.csv", cols, comments=[
         f"emboost derive {r.name}: |g_ag| reach (MADMAX eq. 1.1) per boost-factor sample, T_sys of the {source} "
         f"spectrum with the calibration uncertainty drawn per sample; SNR {sn.snr:g}, time {sn.time:g} s, "
         f"B {b_field:g} T, area {area:g} m^2"])
     band_png(ctx.out / "reach.png", f, {"mean": g_med, "quantiles": gq}, q, None,
-             title=f"{r.name}: coupling reach, SNR {sn.snr:g}, {sn.time / 86400:g} d", log=True, lines=lines,
+             title=f"{r.name}: coupling reach, SNR {sn.snr:g}, {sn.time / 86400:g} d", log=True, lines=dict(lines),
              ylabel=r"$|g_{a\gamma}|$ reach [GeV$^{-1}$]", center_label="Monte-Carlo median")
     k = int(np.argmin(g_med))
     out = {"frequency": f, "t_sys": t_sys, "t_sys_source": source, "g_median": g_med,

@@ -23,6 +23,7 @@ from emboost.fit.booster import BoosterFitResult, Observable, booster_parameter_
 from emboost.fit.core import ParameterSpec
 from emboost.fit.noise import STANDARDS, delivered_boost_factor, standards_parameter_defaults
 from emboost.fit.resonance import ResonanceFit, default_parameters, fit_resonance, initial_guess, skrf_qfactor
+from emboost.jobs.files import write_csv
 from emboost.jobs.inputs import Inputs
 from emboost.jobs.recipes import recipe_header
 from emboost.jobs.sections import (
@@ -151,7 +152,7 @@ def booster_fit_document(res: BoosterFitResult, name: str, setup: BoosterSetup, 
 
 def run_booster_recipe(path: Path, top: Table, out: Path, quiet: bool = False) -> int:
     """Run a booster reflectivity recipe into ``out``: fit.json, CSVs, PNGs. Returns 0 or 3."""
-    from emboost.core.output import atomic_write_csv, atomic_write_json, provenance
+    from emboost.core.output import atomic_write_json, provenance
     from emboost.report.plots import booster_response_png, power_delay_png
 
     res, r = fit_recipe(path, top)
@@ -162,7 +163,7 @@ def run_booster_recipe(path: Path, top: Table, out: Path, quiet: bool = False) -
     d, m = res.data, res.model
     s = r.data.response
     ms = m["s11"]
-    atomic_write_csv(out / "data_model.csv", {
+    write_csv(out / "data_model.csv", {
         "frequency_Hz": f, "data_re": s.real, "data_im": s.imag, "model_re": ms.real, "model_im": ms.imag,
         "data_power_db": d["reflected_power_db"], "model_power_db": m["reflected_power_db"],
         "residual_power_db": d["reflected_power_db"] - m["reflected_power_db"],
@@ -171,7 +172,7 @@ def run_booster_recipe(path: Path, top: Table, out: Path, quiet: bool = False) -
         comments=[f"emboost booster reflectivity fit: {r.name}"])
     fb = r.setup.frequencies
     bf, sbf = res.boost_factor(fb, with_error=True)
-    atomic_write_csv(out / "boost_factor.csv", {"frequency_Hz": fb, "boost_factor": bf, "boost_factor_stderr": sbf},
+    write_csv(out / "boost_factor.csv", {"frequency_Hz": fb, "boost_factor": bf, "boost_factor_stderr": sbf},
                      comments=["boost factor of the fitted model, 1-sigma from the fit covariance (linear)"])
     power_delay_png(out / "fit_power_delay.png", f, s, ms, title=f"{r.name}: booster reflectivity",
                     power_db=(d["reflected_power_db"], m["reflected_power_db"]),
@@ -243,7 +244,7 @@ def resonance_stage(r: ResonanceRecipe) -> ResonanceFit:
 
 def run_resonance_recipe(path: Path, top: Table, out: Path, quiet: bool = False) -> int:
     """Run a resonance recipe into ``out``: fit.json, data_model.csv, PNG plots. Returns 0 or 3."""
-    from emboost.core.output import atomic_write_csv, atomic_write_json, provenance
+    from emboost.core.output import atomic_write_json, provenance
     from emboost.report.plots import power_delay_png
     from emboost.rf.network import group_delay
 
@@ -265,7 +266,7 @@ def run_resonance_recipe(path: Path, top: Table, out: Path, quiet: bool = False)
     f, s = r.data.frequency, r.data.response
     m = res.model()
     gd_d, gd_m = group_delay(f, s), group_delay(f, m)
-    atomic_write_csv(out / "data_model.csv", {
+    write_csv(out / "data_model.csv", {
         "frequency_Hz": f, "data_re": s.real, "data_im": s.imag, "model_re": m.real, "model_im": m.imag,
         "residual_re": (s - m).real, "residual_im": (s - m).imag,
         "data_db": 20 * np.log10(np.abs(s)), "model_db": 20 * np.log10(np.abs(m)),
@@ -333,7 +334,7 @@ def standards_recipe_stage(r: StandardsRecipe, inputs: Inputs) -> NoiseStandards
 
 def run_standards_recipe(path: Path, top: Table, out: Path, quiet: bool = False) -> int:
     """Recipe kind ``noise_standards``: fit LNA noise sources and standard delays (see docs/noise.md)."""
-    from emboost.core.output import atomic_write_csv, atomic_write_json, provenance
+    from emboost.core.output import atomic_write_json, provenance
 
     r = load_standards_recipe(path, top)
     st = standards_recipe_stage(r, Inputs())
@@ -348,7 +349,7 @@ def run_standards_recipe(path: Path, top: Table, out: Path, quiet: bool = False)
         columns[f"{k}_K"] = st.data[k]
         columns[f"{k}_model_K"] = fit.model[k]
         columns[f"{k}_sigma_K"] = fit.sigma[k]
-    atomic_write_csv(out / "model.csv", columns, comments=[f"emboost noise_standards fit of {r.spectra.name}"])
+    write_csv(out / "model.csv", columns, comments=[f"emboost noise_standards fit of {r.spectra.name}"])
     if not quiet:
         for i, n in enumerate(res.names):
             print(f"{n:10s} = {res.values[i]:.6g} +- {res.stderr[i]:.3g} (SI)")
@@ -435,7 +436,7 @@ def line_delay_recipe_booster(r: LineDelayRecipe, inputs: Inputs) -> tuple[Boost
 
 def run_line_delay_recipe(path: Path, top: Table, out: Path, quiet: bool = False) -> int:
     """Recipe kind ``tsys_line_delay``: booster + line + LNA, tau fit then mirror-gap refit."""
-    from emboost.core.output import atomic_write_csv, atomic_write_json, provenance
+    from emboost.core.output import atomic_write_json, provenance
 
     r = load_line_delay_recipe(path, top)
     inputs = Inputs()
@@ -445,7 +446,7 @@ def run_line_delay_recipe(path: Path, top: Table, out: Path, quiet: bool = False
     tau = d.fit.tau
     summary: dict[str, Any] = {"recipe": str(path), "name": r.name, "kind": "tsys_line_delay",
                                "delay": dataclasses.asdict(d.fit), "t_phys_K": r.t_phys}
-    atomic_write_csv(out / "broadband.csv", {"frequency_Hz": bb.frequency, "t_sys_K": bb.t_sys, "model_K": d.model,
+    write_csv(out / "broadband.csv", {"frequency_Hz": bb.frequency, "t_sys_K": bb.t_sys, "model_K": d.model,
                                              "sigma_K": bb.sigma},
                      comments=[f"emboost tsys_line_delay fit of {r.spectrum.name}: tau = {tau:.6e} s"])
     inputs_used = [path, r.spectrum, r.lna_s11, r.booster, *extra_inputs]
@@ -458,7 +459,7 @@ def run_line_delay_recipe(path: Path, top: Table, out: Path, quiet: bool = False
         resp = g.booster.response(fn)
         b2 = delivered_boost_factor(fn, resp.boost_factor, resp.s11, nb.gamma_lna, tau)
         summary["mirror_gap"] = dataclasses.asdict(g.fit) | {"model_gap_m": float(booster.gaps[..., 0])}
-        atomic_write_csv(out / "narrowband.csv", {"frequency_Hz": fn, "t_sys_K": nb.t_sys, "model_K": g.model,
+        write_csv(out / "narrowband.csv", {"frequency_Hz": fn, "t_sys_K": nb.t_sys, "model_K": g.model,
                                                   "sigma_K": nb.sigma, "boost_matched": resp.boost_factor,
                                                   "boost_delivered": b2},
                          comments=[f"emboost mirror-gap refit of {r.narrowband.spectrum.name}: "

@@ -31,6 +31,7 @@ from emboost.booster.setup import BoosterSetup
 from emboost.core.errors import InputError, RecipeError
 from emboost.core.setupfile import Table, read_toml
 from emboost.fit.booster import BoosterFitResult
+from emboost.jobs.files import write_csv
 from emboost.jobs.fit_recipes import LineDelayRecipe, load_line_delay_recipe
 from emboost.jobs.inputs import Inputs
 from emboost.jobs.recipes import recipe_header, resolve_path
@@ -313,7 +314,7 @@ def _run_one(r: MonteCarloRecipe, run: RunSettings, index: int, fit: BoosterFitR
              out: Path, *, samples: int, seed: int, workers: int | None, scheduler: str | None, fresh: bool,
              quiet: bool, inputs: list[Path],
              loaded: Inputs) -> tuple[dict[str, Any], MonteCarloBand, ReachResult]:
-    from emboost.core.output import atomic_write_csv, atomic_write_json, provenance
+    from emboost.core.output import atomic_write_json, provenance
     from emboost.jobs.stages import montecarlo_stage, reach_stage
     from emboost.mc.engine import band_png, relative_uncertainty_png
 
@@ -345,9 +346,9 @@ def _run_one(r: MonteCarloRecipe, run: RunSettings, index: int, fit: BoosterFitR
         cols[_qname(q)] = v
     if lin is not None:
         cols["linear_std"] = lin.std
-        for k, v in lin.parts.items():
-            cols[f"linear_std_{k}"] = v
-    atomic_write_csv(out / "band.csv", cols, comments=[
+        for part, v in lin.parts.items():
+            cols[f"linear_std_{part}"] = v
+    write_csv(out / "band.csv", cols, comments=[
         f"emboost montecarlo {r.name} / {run.name}: delivered boost factor, {samples} samples, seed {run_seed}",
         "mean, std (ddof 1) and quantiles per frequency; nominal = best-fit parameters without shape factor or shift",
         band.convergence_message])
@@ -357,7 +358,7 @@ def _run_one(r: MonteCarloRecipe, run: RunSettings, index: int, fit: BoosterFitR
         rc[f"g_{_qname(q)}_GeV"] = v
     rc["ksvz_GeV"] = lines["KSVZ"]
     rc["dfsz_GeV"] = lines["DFSZ"]
-    atomic_write_csv(out / "reach.csv", rc, comments=[
+    write_csv(out / "reach.csv", rc, comments=[
         f"emboost montecarlo {r.name} / {run.name}: |g_ag| reach (MADMAX eq. 1.1) per boost-factor sample, "
         f"T_sys drawn per sample with relative 1-sigma {r.t_sys_relative_sigma:g}",
         f"SNR {sn.snr:g}, time {run.time:g} s, B {b_field:g} T, area {area:g} m^2, rho {rho:g} J/m^3, "
@@ -425,7 +426,8 @@ def _run_one(r: MonteCarloRecipe, run: RunSettings, index: int, fit: BoosterFitR
     relative_uncertainty_png(out / "boost_relative_uncertainty.png", f, curves, title=title)
     gstats = {"mean": np.median(g, axis=0), "quantiles": g_q}
     band_png(out / "reach.png", f, gstats, r.quantiles, None, title=title + f", SNR {sn.snr:g}",
-             ylabel=r"$|g_{a\gamma}|$ reach [GeV$^{-1}$]", log=True, lines=lines, center_label="Monte-Carlo median")
+             ylabel=r"$|g_{a\gamma}|$ reach [GeV$^{-1}$]", log=True, lines=dict(lines),
+             center_label="Monte-Carlo median")
     if not quiet:
         lin_txt = "" if lin is None else f", linear {lin.std[k]:.4g} (MC/linear {std[k] / lin.std[k]:.3f})"
         print(f"{run.name}: peak boost factor {mean[k]:.4g} +- {std[k]:.4g} ({100 * std[k] / mean[k]:.1f} %) at "
@@ -448,7 +450,7 @@ def run_recipe(path: Path, top: Table, out: Path, quiet: bool = False, *, sample
     """Run a Monte-Carlo recipe into ``out``; returns 0, or 3 when a run did not converge or the booster
     fit is not ok (results are written and flagged). Without ``resume`` an old checkpoint in ``out`` is
     discarded; with it, finished chunks are reused (refused if the settings differ)."""
-    from emboost.core.output import atomic_write_csv, atomic_write_json, provenance
+    from emboost.core.output import atomic_write_json, provenance
     from emboost.mc.engine import band_png, band_statistics, combine_reach
     from emboost.reach.sensitivity import qcd_lines
 
@@ -491,11 +493,11 @@ def run_recipe(path: Path, top: Table, out: Path, quiet: bool = False, *, sample
         for q, v in zip(r.quantiles, gstats["quantiles"]):
             cols[f"g_{_qname(q)}_GeV"] = v
         cols["ksvz_GeV"], cols["dfsz_GeV"] = lines["KSVZ"], lines["DFSZ"]
-        atomic_write_csv(out / "combined_reach.csv", cols, comments=[
+        write_csv(out / "combined_reach.csv", cols, comments=[
             f"emboost montecarlo {r.name}: runs {', '.join(x.name for x in r.runs)} combined as uncorrelated, "
             "sample by sample, g^-4 = sum g_run^-4"])
         band_png(out / "combined_reach.png", fc, {"mean": np.median(gc, axis=0), "quantiles": gstats["quantiles"]},
-                 r.quantiles, None, title=f"{r.name}: {len(r.runs)} runs combined", log=True, lines=lines,
+                 r.quantiles, None, title=f"{r.name}: {len(r.runs)} runs combined", log=True, lines=dict(lines),
                  ylabel=r"$|g_{a\gamma}|$ reach [GeV$^{-1}$]", center_label="Monte-Carlo median")
         k = int(np.argmin(np.median(gc, axis=0)))
         doc["combined"] = {"runs": [x.name for x in r.runs], "best_frequency_Hz": fc[k],

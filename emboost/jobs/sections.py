@@ -126,7 +126,10 @@ def parameter_specs(table: Table | None, defaults: Mapping[str, ParameterDefault
         table.finish()
     specs = []
     for name, d in defaults.items():
-        value, lo, hi, vary, unit = d.value, d.minimum, d.maximum, d.vary, d.unit
+        value: float | None = d.value
+        lo: float | None = d.minimum
+        hi: float | None = d.maximum
+        vary, unit = d.vary, d.unit
         if name in entries:
             t = entries[name]
             unit = t.string("unit", d.unit)
@@ -143,12 +146,14 @@ def parameter_specs(table: Table | None, defaults: Mapping[str, ParameterDefault
             t.finish()
             if value is None:
                 raise t.fail("value", "no default for this parameter: give its initial value")
+            assert lo is not None and hi is not None
             if not lo < hi:
                 raise t.fail("max", f"must be above min ({lo:g} SI), got {hi:g}")
             if not lo <= value <= hi:
                 raise t.fail("value", f"initial value {value:g} (SI) is outside [min, max] = [{lo:g}, {hi:g}]")
         elif value is None:
             continue
+        assert lo is not None and hi is not None
         try:
             sc = unit_factor(unit, d.dimension) if value == 0 else None
             specs.append(ParameterSpec(name, float(value), float(lo), float(hi), bool(vary), unit, sc))

@@ -34,7 +34,9 @@ def calibration_figure(f: np.ndarray, gain: np.ndarray, sigma_gain: np.ndarray, 
         axs = fig.subplots(3, 1, sharex=True)
     else:
         axs = list(axes)
-        fig = axs[0].get_figure()  # type: ignore[assignment]
+        got = axs[0].get_figure()
+        assert isinstance(got, Figure)
+        fig = got
     fg = np.asarray(f) / 1e9
     for a, y, s, lab in ((axs[0], 10 * np.log10(gain), 10 / np.log(10) * sigma_gain / gain, "gain [dB]"),
                          (axs[1], t_rec, sigma_t_rec, r"$T_\mathrm{rec}$ [K]"),
@@ -58,7 +60,9 @@ def spectrum_fit_figure(f: np.ndarray, curves: Sequence[tuple[str, np.ndarray, n
         ax = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1]})
     else:
         ax = list(axes)
-        fig = ax[0].get_figure()  # type: ignore[assignment]
+        got = ax[0].get_figure()
+        assert isinstance(got, Figure)
+        fig = got
     fg = np.asarray(f) / 1e9
     for i, (name, data, model) in enumerate(curves):
         ax[0].plot(fg, data, ".", ms=2.5, color=f"C{i}", label=f"{name} data")
