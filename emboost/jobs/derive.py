@@ -43,6 +43,7 @@ import numpy as np
 
 from emboost.core.errors import DataFileError, InputError
 from emboost.jobs.campaign import CampaignRecipe, load_campaign, read_truth
+from emboost.jobs.derive_results import CampaignResults, TruthComparison, compare_truth, t_sys_at_peak, to_json
 from emboost.jobs.derive_stages import RUNNERS, STAGES, Context, Progress, Stage, hash_json, truth_on
 from emboost.jobs.inputs import Inputs
 
@@ -202,12 +203,13 @@ def derive(recipe: str | os.PathLike[str], out: str | os.PathLike[str], *, sampl
         seconds[stage.name] = dt
         progress.say(f"{head}: done in {dt:.1f} s")
     t0 = time.perf_counter()
-    summary = _summary(ctx)
-    _write_outputs(ctx, summary, status, seconds)
+    results = CampaignResults.from_json(ctx.results)
+    summary, truth = _summary(ctx, results)
+    _write_outputs(ctx, results, summary, truth, status, seconds)
     seconds["report"] = time.perf_counter() - t0
     seconds["total"] = time.perf_counter() - t_all
-    conv = ctx.results["montecarlo"]["convergence"]
-    code = 0 if conv["converged"] else 3
+    conv = ctx.montecarlo().convergence
+    code = 0 if conv.converged else 3
     progress.say(f"report: {outp / 'report.html'} ({seconds['report']:.1f} s); total {seconds['total']:.1f} s")
     pk = summary["boost_factor"]
     progress.say(f"peak delivered boost factor {pk['mean']:.4g} +- {pk['std']:.4g} at {pk['frequency_Hz'] / 1e9:.5f} "
@@ -215,79 +217,65 @@ def derive(recipe: str | os.PathLike[str], out: str | os.PathLike[str], *, sampl
                  + ("" if "truth" not in summary else f"; truth {summary['truth']['peak']:.4g}"
                     f" ({'inside' if summary['truth']['peak_inside_95'] else 'OUTSIDE'} the band)"))
     if code:
-        progress.say(f"WARNING: {conv['message']}")
+        progress.say(f"WARNING: {conv.message}")
     return DeriveResult(out=outp, status=code, stages=status, seconds=seconds, summary=summary)
 
 
-def _summary(ctx: Context) -> dict[str, Any]:
-    R = ctx.results
-    mc = R["montecarlo"]
-    f = np.asarray(mc["frequency"])
-    pk = mc["peak"]
+def _summary(ctx: Context, R: CampaignResults) -> tuple[dict[str, Any], TruthComparison | None]:
+    """The headline results (``results.json`` summary) and the comparison with the truth, if any."""
+    mc, pk = R.montecarlo, R.montecarlo.peak
     out: dict[str, Any] = {
         "recipe": {"name": ctx.recipe.name, "path": str(ctx.recipe.path), "description": ctx.recipe.description},
-        "boost_factor": {k: pk[k] for k in ("frequency_Hz", "mean", "std", "q2_5", "q97_5", "nominal", "linear_std")},
-        "line_delay_s": {"value": R["line_delay"]["tau"], "stderr": R["line_delay"]["sigma_tau"]},
-        "mirror_gap_m": {"value": R["mirror_gap"]["gap"], "stderr": R["mirror_gap"]["sigma_gap"]},
-        "t_sys_at_peak_K": float(np.interp(pk["frequency_Hz"], R["sensitivity"]["frequency"],
-                                           R["sensitivity"]["t_sys"])),
-        "reach_best": R["sensitivity"]["best"],
-        "convergence": mc["convergence"],
+        "boost_factor": {k: getattr(pk, k) for k in ("frequency_Hz", "mean", "std", "q2_5", "q97_5", "nominal",
+                                                     "linear_std")},
+        "line_delay_s": {"value": R.line_delay.tau, "stderr": R.line_delay.sigma_tau},
+        "mirror_gap_m": {"value": R.mirror_gap.gap, "stderr": R.mirror_gap.sigma_gap},
+        "t_sys_at_peak_K": t_sys_at_peak(R),
+        "reach_best": to_json(R.sensitivity.best),
+        "convergence": to_json(mc.convergence),
     }
+    tc = None
     if ctx.recipe.truth is not None:
-        truth = truth_on(ctx, f)
+        truth = truth_on(ctx, mc.frequency)
         if truth is not None:
-            qs = mc["quantiles"]
-            lo, hi = np.asarray(qs["0.025"]), np.asarray(qs["0.975"])
-            kt = int(np.argmax(truth))
-            km = int(np.argmax(mc["mean"]))
-            inside = (truth >= lo) & (truth <= hi)
-            out["truth"] = {
-                "label": ctx.recipe.truth.label, "file": str(ctx.recipe.truth.file),
-                "peak": float(truth[kt]), "peak_frequency_Hz": float(f[kt]),
-                "band_at_true_peak": [float(lo[kt]), float(hi[kt])],
-                "peak_inside_95": bool(lo[kt] <= truth[kt] <= hi[kt]),
-                "recovered_peak": float(mc["mean"][km]), "recovered_peak_frequency_Hz": float(f[km]),
-                "recovered_over_true_peak": float(mc["mean"][km] / truth[kt]),
-                "fraction_of_band_inside_95": float(np.mean(inside)),
-            }
-    return out
+            tc = compare_truth(mc, truth, ctx.recipe.truth.label, str(ctx.recipe.truth.file))
+            out["truth"] = to_json(tc)
+    return out, tc
 
 
-def _write_outputs(ctx: Context, summary: dict[str, Any], status: dict[str, str], seconds: dict[str, float]) -> None:
+def _write_outputs(ctx: Context, R: CampaignResults, summary: dict[str, Any], tc: TruthComparison | None,
+                   status: dict[str, str], seconds: dict[str, float]) -> None:
     from emboost.core.output import atomic_write_json, provenance
-    from emboost.jobs.derive_report import build_campaign_report
+    from emboost.jobs.derive_report import TruthCurves, build_campaign_report
     from emboost.jobs.mc import write_netcdf
 
-    R = ctx.results
-    mc, sn = R["montecarlo"], R["sensitivity"]
-    f = np.asarray(mc["frequency"])
+    mc, sn = R.montecarlo, R.sensitivity
+    f = mc.frequency
     q = ctx.recipe.montecarlo.quantiles
     inputs = [ctx.recipe.path] + sorted({Path(p) for p in ctx.hashes})
     prov = provenance(inputs)
     doc = {"format": FORMAT, "summary": summary,
            "stages": {s.name: {"status": status[s.name], "seconds": seconds.get(s.name, 0.0),
-                               "result": {k: v for k, v in R[s.name].items() if not isinstance(v, list) or len(v) < 50}}
+                               "result": {k: v for k, v in ctx.results[s.name].items()
+                                          if not isinstance(v, list) or len(v) < 50}}
                       for s in STAGES},
            "provenance": prov}
     atomic_write_json(ctx.out / "results.json", doc)
     variables = {
         "frequency": (("frequency",), f, "Hz"), "quantile": (("quantile",), np.array(q), "1"),
-        "boost_mean": (("frequency",), np.asarray(mc["mean"]), "1"),
-        "boost_std": (("frequency",), np.asarray(mc["std"]), "1"),
-        "boost_quantiles": (("quantile", "frequency"), np.array([mc["quantiles"][str(x)] for x in q]), "1"),
-        "boost_nominal": (("frequency",), np.asarray(mc["nominal"]), "1"),
-        "t_sys": (("frequency",), np.asarray(sn["t_sys"]), "K"),
-        "g_median": (("frequency",), np.asarray(sn["g_median"]), "GeV-1"),
-        "g_quantiles": (("quantile", "frequency"), np.array([sn["g_quantiles"][str(x)] for x in q]), "GeV-1"),
+        "boost_mean": (("frequency",), mc.mean, "1"),
+        "boost_std": (("frequency",), mc.std, "1"),
+        "boost_quantiles": (("quantile", "frequency"), np.array([mc.quantile(x) for x in q]), "1"),
+        "boost_nominal": (("frequency",), mc.nominal, "1"),
+        "t_sys": (("frequency",), sn.t_sys, "K"),
+        "g_median": (("frequency",), sn.g_median, "GeV-1"),
+        "g_quantiles": (("quantile", "frequency"), np.array([sn.g_quantiles[str(x)] for x in q]), "GeV-1"),
     }
     write_netcdf(ctx.out / "results.nc", variables, {"frequency": f.size, "quantile": len(q)},
-                 {"title": f"emboost derive: {ctx.recipe.name}", "samples": int(mc["samples"]),
-                  "seed": int(mc["seed"])})
-    truth: dict[str, Any] | None = None
+                 {"title": f"emboost derive: {ctx.recipe.name}", "samples": mc.samples, "seed": mc.seed})
+    curves = None
     if ctx.recipe.truth is not None:
-        truth = {"label": ctx.recipe.truth.label, "boost": truth_on(ctx, f)}
-        if ctx.recipe.truth.t_sys_column:
-            truth["t_sys"] = truth_on(ctx, f, ctx.recipe.truth.t_sys_column)
-    build_campaign_report(ctx.out / "report.html", ctx.recipe, R, summary, status, seconds, prov, truth,
-                          list(STAGES))
+        curves = TruthCurves(ctx.recipe.truth.label, truth_on(ctx, f),
+                             truth_on(ctx, f, ctx.recipe.truth.t_sys_column) if ctx.recipe.truth.t_sys_column
+                             else None)
+    build_campaign_report(ctx.out / "report.html", ctx.recipe, R, tc, curves, status, seconds, prov, list(STAGES))

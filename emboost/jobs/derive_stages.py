@@ -19,8 +19,22 @@ import numpy as np
 
 from emboost.core.errors import DataFileError, FitError, RecipeError
 from emboost.fit.booster import BoosterFitResult, Observable
-from emboost.fit.noise import STANDARDS
+from emboost.fit.noise import STANDARDS, DelayFit
 from emboost.jobs.campaign import CampaignRecipe, read_truth
+from emboost.jobs.derive_results import (
+    JSON,
+    BandPeak,
+    BoosterFitSummary,
+    CalibrationResult,
+    FittedParameter,
+    MirrorGapSummary,
+    MonteCarloSummary,
+    NoiseFitSummary,
+    ReachBest,
+    ReachSettings,
+    SensitivitySummary,
+    to_json,
+)
 from emboost.jobs.files import write_csv
 from emboost.jobs.inputs import Inputs
 from emboost.jobs.stages import (
@@ -44,8 +58,8 @@ from emboost.noise.amplifier import NoiseSources
 
 __all__ = ["Stage", "STAGES", "Context", "Progress", "RUNNERS", "hash_json"]
 
-#: JSON-ready stage result (what stages/<name>.json stores)
-Result = dict[str, Any]
+#: a stage result as stored in stages/<name>.json
+Result = JSON
 
 
 def hash_json(obj: object) -> str:
@@ -114,9 +128,21 @@ class Context:
     boost_samples: tuple[np.ndarray, np.ndarray] | None = None
 
     # typed views of the earlier stages' results (read back from the cache when they were not computed now)
+    def calibration_result(self) -> CalibrationResult:
+        return CalibrationResult.from_json(self.results["calibration"])
+
     def calibration(self) -> CalibrationCurve:
-        c = self.results["calibration"]
-        return CalibrationCurve(np.asarray(c["frequency"]), np.asarray(c["c_cal"]), np.asarray(c["sigma_c_cal"]))
+        c = self.calibration_result()
+        return CalibrationCurve(c.frequency, c.c_cal, c.sigma_c_cal)
+
+    def noise_fit(self) -> NoiseFitSummary:
+        return NoiseFitSummary.from_json(self.results["noise_fit"])
+
+    def line_delay(self) -> DelayFit:
+        return DelayFit(**self.results["line_delay"])  # type: ignore[arg-type]
+
+    def montecarlo(self) -> MonteCarloSummary:
+        return MonteCarloSummary.from_json(self.results["montecarlo"])
 
     def booster_fit(self) -> BoosterFitResult:
         if self.fitted_booster is None:
@@ -126,7 +152,7 @@ class Context:
         return self.fitted_booster
 
     def sources(self) -> NoiseSources:
-        v = self.results["noise_fit"]["sources"]
+        v = self.noise_fit().sources
         return NoiseSources(v["sqrt_sv"], v["sqrt_si"], v["rho_mag"], v["rho_phase"])
 
     def tsys(self, which: str) -> TsysSpectrum:
@@ -165,11 +191,10 @@ def _calibration(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
           ctx.out / "calibration.png")
     rel = cal.sigma_c_cal / cal.c_cal
     budget = {k: float(np.median(v["c_cal"] / cal.c_cal)) for k, v in cal.budget.items()}
-    res = {"frequency": f, "c_cal": cal.c_cal, "sigma_c_cal": cal.sigma_c_cal, "t_rec": cal.t_rec,
-           "sigma_t_rec": cal.sigma_t_rec, "gain": cal.gain, "resolution_bandwidth_Hz": cal.resolution_bandwidth,
-           "c_cal_relative_sigma_median": float(np.median(rel)), "c_cal_relative_budget_median": budget,
-           "t_rec_median_K": float(np.median(cal.t_rec)), "gain_median_dB": float(np.median(10 * np.log10(cal.gain)))}
-    return res, ["calibration.csv", "calibration.png"]
+    res = CalibrationResult(f, cal.c_cal, cal.sigma_c_cal, cal.t_rec, cal.sigma_t_rec, cal.gain,
+                            float(cal.resolution_bandwidth), float(np.median(rel)), budget,
+                            float(np.median(cal.t_rec)), float(np.median(10 * np.log10(cal.gain))))
+    return to_json(res), ["calibration.csv", "calibration.png"]
 
 
 def _booster_fit(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
@@ -214,25 +239,24 @@ def _booster_fit(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
     k = int(np.argmax(bf))
     nominal = setup.booster.boost_factor(fb)
     fit = res.fit
-    out = {"parameters": {n: {"value": fit.value(n), "stderr": fit.error(n), "unit": fit.units[fit.names.index(n)],
-                              "initial": float(fit.initial[fit.names.index(n)])} for n in fit.free},
-           "redchi": fit.redchi, "chi2": fit.chisqr, "ndata": fit.ndata, "chi2_probability": fit.chi2_probability,
-           "rms_s11": float(np.sqrt(np.mean(np.abs(s - m["s11"]) ** 2))), "points": int(f.size),
-           "band_Hz": [float(f[0]), float(f[-1])], "peak_boost_matched": float(bf[k]),
-           "peak_boost_matched_stderr": float(sbf[k]), "peak_frequency_Hz": float(fb[k]),
-           "nominal_peak_boost": float(np.max(nominal)),
-           "nominal_peak_frequency_Hz": float(fb[int(np.argmax(nominal))])}
-    return out, ["booster_fit.json", "booster_fit.csv", "booster_fit.png", "booster_model.png"]
+    out = BoosterFitSummary(
+        parameters={n: FittedParameter(fit.value(n), fit.error(n), fit.units[fit.names.index(n)],
+                                       float(fit.initial[fit.names.index(n)])) for n in fit.free},
+        redchi=fit.redchi, chi2=fit.chisqr, ndata=fit.ndata, chi2_probability=fit.chi2_probability,
+        rms_s11=float(np.sqrt(np.mean(np.abs(s - m["s11"]) ** 2))), points=int(f.size),
+        band_Hz=[float(f[0]), float(f[-1])], peak_boost_matched=float(bf[k]), peak_boost_matched_stderr=float(sbf[k]),
+        peak_frequency_Hz=float(fb[k]), nominal_peak_boost=float(np.max(nominal)),
+        nominal_peak_frequency_Hz=float(fb[int(np.argmax(nominal))]))
+    return to_json(out), ["booster_fit.json", "booster_fit.csv", "booster_fit.png", "booster_model.png"]
 
 
 def _noise_fit(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
     from emboost.report.campaign_figures import spectrum_fit_figure
 
     r = ctx.recipe
-    cal = ctx.results["calibration"]
     f, meas = standards_data(ctx.inputs.spectrum(r.receiver.standards, list(STANDARDS)), ctx.calibration())
     gl = ctx.inputs.lna(r.receiver.lna_s11).gamma_at(f)
-    r_cal = float(cal["c_cal_relative_sigma_median"])
+    r_cal = ctx.calibration_result().c_cal_relative_sigma_median
     st = noise_standards_stage(f, meas, r.noise, gl, r.receiver.t_standards, r.receiver_specs,
                                calibration_relative_sigma=r_cal if r.receiver.calibration_band else 0.0)
     res = st.result
@@ -249,12 +273,10 @@ def _noise_fit(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
     _save(spectrum_fit_figure(f, [(k, meas[k], fit.model[k]) for k in STANDARDS],
                               "receiver noise: T_sys of the standards and the fitted LNA noise model"),
           ctx.out / "noise_standards.png")
-    out = {"sources": st.values(), "stderr": dict(st.stderr), "calibration_band_half_spread": dict(st.calibration_band),
-           "lna_sigma": dict(st.lna_sigma), "tau_open": fit.tau_open, "tau_short": fit.tau_short,
-           "tau_open_stderr": res.error("tau_open"), "tau_short_stderr": res.error("tau_short"), "redchi": res.redchi,
-           "ndata": res.ndata, "noise_parameters_z0_50": fit.noise_parameters(),
-           "t_e_50ohm_K": float(fit.sources.noise_temperature(50.0)), "calibration_relative_sigma": r_cal}
-    return out, ["noise_standards.csv", "noise_standards.png"]
+    out = NoiseFitSummary(st.values(), dict(st.stderr), dict(st.calibration_band), dict(st.lna_sigma), fit.tau_open,
+                          fit.tau_short, res.error("tau_open"), res.error("tau_short"), res.redchi, res.ndata,
+                          fit.noise_parameters(), float(fit.sources.noise_temperature(50.0)), r_cal)
+    return to_json(out), ["noise_standards.csv", "noise_standards.png"]
 
 
 def _line_delay(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
@@ -273,7 +295,7 @@ def _line_delay(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
     _save(spectrum_fit_figure(bb.frequency, [("broadband", bb.t_sys, ld.model)],
                               rf"broadband $T_\mathrm{{sys}}$ and the combined model ($\tau$ = {d.tau * 1e9:.4f} ns)"),
           ctx.out / "tsys_broadband.png")
-    return dataclasses.asdict(d), ["tsys_broadband.csv", "tsys_broadband.png"]
+    return to_json(d), ["tsys_broadband.csv", "tsys_broadband.png"]
 
 
 def _mirror_gap(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
@@ -282,7 +304,7 @@ def _mirror_gap(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
     r = ctx.recipe
     nb = ctx.tsys("narrowband")
     booster = ctx.booster_fit().booster()
-    tau = ctx.results["line_delay"]["tau"]
+    tau = ctx.line_delay().tau
     mg = mirror_gap_stage(nb, booster, tau, r.tsys.t_booster, ctx.sources(), r.tsys.gap_range,
                           r.tsys.gap_grid_points, r.delay.line_loss_db)
     g = mg.fit
@@ -295,18 +317,17 @@ def _mirror_gap(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
     _save(spectrum_fit_figure(nb.frequency, [("narrowband", nb.t_sys, mg.model)],
                               rf"narrowband $T_\mathrm{{sys}}$ during the run and the model (mirror gap "
                               rf"{g.gap * 1e3:.4f} mm)"), ctx.out / "tsys_narrowband.png")
-    out = dataclasses.asdict(g) | {"fitted_gap_1_m": float(np.ravel(booster.gaps)[0])}
-    return out, ["tsys_narrowband.csv", "tsys_narrowband.png"]
+    out = MirrorGapSummary(**dataclasses.asdict(g), fitted_gap_1_m=float(np.ravel(booster.gaps)[0]))
+    return to_json(out), ["tsys_narrowband.csv", "tsys_narrowband.png"]
 
 
 def mc_model(ctx: Context) -> tuple[MonteCarloModel, dict[str, float]]:
     """The prepared Monte-Carlo model of the campaign (the same stage as ``emboost mc``)."""
     r, mc = ctx.recipe, ctx.recipe.montecarlo
-    nf = ctx.results["noise_fit"]
     lna = ctx.inputs.lna(r.receiver.lna_s11, ctx.sources())
     bb, nb = ctx.tsys("broadband"), ctx.tsys("narrowband")
     f = r.band.frequencies() if r.band is not None else nb.frequency
-    ls = nf["lna_sigma"]
+    ls = ctx.noise_fit().lna_sigma
     return montecarlo_model(ctx.booster_fit(), lna, [ls[k] for k in LNA_NAMES], r.tsys.t_booster, bb, nb, r.delay, f,
                             mc, mc.frequency_sigma, r.tsys.gap_range, int(mc.gap_grid_points or 21), where=r.path)
 
@@ -356,17 +377,19 @@ def _montecarlo(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
         curves["linear propagation"] = lin.std / lin.nominal
     relative_uncertainty_png(ctx.out / "boost_relative_uncertainty.png", f, curves, title="relative uncertainty")
     k = band.peak
-    out = {"frequency": f, "mean": mean, "std": std, "quantiles": dict(zip([str(x) for x in q], band.quantiles)),
-           "nominal": res.nominal, "linear_std": None if lin is None else lin.std,
-           "linear_parts_at_peak": None if lin is None else {kk: float(v[k]) for kk, v in lin.parts.items()},
-           "samples": ctx.samples, "seed": ctx.seed, "convergence": band.convergence,
-           "nominal_refits": nominal, "tau_mean": float(np.mean(res.tau)), "tau_std": float(np.std(res.tau, ddof=1)),
-           "gap_mean": float(np.nanmean(res.gap)), "gap_std": float(np.nanstd(res.gap, ddof=1)),
-           "samples_on_search_edge": int(np.count_nonzero(res.on_bound)), "timing": res.timing,
-           "peak": {"frequency_Hz": f[k], "mean": mean[k], "std": std[k], "nominal": res.nominal[k],
-                    "q2_5": band.quantiles[q.index(0.025)][k], "q97_5": band.quantiles[q.index(0.975)][k],
-                    "linear_std": None if lin is None else lin.std[k]}}
-    return out, ["boost_band.csv", "boost_band.png", "boost_relative_uncertainty.png", "montecarlo/boost_samples.npz"]
+    out = MonteCarloSummary(
+        frequency=f, mean=mean, std=std, quantiles=dict(zip([str(x) for x in q], band.quantiles)),
+        nominal=res.nominal, linear_std=None if lin is None else lin.std,
+        linear_parts_at_peak=None if lin is None else {kk: float(v[k]) for kk, v in lin.parts.items()},
+        samples=ctx.samples, seed=ctx.seed, convergence=band.convergence,
+        nominal_refits=nominal, tau_mean=float(np.mean(res.tau)), tau_std=float(np.std(res.tau, ddof=1)),
+        gap_mean=float(np.nanmean(res.gap)), gap_std=float(np.nanstd(res.gap, ddof=1)),
+        samples_on_search_edge=int(np.count_nonzero(res.on_bound)), timing=res.timing,
+        peak=BandPeak(float(f[k]), float(mean[k]), float(std[k]), float(res.nominal[k]),
+                      float(band.quantiles[q.index(0.025)][k]), float(band.quantiles[q.index(0.975)][k]),
+                      None if lin is None else float(lin.std[k])))
+    return to_json(out), ["boost_band.csv", "boost_band.png", "boost_relative_uncertainty.png",
+                          "montecarlo/boost_samples.npz"]
 
 
 def truth_on(ctx: Context, f: np.ndarray, column: str | None = None) -> np.ndarray | None:
@@ -392,7 +415,7 @@ def _sensitivity(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
     from emboost.mc.engine import band_png
 
     r, sn = ctx.recipe, ctx.recipe.sensitivity
-    mc = ctx.results["montecarlo"]
+    mc = ctx.montecarlo()
     if ctx.boost_samples is None:
         with np.load(ctx.out / "montecarlo" / "boost_samples.npz") as z:
             ctx.boost_samples = (z["frequency"], z["boost"])
@@ -417,7 +440,7 @@ def _sensitivity(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
     t_sys = np.interp(f, fs, savgol_filter(ts, r.noise.savgol_window, r.noise.savgol_order))
     rel = np.interp(f, cal.frequency, cal.relative_sigma)
     q = r.montecarlo.quantiles
-    reach = reach_stage(boost, np.asarray(mc["nominal"]), f, t_sys, rel, int(mc["seed"]), area=area, b_field=b_field,
+    reach = reach_stage(boost, mc.nominal, f, t_sys, rel, mc.seed, area=area, b_field=b_field,
                         rho=rho, time=sn.time, snr=sn.snr, q_a=sn.q_a, quantiles=q)
     g, gq, lines = reach.g, reach.g_quantiles, reach.lines
     g_med = np.median(g, axis=0)
@@ -434,15 +457,14 @@ def _sensitivity(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
              title=f"{r.name}: coupling reach, SNR {sn.snr:g}, {sn.time / 86400:g} d", log=True, lines=dict(lines),
              ylabel=r"$|g_{a\gamma}|$ reach [GeV$^{-1}$]", center_label="Monte-Carlo median")
     k = int(np.argmin(g_med))
-    out = {"frequency": f, "t_sys": t_sys, "t_sys_source": source, "g_median": g_med,
-           "g_quantiles": dict(zip([str(x) for x in q], gq)), "ksvz": lines["KSVZ"], "dfsz": lines["DFSZ"],
-           "best": {"frequency_Hz": f[k], "g_median_GeV": float(np.median(g[:, k])),
-                    "g_q2_5_GeV": float(gq[q.index(0.025)][k]), "g_q97_5_GeV": float(gq[q.index(0.975)][k]),
-                    "ksvz_GeV": float(lines["KSVZ"][k]), "dfsz_GeV": float(lines["DFSZ"][k]),
-                    "t_sys_K": float(t_sys[k])},
-           "settings": {"snr": sn.snr, "time_s": sn.time, "b_field_T": b_field, "area_m2": area,
-                        "dm_density_J_per_m3": rho, "q_a": sn.q_a}}
-    return out, ["reach.csv", "reach.png"]
+    out = SensitivitySummary(
+        frequency=f, t_sys=t_sys, t_sys_source=source, g_median=g_med, g_quantiles=dict(zip([str(x) for x in q], gq)),
+        ksvz=lines["KSVZ"], dfsz=lines["DFSZ"],
+        best=ReachBest(float(f[k]), float(np.median(g[:, k])), float(gq[q.index(0.025)][k]),
+                       float(gq[q.index(0.975)][k]), float(lines["KSVZ"][k]), float(lines["DFSZ"][k]),
+                       float(t_sys[k])),
+        settings=ReachSettings(sn.snr, sn.time, float(b_field), float(area), float(rho), sn.q_a))
+    return to_json(out), ["reach.csv", "reach.png"]
 
 
 RUNNERS: dict[str, Callable[[Context, Stage], tuple[Result, list[str]]]] = {

@@ -18,6 +18,7 @@ runs ``combined_reach.csv`` / ``combined_reach.png``; finished samples are check
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -377,7 +378,7 @@ def _run_one(r: MonteCarloRecipe, run: RunSettings, index: int, fit: BoosterFitR
                    "gap_mean_m": float(np.mean(res.gap)) if run.refit_mirror_gap else None,
                    "gap_std_m": float(np.std(res.gap, ddof=1)) if run.refit_mirror_gap else None,
                    "samples_on_search_edge": on_bound},
-        "convergence": band.convergence,
+        "convergence": dataclasses.asdict(band.convergence),
         "peak": {"frequency_Hz": f[k], "mean": mean[k], "std": std[k], "relative_std": std[k] / mean[k],
                  "nominal": res.nominal[k], "linear_std": None if lin is None else lin.std[k],
                  "mc_over_linear_std": None if lin is None else std[k] / lin.std[k],
@@ -415,7 +416,7 @@ def _run_one(r: MonteCarloRecipe, run: RunSettings, index: int, fit: BoosterFitR
                   "booster_parameter": model.n_booster, "lna_parameter": 4},
                  {"title": f"emboost montecarlo: {r.name} / {run.name}", "seed": json.dumps(run_seed),
                   "samples": samples, "converged": int(band.converged),
-                  "convergence_max_relative_change": band.convergence["max_relative_change"],
+                  "convergence_max_relative_change": band.convergence.max_relative_change,
                   "booster_parameters": ",".join(model.parameter_names),
                   "lna_parameters": "sqrt_sv,sqrt_si,rho_mag,rho_phase"})
     title = f"{r.name}: {run.name} ({samples} samples)"

@@ -29,7 +29,7 @@ from emboost.fit.booster import BoosterFitResult, Observable, fit_booster, obser
 from emboost.fit.core import FitResult, ParameterSpec
 from emboost.fit.noise import STANDARDS, DelayFit, GapFit, StandardsFit, fit_line_delay, fit_standards, refit_mirror_gap
 from emboost.jobs.sections import DelaySettings, FitOptions, MonteCarloSettings, NoiseSigmaSettings
-from emboost.mc.engine import LinearPropagation, MonteCarloModel, MonteCarloResult, TsysSpectrum
+from emboost.mc.engine import Convergence, LinearPropagation, MonteCarloModel, MonteCarloResult, TsysSpectrum
 from emboost.noise.amplifier import LNA, NoiseSources, system_temperature
 from emboost.noise.calibration import ENRTable, ReceiverCalibration
 from emboost.noise.spectra import Spectrum
@@ -307,10 +307,16 @@ class MonteCarloBand:
     mean: np.ndarray
     std: np.ndarray
     quantiles: np.ndarray
-    convergence_message: str
-    converged: bool
-    convergence: dict[str, object]
+    convergence: Convergence
     linear: LinearPropagation | None
+
+    @property
+    def converged(self) -> bool:
+        return bool(self.convergence.converged)
+
+    @property
+    def convergence_message(self) -> str:
+        return self.convergence.message
 
     @property
     def frequency(self) -> np.ndarray:
@@ -326,8 +332,6 @@ def montecarlo_stage(model: MonteCarloModel, samples: int, seed: int | Sequence[
                      fresh: bool = True, quiet: bool = True, label: str = "mc",
                      on_chunk: Callable[[int], None] | None = None) -> MonteCarloBand:
     """Run the Monte-Carlo (checkpointed in ``checkpoint``) and compute the band statistics."""
-    import dataclasses
-
     from emboost.mc.engine import band_statistics, linear_propagation, run_montecarlo
 
     res = run_montecarlo(model, samples, seed, chunk_size=settings.chunk_size, workers=workers, scheduler=scheduler,
@@ -336,8 +340,7 @@ def montecarlo_stage(model: MonteCarloModel, samples: int, seed: int | Sequence[
     conv = res.convergence(settings.convergence_window, settings.convergence_tolerance)
     lin = linear_propagation(model) if settings.linear_check else None
     return MonteCarloBand(result=res, quantile_levels=settings.quantiles, mean=stats["mean"], std=stats["std"],
-                          quantiles=np.asarray(stats["quantiles"]), convergence_message=conv.message,
-                          converged=bool(conv.converged), convergence=dataclasses.asdict(conv), linear=lin)
+                          quantiles=np.asarray(stats["quantiles"]), convergence=conv, linear=lin)
 
 
 # ------------------------------------------------------------------------------------------------ reach
