@@ -34,7 +34,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -194,8 +194,20 @@ class BoosterFitResult:
         x = self.fit.free_values if free_values is None else np.asarray(free_values, float)
         return self._mapper.s11(self.fit.full_vector(x), f, self.f_ref)
 
-    def boost_factor(self, f: np.ndarray | None = None, with_error: bool = False) -> Any:
-        """Boost factor of the fitted model at ``f``; with ``with_error`` also its linear-propagated sigma."""
+    @overload
+    def boost_factor(self, f: np.ndarray | None = None, with_error: Literal[False] = False) -> np.ndarray: ...
+
+    @overload
+    def boost_factor(self, f: np.ndarray | None, with_error: Literal[True]) -> tuple[np.ndarray, np.ndarray]: ...
+
+    @overload
+    def boost_factor(self, f: np.ndarray | None = None, *,
+                     with_error: Literal[True]) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def boost_factor(self, f: np.ndarray | None = None,
+                     with_error: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+        """Boost factor of the fitted model at ``f`` (default: the data grid), shape ``(nf,)``; with
+        ``with_error`` also its linear-propagated 1-sigma (same shape)."""
         f = self.frequency if f is None else np.asarray(f, float)
         if not with_error:
             return self.booster().boost_factor(f)

@@ -248,7 +248,7 @@ def least_squares(residual: Callable[[np.ndarray], np.ndarray], specs: Sequence[
 
     def fcn_scaled(p: Any) -> np.ndarray:
         return fcn(p) * norm
-    kws: dict[str, Any] = {}
+    kws: dict[str, float | int | str] = {}
     if method == "least_squares":
         kws = {"x_scale": "jac", "ftol": tolerance, "xtol": tolerance, "gtol": tolerance}
         if max_nfev:

@@ -25,15 +25,17 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from scipy.optimize import minimize_scalar
 
+from emboost.booster.model import Booster
 from emboost.core.constants import k_B
 from emboost.core.conventions import ArrayLike
 from emboost.core.errors import InputError
+from emboost.fit.core import FitResult, ParameterDefault
 from emboost.noise.amplifier import NoiseSources, system_temperature
 from emboost.noise.network import Occupation
 
@@ -112,7 +114,7 @@ def _tau_grid(bounds: tuple[float, float], f_max: float, max_points: int = 20001
 class StandardsFit:
     """Result of :func:`fit_standards`: the lmfit result and the fitted sources and delays."""
 
-    result: Any  # emboost.fit.core.FitResult
+    result: FitResult
     sources: NoiseSources
     tau_open: float
     tau_short: float
@@ -216,7 +218,8 @@ class DelayFit:
     on_bound: bool
 
 
-def _scan_refine(chi2_batch: Any, chi2_one: Any, resid_one: Any, grid: np.ndarray,
+def _scan_refine(chi2_batch: Callable[[np.ndarray], np.ndarray], chi2_one: Callable[[float], float],
+                 resid_one: Callable[[float], np.ndarray], grid: np.ndarray,
                  bounds: tuple[float, float], chunk: int, n_starts: int = 6) -> tuple[float, float, float, bool]:
     chi = np.concatenate([chi2_batch(grid[i:i + chunk]) for i in range(0, grid.size, chunk)])
     # the likelihood is multi-modal (ripple): refine the best few local minima of the grid, keep the best
@@ -318,7 +321,7 @@ class GapFit:
     on_bound: bool
 
 
-def refit_mirror_gap(f: ArrayLike, booster: Any, delay: float, t_phys: float, sources: NoiseSources,
+def refit_mirror_gap(f: ArrayLike, booster: Booster, delay: float, t_phys: float, sources: NoiseSources,
                      gamma_lna: ArrayLike, t_sys: ArrayLike, sigma: ArrayLike, bounds: tuple[float, float], *,
                      n_grid: int = 201, line_loss_db: float = 0.0,
                      occupation: Occupation = "rayleigh_jeans") -> GapFit:
@@ -355,10 +358,8 @@ def refit_mirror_gap(f: ArrayLike, booster: Any, delay: float, t_phys: float, so
     return GapFit(gap=x, sigma_gap=s, chi2=chi2, redchi=chi2 / max(n - 1, 1), ndata=n, on_bound=on_bound)
 
 
-def standards_parameter_defaults() -> dict[str, Any]:
+def standards_parameter_defaults() -> dict[str, ParameterDefault]:
     """Defaults (unit, start, bounds) of the standards fit's parameters, for recipe ``[parameters]`` tables."""
-    from emboost.fit.core import ParameterDefault
-
     return {
         "sqrt_sv": ParameterDefault("voltage_noise", "pV/sqrt(Hz)", 300e-12, 0.0, 1e-8, True),
         "sqrt_si": ParameterDefault("current_noise", "pA/sqrt(Hz)", 5e-12, 0.0, 1e-9, True),

@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from emboost.core.conventions import ArrayLike
 from emboost.core.errors import FitError, InputError
 from emboost.fit.core import FitResult, ParameterDefault, ParameterSpec, least_squares, propagate, stack_complex
 from emboost.rf.network import group_delay
@@ -44,9 +45,14 @@ Kind = Literal["reflection", "transmission"]
 NAMES = ("f0", "loaded_q", "diameter", "rotation", "background_re", "background_im", "delay")
 
 
-def resonance_response(f: np.ndarray, f0: Any, q_loaded: Any, diameter: Any, rotation: Any, background: Any,
-                       delay: Any, f_ref: float, kind: Kind = "reflection") -> np.ndarray:
-    """Complex S of one resonance (see the module docstring); parameters may carry a batch axis ``(m, 1)``."""
+def resonance_response(f: np.ndarray, f0: ArrayLike, q_loaded: ArrayLike, diameter: ArrayLike, rotation: ArrayLike,
+                       background: ArrayLike, delay: ArrayLike, f_ref: float,
+                       kind: Kind = "reflection") -> np.ndarray:
+    """Complex S of one resonance (see the module docstring) at ``f`` [Hz]: ``f0`` [Hz], ``q_loaded``,
+    ``diameter``, ``rotation`` [rad], complex ``background``, ``delay`` [s]; parameters may carry a batch
+    axis ``(m, 1)``."""
+    f0, q_loaded, diameter, rotation = (np.asarray(x) for x in (f0, q_loaded, diameter, rotation))
+    background, delay = np.asarray(background), np.asarray(delay)
     t = f / f0 - f0 / f
     lor = diameter * np.exp(1j * rotation) / (1 + 1j * q_loaded * t)
     line = np.exp(-2j * np.pi * (f - f_ref) * delay)

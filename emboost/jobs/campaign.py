@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -121,7 +122,7 @@ class CampaignRecipe:
         return {k: self.files[k] for k in keys}
 
 
-def _calibration(ct: Table, file: Any) -> CalibrationSettings:
+def _calibration(ct: Table, file: Callable[[Table, str, str], Path]) -> CalibrationSettings:
     enr = file(ct, "enr", "enr")
     yf = file(ct, "yfactor", "yfactor")
     on, off = ct.string("on_column", "p_on"), ct.string("off_column", "p_off")

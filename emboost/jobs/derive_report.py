@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,6 +19,9 @@ from emboost.jobs.derive_results import CampaignResults, TruthComparison, t_sys_
 from emboost.jobs.derive_stages import Stage
 from emboost.report.campaign_figures import truth_band_figure, tsys_band_figure
 from emboost.report.html import Figure, ReportTable, Section, fmt, fmt_pm, write_report
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure as MplFigure
 
 __all__ = ["build_campaign_report", "CAMPAIGN_SECTIONS", "TruthCurves"]
 
@@ -36,7 +39,7 @@ class TruthCurves:
     t_sys: np.ndarray | None
 
 
-def _save(fig: Any, path: Path) -> None:
+def _save(fig: MplFigure, path: Path) -> None:
     from emboost.core.output import atomic_savefig
 
     atomic_savefig(fig, path, dpi=100)

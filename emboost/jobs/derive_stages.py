@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -55,6 +55,9 @@ from emboost.jobs.stages import (
 )
 from emboost.mc.engine import MonteCarloModel, TsysSpectrum
 from emboost.noise.amplifier import NoiseSources
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure as MplFigure
 
 __all__ = ["Stage", "STAGES", "Context", "Progress", "RUNNERS", "hash_json"]
 
@@ -169,7 +172,7 @@ class Context:
         return FitError(f"stage '{stage.name}' ({stage.title}) failed: {what}{kept}")
 
 
-def _save(fig: Any, path: Path) -> None:
+def _save(fig: MplFigure, path: Path) -> None:
     from emboost.core.output import atomic_savefig
 
     atomic_savefig(fig, path, dpi=100)
