@@ -49,20 +49,26 @@ def runs(tmp_path_factory):
 
     d = tmp_path_factory.mktemp("stages")
     reads: Counter[str] = Counter()
+    mc_reads: Counter[str] = Counter()
+    counter = [reads]
 
     def counted(module, name):
         orig = getattr(module, name)
 
         def wrapper(path, *a, **k):
-            reads[str(Path(path).resolve())] += 1
+            counter[0][str(Path(path).resolve())] += 1
             return orig(path, *a, **k)
         return wrapper
 
-    with pytest.MonkeyPatch.context() as mp:
-        for mod, name in ((ts_mod, "read_touchstone"), (spectra_mod, "read_spectrum"),
-                          (spectra_mod, "read_enr_table"), (setup_mod, "load_booster_setup")):
-            mp.setattr(mod, name, counted(mod, name))
+    mp = pytest.MonkeyPatch()
+    for mod, name in ((ts_mod, "read_touchstone"), (spectra_mod, "read_spectrum"),
+                      (spectra_mod, "read_enr_table"), (setup_mod, "load_booster_setup")):
+        mp.setattr(mod, name, counted(mod, name))
+    try:
         res = derive(CAMPAIGN, d / "derive", samples=SAMPLES, workers=1)
+    except BaseException:
+        mp.undo()
+        raise
     out = res.out
     st = {p.stem: json.loads(p.read_text())["result"] for p in (out / "stages").glob("*.json")}
     nf = st["noise_fit"]
@@ -169,12 +175,17 @@ time = "3 d"
 t_sys_relative_sigma = {{ value = 0.024, unit = "1" }}
 """)
     outs = {}
-    for name, recipe in (("booster", booster), ("receiver", receiver), ("standards", standards)):
-        outs[name] = d / f"fit-{name}"
-        assert main(["fit", str(recipe), "--output", str(outs[name]), "--quiet"]) in (0, 3)
-    outs["mc"] = d / "mc"
-    assert main(["mc", str(mc), "--output", str(outs["mc"]), "--quiet"]) in (0, 3)
-    return {"derive": out, "stages": st, "reads": reads, **outs}
+    try:
+        counter[0] = Counter()
+        for name, recipe in (("booster", booster), ("receiver", receiver), ("standards", standards)):
+            outs[name] = d / f"fit-{name}"
+            assert main(["fit", str(recipe), "--output", str(outs[name]), "--quiet"]) in (0, 3)
+        counter[0] = mc_reads
+        outs["mc"] = d / "mc"
+        assert main(["mc", str(mc), "--output", str(outs["mc"]), "--quiet"]) in (0, 3)
+    finally:
+        mp.undo()
+    return {"derive": out, "stages": st, "reads": reads, "mc_reads": mc_reads, **outs}
 
 
 def test_derive_reads_each_input_file_once(runs):
@@ -183,6 +194,29 @@ def test_derive_reads_each_input_file_once(runs):
     for p in files:
         assert runs["reads"][str(p.resolve())] == 1, (p, runs["reads"])
     assert max(runs["reads"].values()) == 1
+
+
+def test_mc_reads_each_input_file_once(runs):
+    # the booster recipe's data and setup, the LNA file, both T_sys spectra: each parsed once per job
+    assert runs["mc_reads"][str((DATA / "vna_s11.s1p").resolve())] == 1
+    assert runs["mc_reads"][str((DATA / "lna_s11.s1p").resolve())] == 1
+    assert max(runs["mc_reads"].values()) == 1, runs["mc_reads"]
+
+
+def test_stage_cache_key_includes_the_emboost_version(monkeypatch, tmp_path):
+    import emboost
+    from emboost.jobs.derive import STAGES, load_campaign, stage_key
+    from emboost.jobs.derive_stages import Context, Progress
+    from emboost.jobs.inputs import Inputs
+
+    r = load_campaign(CAMPAIGN)
+    ctx = Context(recipe=r, out=tmp_path, resume=True, quiet=True, samples=4, seed=1, workers=1,
+                  progress=Progress(True), inputs=Inputs(), hashes={str(p): "sha" for p in r.files.values()})
+    key, ident = stage_key(ctx, STAGES[0])
+    assert ident["emboost"] == emboost.__version__
+    monkeypatch.setattr(emboost, "__version__", "999.0")
+    other, _ = stage_key(ctx, STAGES[0])
+    assert other != key
 
 
 def test_booster_fit_stage_is_the_same_in_fit_mc_and_derive(runs):
