@@ -20,7 +20,9 @@ RECIPE = ROOT / "fits" / "cb200_campaign.toml"
 
 
 def main() -> None:
-    from emboost.jobs.derive import STAGES, _booster_fit, _Context, _mc_model, _Progress, derive, load_campaign
+    from emboost.jobs.derive import STAGES, derive, load_campaign
+    from emboost.jobs.derive_stages import Context, Progress, mc_model
+    from emboost.jobs.inputs import Inputs
     from emboost.mc.engine import draw_samples, evaluate_samples
 
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -49,19 +51,18 @@ def main() -> None:
         print(f"--resume with every stage cached: {t_resume:.2f} s ({total / t_resume:.0f}x faster than fresh)")
         # reference: the same pipeline per sample as a plain serial loop in this process
         r = load_campaign(RECIPE)
-        ctx = _Context(recipe=r, out=out, resume=True, quiet=True, samples=args.samples, seed=r.montecarlo["seed"],
-                       workers=1, progress=_Progress(True))
+        ctx = Context(recipe=r, out=out, resume=True, quiet=True, samples=args.samples, seed=r.montecarlo.seed,
+                      workers=1, progress=Progress(True), inputs=Inputs())
         import json
 
         for s in STAGES:
             ctx.results[s.name] = json.loads((out / "stages" / f"{s.name}.json").read_text())["result"]
-        model, _ = _mc_model(ctx)
-        _booster_fit(ctx)
+        model, _ = mc_model(ctx)
         n = args.reference_samples
-        draws = draw_samples(model, n, r.montecarlo["seed"])
+        draws = draw_samples(model, n, r.montecarlo.seed)
         t0 = time.perf_counter()
-        for a in range(0, n, r.montecarlo["chunk_size"]):
-            evaluate_samples(model, draws.slice(a, min(a + r.montecarlo["chunk_size"], n)))
+        for a in range(0, n, r.montecarlo.chunk_size):
+            evaluate_samples(model, draws.slice(a, min(a + r.montecarlo.chunk_size, n)))
         serial = (time.perf_counter() - t0) / n
         mc = res.seconds["montecarlo"] / args.samples
         print(f"Monte-Carlo per sample: derive stage {1e3 * mc:.1f} ms (processes, checkpoints, statistics, plots) vs "

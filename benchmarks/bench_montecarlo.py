@@ -29,14 +29,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def build():
-    from emboost.fit.booster import fit_booster, load_booster_fit_recipe, observables_from_s11
+    from emboost.jobs.fit_recipes import fit_recipe
     from emboost.jobs.mc import build_model, load_mc_recipe
 
     r = load_mc_recipe(ROOT / "fits" / "cb200_montecarlo.toml")
-    br = load_booster_fit_recipe(r.booster_recipe)
-    f = br.data.frequency
-    fit = fit_booster(f, observables_from_s11(f, br.data.response), br.setup.booster, br.specs, br.observables,
-                      method=br.method, prefit=br.prefit)
+    fit, br = fit_recipe(r.booster_recipe)
     run = next(x for x in r.runs if not x.refit_mirror_gap)
     model, info = build_model(r, run, fit, br.setup)
     return model, info

@@ -51,6 +51,7 @@ convergence_window = 5
 linear_check = false
 [sensitivity]
 time = "1 d"
+t_sys_relative_sigma = {{ value = 0.02, unit = "1" }}
 """)
     return {"dir": d, "recipe": recipe}
 
@@ -117,3 +118,19 @@ def test_killed_run_resumes_to_the_uninterrupted_result(recipes, reference, tmp_
     assert (out / "reach.csv").read_text() == (ref / "reach.csv").read_text()
     timing = json.loads((out / "summary.json").read_text())["runs"][0]["timing"]
     assert timing["reused_chunks"] == len(done) and timing["computed_chunks"] == 4 - len(done)
+
+
+def test_band_below_cutoff_is_a_one_line_error(recipes, tmp_path, capsys):
+    """A [band] below the waveguide cutoff of the booster: exit 1 with a one-line reason, no traceback."""
+    text = recipes["recipe"].read_text().replace('start = "18.42 GHz"', 'start = "1.0 GHz"').replace(
+        'stop = "18.50 GHz"', 'stop = "1.2 GHz"')
+    bad = tmp_path / "below_cutoff.toml"
+    bad.write_text(text)
+    capsys.readouterr()
+    status = main(["mc", str(bad), "--output", str(tmp_path / "o"), "--quiet"])
+    err = capsys.readouterr().err
+    assert status == 1
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1, err
+    assert "below_cutoff.toml" in lines[0] and "band" in lines[0] and "cutoff" in lines[0]
+    assert "Traceback" not in err and "AttributeError" not in err

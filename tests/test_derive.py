@@ -14,7 +14,7 @@ import pytest
 
 from emboost.core.errors import DataFileError, FitError, InputError, RecipeError
 from emboost.jobs.derive import STAGES, derive, load_campaign, read_truth
-from emboost.report.html import CAMPAIGN_SECTIONS
+from emboost.jobs.derive_report import CAMPAIGN_SECTIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 RECIPE = ROOT / "fits" / "cb200_campaign.toml"

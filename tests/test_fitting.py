@@ -10,7 +10,8 @@ import pytest
 
 from emboost.core.errors import InputError, RecipeError
 from emboost.core.setupfile import Table
-from emboost.fit.core import ParameterDefault, ParameterSpec, least_squares, parameter_specs, propagate, stack_complex
+from emboost.fit.core import ParameterDefault, ParameterSpec, least_squares, propagate, stack_complex
+from emboost.jobs.sections import parameter_specs
 
 
 def test_linear_fit_matches_closed_form(tmp_path) -> None:

@@ -17,8 +17,10 @@ from emboost.jobs.recipes import load_recipe
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def write_recipe(path: Path, booster: str, extra: str = "", runs: str = "", band: str = "") -> Path:
-    """A small montecarlo recipe on the bundled SYNTHETIC data (41 frequencies, a few samples)."""
+def write_recipe(path: Path, booster: str, extra: str = "", runs: str = "", band: str = "",
+                 t_sys_sigma: float = 0.0) -> Path:
+    """A small montecarlo recipe on the bundled SYNTHETIC data (41 frequencies, a few samples); without a
+    T_sys uncertainty unless ``t_sys_sigma`` is given, so that the reach follows the boost factor exactly."""
     band = band or 'start = "18.40 GHz"\nstop = "18.60 GHz"\npoints = 41'
     path.write_text(f"""
 [recipe]
@@ -56,6 +58,7 @@ convergence_window = 5
 [sensitivity]
 time = "3 d"
 snr = 5.0
+t_sys_relative_sigma = {{ value = {t_sys_sigma}, unit = "1" }}
 {runs}
 """)
     return path

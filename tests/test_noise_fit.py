@@ -82,7 +82,7 @@ def test_line_delay_and_gap_recipe(root, tmp_path):
     assert abs(d["tau"] - truth["tau_s"]) < 3 * d["sigma_tau"]
     # the recipe uses the booster fitted to the synthetic VNA data: the refitted mirror gap also carries
     # that fit's uncertainty of gap_1, which dominates the T_sys refit's own sigma
-    from emboost.fit.booster import fit_recipe
+    from emboost.jobs.fit_recipes import fit_recipe
 
     vna, _ = fit_recipe(root / "fits" / "cb200_reflectivity.toml")
     sigma = np.hypot(g["sigma_gap"], vna.fit.error("gap_1"))

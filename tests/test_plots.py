@@ -82,16 +82,11 @@ def test_only_the_command_line_selects_agg_and_it_respects_mplbackend():
 
 
 _USE = re.compile(r"matplotlib\s*\.\s*use\s*\(|from\s+matplotlib\s+import\s+[^\n]*\buse\b|\bmpl\s*\.\s*use\s*\(")
-#: modules whose plotting is being rewritten to build figures; they still select Agg themselves
-_PENDING = {"jobs/derive.py", "report/html.py"}
 
 
 @pytest.mark.parametrize("module", sorted(str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")
                                           if p.relative_to(PACKAGE).parts[0] != "cli"))
-def test_no_module_outside_the_cli_selects_a_backend(module, request):
-    if module in _PENDING:
-        request.applymarker(pytest.mark.xfail(reason="plotting not yet converted to figure functions",
-                                              strict=False))
+def test_no_module_outside_the_cli_selects_a_backend(module):
     text = (PACKAGE / module).read_text(encoding="utf-8")
     hits = [text[: m.start()].count("\n") + 1 for m in _USE.finditer(text)]
     assert not hits, f"emboost/{module} selects a matplotlib backend at line(s) {hits}"

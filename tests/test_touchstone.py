@@ -164,8 +164,7 @@ def test_mutated_touchstone_only_documented_errors(tmp_path: Path, text: str, ex
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_mutated_recipe_only_documented_errors(root: Path, tmp_path: Path, data: st.DataObject) -> None:
-    from emboost.fit.booster import load_booster_fit_recipe
-    from emboost.fit.resonance import load_resonance_recipe
+    from emboost.jobs.fit_recipes import load_booster_fit_recipe, load_resonance_recipe
     from emboost.jobs.recipes import load_recipe
 
     src = data.draw(st.sampled_from(["npl_cavity_resonance.toml", "cb200_group_delay.toml"]))

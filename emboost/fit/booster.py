@@ -34,31 +34,17 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 
 from emboost.booster.model import Booster, solve_transmission_line
 from emboost.core.errors import InputError
-from emboost.core.setupfile import Table
-from emboost.fit.core import (
-    FitResult,
-    MeasuredData,
-    ParameterDefault,
-    ParameterSpec,
-    least_squares,
-    parameter_specs,
-    propagate,
-    recipe_data,
-    recipe_fit_options,
-    stack_complex,
-)
+from emboost.fit.core import FitResult, ParameterDefault, ParameterSpec, least_squares, propagate, stack_complex
 from emboost.rf.network import group_delay
 
 __all__ = ["Observable", "OBSERVABLE_KINDS", "observables_from_s11", "booster_parameter_defaults",
-           "booster_parameter_specs", "fit_booster", "BoosterFitResult", "load_booster_fit_recipe",
-           "BoosterFitRecipe", "run_recipe"]
+           "booster_parameter_specs", "fit_booster", "BoosterFitResult"]
 
 OBSERVABLE_KINDS = ("reflected_power_db", "group_delay", "s11")
 
@@ -133,9 +119,13 @@ def booster_parameter_specs(base: Booster, free: Sequence[str], per_disk_thickne
     if unknown:
         raise InputError(f"unknown booster fit parameter(s) {unknown}; expected from {list(d)}")
     initial = initial or {}
-    return [ParameterSpec(n, float(initial.get(n, x.value)), x.minimum, x.maximum, n in free, x.unit,
-                          None if initial.get(n, x.value) != 0 else 1e-9 if x.dimension == "time" else 1.0)
-            for n, x in d.items()]
+    specs = []
+    for n, x in d.items():
+        v = initial.get(n, x.value)
+        assert v is not None  # every booster parameter has a default
+        specs.append(ParameterSpec(n, float(v), x.minimum, x.maximum, n in free, x.unit,
+                                   None if v != 0 else 1e-9 if x.dimension == "time" else 1.0))
+    return specs
 
 
 class _Mapper:
@@ -204,8 +194,20 @@ class BoosterFitResult:
         x = self.fit.free_values if free_values is None else np.asarray(free_values, float)
         return self._mapper.s11(self.fit.full_vector(x), f, self.f_ref)
 
-    def boost_factor(self, f: np.ndarray | None = None, with_error: bool = False) -> Any:
-        """Boost factor of the fitted model at ``f``; with ``with_error`` also its linear-propagated sigma."""
+    @overload
+    def boost_factor(self, f: np.ndarray | None = None, with_error: Literal[False] = False) -> np.ndarray: ...
+
+    @overload
+    def boost_factor(self, f: np.ndarray | None, with_error: Literal[True]) -> tuple[np.ndarray, np.ndarray]: ...
+
+    @overload
+    def boost_factor(self, f: np.ndarray | None = None, *,
+                     with_error: Literal[True]) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def boost_factor(self, f: np.ndarray | None = None,
+                     with_error: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+        """Boost factor of the fitted model at ``f`` (default: the data grid), shape ``(nf,)``; with
+        ``with_error`` also its linear-propagated 1-sigma (same shape)."""
         f = self.frequency if f is None else np.asarray(f, float)
         if not with_error:
             return self.booster().boost_factor(f)
@@ -288,129 +290,3 @@ def fit_booster(f: np.ndarray, data: dict[str, np.ndarray], base: Booster, specs
     model = observables_from_s11(f, s)
     return BoosterFitResult(fit=fit, base=base, frequency=f, f_ref=f_ref, observables=observables,
                             data={k: np.asarray(v) for k, v in data.items()}, model=model)
-
-
-# ------------------------------------------------------------------------------------------- recipes
-@dataclass(frozen=True, eq=False)
-class BoosterFitRecipe:
-    """A parsed ``kind = "booster_reflectivity"`` recipe with its data and setup read."""
-
-    path: Path
-    name: str
-    data: MeasuredData
-    setup: Any
-    observables: tuple[Observable, ...]
-    specs: list[ParameterSpec]
-    method: str
-    max_nfev: int | None
-    prefit: bool = True
-
-
-def _observables(top: Table) -> tuple[Observable, ...]:
-    obs = []
-    seen = set()
-    for t in top.tables("observables"):
-        kind = t.string("kind", choices=OBSERVABLE_KINDS)
-        if kind in seen:
-            raise t.fail("kind", f"observable {kind!r} listed twice")
-        seen.add(kind)
-        sigma = None
-        if "sigma" in t:
-            if kind == "group_delay":
-                sigma = float(np.asarray(t.quantity("sigma", "time", minimum=0.0, exclusive=True)).ravel()[0])
-            else:
-                sigma = t.number("sigma", minimum=0.0)
-                if sigma <= 0:
-                    raise t.fail("sigma", f"must be > 0 ({'dB' if kind != 's11' else 'linear'})")
-        weight = t.number("weight", 1.0, minimum=0.0)
-        if sigma is not None and "weight" in t:
-            raise t.fail("weight", "give either sigma (known noise) or weight, not both")
-        if weight <= 0:
-            raise t.fail("weight", "must be > 0")
-        t.finish()
-        obs.append(Observable(kind, sigma, float(weight)))
-    if not obs:
-        raise top.fail("observables", "list at least one [[observables]] table")
-    return tuple(obs)
-
-
-def load_booster_fit_recipe(path: str | Path, top: Table | None = None) -> BoosterFitRecipe:
-    """Parse and check a booster reflectivity recipe (reads its setup and data files)."""
-    from emboost.booster.setup import load_booster_setup
-    from emboost.jobs.recipes import recipe_header, resolve_path
-
-    path = Path(path)
-    top, name = recipe_header(path, top, "booster_reflectivity")
-    model = top.table("model")
-    setup = load_booster_setup(resolve_path(path, model.string("setup")))
-    model.finish()
-    data = recipe_data(top, path)
-    try:
-        setup.booster.check_band(data.frequency)
-    except Exception as exc:
-        raise top.fail("window", f"the data band does not suit the setup: {exc}") from None
-    obs = _observables(top)
-    params = top.table("parameters")
-    per_disk = any(str(k).startswith("phase_thickness_") for k in params.data)
-    specs = parameter_specs(params, booster_parameter_defaults(setup.booster, per_disk))
-    if not any(s.vary for s in specs):
-        raise top.fail("parameters", "no parameter varies")
-    method, max_nfev, fit = recipe_fit_options(top)
-    prefit = fit.boolean("prefit_complex", True)
-    fit.finish()
-    top.finish()
-    return BoosterFitRecipe(path=path, name=name, data=data, setup=setup, observables=obs, specs=specs,
-                            method=method, max_nfev=max_nfev, prefit=prefit)
-
-
-def fit_recipe(path: str | Path, top: Table | None = None) -> tuple[BoosterFitResult, BoosterFitRecipe]:
-    """Load a booster reflectivity recipe and run its fit (no files written)."""
-    r = load_booster_fit_recipe(path, top)
-    f = r.data.frequency
-    res = fit_booster(f, observables_from_s11(f, r.data.response), r.setup.booster, r.specs, r.observables,
-                      method=r.method, max_nfev=r.max_nfev, prefit=r.prefit)
-    return res, r
-
-
-def run_recipe(path: Path, top: Table, out: Path, quiet: bool = False) -> int:
-    """Run a booster reflectivity recipe into ``out``: fit.json, CSVs, PNGs. Returns 0 or 3."""
-    from emboost.core.output import atomic_write_csv, atomic_write_json, provenance
-    from emboost.report.plots import booster_response_png, power_delay_png
-
-    res, r = fit_recipe(path, top)
-    f = r.data.frequency
-    doc: dict[str, Any] = {"recipe": {"name": r.name, "kind": "booster_reflectivity",
-                                      "setup": str(r.setup.path), "data_parameter": r.data.parameter}}
-    doc.update(res.to_dict(r.setup.frequencies))
-    doc["converged"] = res.fit.converged
-    doc["at_bound"] = list(res.fit.at_bound)
-    doc["provenance"] = provenance([path, r.setup.path, r.data.path])
-    atomic_write_json(out / "fit.json", doc)
-    d, m = res.data, res.model
-    s = r.data.response
-    ms = m["s11"]
-    atomic_write_csv(out / "data_model.csv", {
-        "frequency_Hz": f, "data_re": s.real, "data_im": s.imag, "model_re": ms.real, "model_im": ms.imag,
-        "data_power_db": d["reflected_power_db"], "model_power_db": m["reflected_power_db"],
-        "residual_power_db": d["reflected_power_db"] - m["reflected_power_db"],
-        "data_group_delay_s": d["group_delay"], "model_group_delay_s": m["group_delay"],
-        "residual_group_delay_s": d["group_delay"] - m["group_delay"]},
-        comments=[f"emboost booster reflectivity fit: {r.name}"])
-    fb = r.setup.frequencies
-    bf, sbf = res.boost_factor(fb, with_error=True)
-    atomic_write_csv(out / "boost_factor.csv", {"frequency_Hz": fb, "boost_factor": bf, "boost_factor_stderr": sbf},
-                     comments=["boost factor of the fitted model, 1-sigma from the fit covariance (linear)"])
-    power_delay_png(out / "fit_power_delay.png", f, s, ms, title=f"{r.name}: booster reflectivity",
-                    power_db=(d["reflected_power_db"], m["reflected_power_db"]),
-                    delay=(d["group_delay"], m["group_delay"]))
-    resp = res.booster().response(fb)
-    booster_response_png(out / "fitted_booster.png", fb, resp.boost_factor, resp.reflected_power_db,
-                         resp.group_delay, title=f"{r.name}: fitted model")
-    if not quiet:
-        print(f"{r.name}: reduced chi2 = {res.fit.redchi:.3g}, peak boost factor {bf.max():.0f} at "
-              f"{fb[np.argmax(bf)] / 1e9:.4f} GHz; results in {out}")
-        for n in res.fit.free:
-            print(f"  {n} = {res.fit.value(n):.6g} +- {res.fit.error(n):.2g} (SI)")
-        if not res.ok:
-            print(f"WARNING: fit not converged or on a bound: {list(res.fit.at_bound)} {res.fit.message}")
-    return 0 if res.ok else 3

@@ -3,7 +3,8 @@
 * :class:`ParameterSpec` — one model parameter in SI with bounds, whether it varies, and the
   affine map ``internal = (SI - offset) / scale`` under which lmfit sees numbers of order one (so
   finite-difference steps and tolerances mean the same thing for a 10 mm gap and a 1e-5 loss tangent).
-* :func:`parameter_specs` — read ``[parameters]`` of a recipe against a table of defaults.
+* :class:`ParameterDefault` — what a model says about a parameter (dimension, display unit, default, bounds);
+  recipes' ``[parameters]`` tables are read against these by :func:`emboost.jobs.sections.parameter_specs`.
 * :func:`stack_complex` — complex residuals as ``[Re, Im]`` with real weights.
 * :func:`least_squares` — run lmfit and return a frozen :class:`FitResult` that keeps the
   covariance (SI), the correlation matrix, chi^2, reduced chi^2, and ``converged`` / ``at_bound`` flags.
@@ -24,17 +25,15 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from emboost.core.errors import FitError, InputError
-from emboost.core.setupfile import Table
-from emboost.core.units import parse_quantity, unit_factor
 
-__all__ = ["ParameterSpec", "ParameterDefault", "FitResult", "parameter_specs", "stack_complex",
+__all__ = ["ParameterSpec", "ParameterDefault", "FitResult", "stack_complex",
            "least_squares", "propagate"]
 
 METHODS = ("least_squares", "leastsq")
@@ -62,17 +61,25 @@ class ParameterSpec:
         if not self.minimum <= self.value <= self.maximum:
             raise InputError(f"{self.name}: initial value {self.value:g} is outside [{self.minimum:g}, "
                              f"{self.maximum:g}]", key=self.name)
-        if self.scale is None:
+        scale = self.scale
+        if scale is None:
             s = abs(self.value - self.offset)
-            object.__setattr__(self, "scale", s if s > 0 else 1.0)
-        if not (math.isfinite(self.scale) and self.scale > 0):
+            scale = s if s > 0 else 1.0
+            object.__setattr__(self, "scale", scale)
+        if not (math.isfinite(scale) and scale > 0):
             raise InputError(f"{self.name}: scale must be > 0", key=self.name)
 
+    @property
+    def step(self) -> float:
+        """The scale (set in ``__post_init__``)."""
+        assert self.scale is not None
+        return self.scale
+
     def internal(self, v: float) -> float:
-        return (v - self.offset) / self.scale
+        return (v - self.offset) / self.step
 
     def external(self, u: float) -> float:
-        return u * self.scale + self.offset
+        return u * self.step + self.offset
 
 
 @dataclass(frozen=True)
@@ -85,63 +92,6 @@ class ParameterDefault:
     minimum: float = -math.inf
     maximum: float = math.inf
     vary: bool = False
-
-
-def parameter_specs(table: Table | None, defaults: Mapping[str, ParameterDefault]) -> list[ParameterSpec]:
-    """Parameters of a recipe's ``[parameters]`` table, merged with ``defaults`` (in their order).
-
-    Each entry is ``name = { value = 8.4, unit = "mm", min = 7.5, max = 9.5, vary = true }``; every key
-    but ``unit`` is optional (``value`` defaults to the model's value, ``vary`` to true when the entry
-    is present). A listed parameter varies unless ``vary = false``. Names not in ``defaults`` are
-    errors, as are bounds that exclude the initial value.
-    """
-    entries: dict[str, Any] = {}
-    if table is not None:
-        for name in list(table.data):
-            if name not in defaults:
-                raise table.fail(name, f"unknown parameter; expected one of {list(defaults)}")
-            entries[name] = table.table(name)
-        table.finish()
-    specs = []
-    for name, d in defaults.items():
-        value, lo, hi, vary, unit = d.value, d.minimum, d.maximum, d.vary, d.unit
-        if name in entries:
-            t = entries[name]
-            unit = t.string("unit", d.unit)
-            try:
-                factor = unit_factor(unit, d.dimension, path=t.path, key=t.key("unit"))
-            except InputError as exc:
-                raise t.error(exc.reason, path=t.path, key=t.key("unit")) from None
-
-            del factor
-            value = _entry_quantity(t, "value", value, unit, d.dimension)
-            lo = _entry_quantity(t, "min", lo, unit, d.dimension)
-            hi = _entry_quantity(t, "max", hi, unit, d.dimension)
-            vary = t.boolean("vary", True)
-            t.raw("source", None)
-            t.raw("note", None)
-            t.finish()
-            if value is None:
-                raise t.fail("value", "no default for this parameter: give its initial value")
-            if not lo < hi:
-                raise t.fail("max", f"must be above min ({lo:g} SI), got {hi:g}")
-            if not lo <= value <= hi:
-                raise t.fail("value", f"initial value {value:g} (SI) is outside [min, max] = [{lo:g}, {hi:g}]")
-        elif value is None:
-            continue
-        try:
-            sc = unit_factor(unit, d.dimension) if value == 0 else None
-            specs.append(ParameterSpec(name, float(value), float(lo), float(hi), bool(vary), unit, sc))
-        except InputError as exc:
-            raise (table.fail(name, exc.reason) if table is not None else exc) from None
-    return specs
-
-
-def _entry_quantity(t: Table, k: str, default: Any, unit: str, dimension: str) -> Any:
-    v = t.raw(k, None)
-    if v is None:
-        return default
-    return parse_quantity({"value": v, "unit": unit}, dimension, path=t.path, key=t.key(k))
 
 
 def stack_complex(residual: np.ndarray, sigma: float | np.ndarray = 1.0) -> np.ndarray:
@@ -298,7 +248,7 @@ def least_squares(residual: Callable[[np.ndarray], np.ndarray], specs: Sequence[
 
     def fcn_scaled(p: Any) -> np.ndarray:
         return fcn(p) * norm
-    kws: dict[str, Any] = {}
+    kws: dict[str, float | int | str] = {}
     if method == "least_squares":
         kws = {"x_scale": "jac", "ftol": tolerance, "xtol": tolerance, "gtol": tolerance}
         if max_nfev:
@@ -317,7 +267,7 @@ def least_squares(residual: Callable[[np.ndarray], np.ndarray], specs: Sequence[
     free = tuple(names[i] for i in free_idx)
     k = len(free)
     cov = np.full((k, k), np.nan)
-    have_cov = out.covar is not None and np.all(np.isfinite(out.covar))
+    have_cov = bool(out.covar is not None and np.all(np.isfinite(out.covar)))
     if have_cov:
         order = [out.var_names.index(n) for n in free]
         c = np.asarray(out.covar)[np.ix_(order, order)]
@@ -369,73 +319,3 @@ def propagate(func: Callable[[np.ndarray], np.ndarray], x: np.ndarray, covarianc
     j2 = jac.reshape(k, -1)
     var = np.einsum("im,ij,jm->m", j2, covariance, j2)
     return y[0], np.sqrt(np.abs(var)).reshape(y.shape[1:])
-
-
-@dataclass(frozen=True, eq=False)
-class MeasuredData:
-    """A measured complex response: ``frequency`` [Hz] (nf,), ``response`` complex (nf,)."""
-
-    path: Any
-    frequency: np.ndarray
-    response: np.ndarray
-    parameter: str
-
-
-def recipe_data(top: Table, recipe_path: Any) -> MeasuredData:
-    """Read the ``[data]`` table of a recipe and the file it names, cut to ``[window]`` if given.
-
-    ``[data]``: ``file`` (relative to the recipe; ``fallback``, if given, is read when ``file`` does
-    not exist, e.g. a bundled copy of a shared measurement), ``parameter`` (Touchstone, default "S11") or
-    ``format = "columns"`` with ``columns`` (see :func:`emboost.rf.touchstone.read_columns`) and
-    ``frequency_unit``. ``[window]``: optional ``start`` / ``stop`` frequencies.
-    """
-    from emboost.jobs.recipes import resolve_path
-    from emboost.rf.touchstone import COLUMN_KINDS, parse_parameter_name, read_columns, read_touchstone
-
-    data = top.table("data")
-    file = resolve_path(recipe_path, data.string("file"))
-    fallback = data.string("fallback", None)
-    if fallback is not None and not file.exists():
-        file = resolve_path(recipe_path, fallback)
-    fmt = data.string("format", "touchstone", choices=("touchstone", "columns"))
-    parameter = data.string("parameter", "S11")
-    if fmt == "touchstone":
-        ts = read_touchstone(file)
-        i, j = parse_parameter_name(parameter, ts.nports, path=data.path, key=data.key("parameter"))
-        f, s = ts.frequency, ts.s[:, i, j]
-    else:
-        cols = data.raw("columns")
-        if not (isinstance(cols, list) and all(isinstance(c, str) for c in cols)):
-            raise data.fail("columns", f"expected a list of column names from {list(COLUMN_KINDS)}")
-        unit = data.string("frequency_unit", "Hz")
-        try:
-            f, s = read_columns(file, cols, frequency_unit=unit)
-        except InputError as exc:
-            if exc.key is None:
-                raise
-            raise data.fail(exc.key, exc.reason) from None
-    data.finish()
-    if "window" in top:
-        w = top.table("window")
-        lo = float(np.asarray(w.quantity("start", "frequency", float(f[0]))).ravel()[0])
-        hi = float(np.asarray(w.quantity("stop", "frequency", float(f[-1]))).ravel()[0])
-        w.finish()
-        if not lo < hi:
-            raise w.fail("stop", f"must be above start ({lo:g} Hz), got {hi:g} Hz")
-        keep = (f >= lo) & (f <= hi)
-        if np.count_nonzero(keep) < 8:
-            raise w.fail(None, f"only {np.count_nonzero(keep)} data points in [{lo:g}, {hi:g}] Hz "
-                         f"(the file spans {f[0]:g}..{f[-1]:g} Hz); need at least 8")
-        f, s = f[keep], s[keep]
-    elif f.size < 8:
-        raise data.fail("file", f"only {f.size} data points; a fit needs at least 8")
-    return MeasuredData(path=file, frequency=np.asarray(f, float), response=np.asarray(s, complex),
-                        parameter=parameter)
-
-
-def recipe_fit_options(top: Table) -> tuple[str, int | None, Table]:
-    """``[fit]``: ``method`` ("least_squares" or "leastsq") and ``max_nfev``; returns the table for more keys."""
-    fit = top.table("fit", {})
-    method = fit.string("method", "least_squares", choices=METHODS)
-    max_nfev = fit.number("max_nfev", None, integer=True, minimum=1)
-    return method, max_nfev, fit

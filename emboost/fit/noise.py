@@ -14,8 +14,7 @@
 * :func:`refit_mirror_gap` — the mirror gap alone, against a narrowband T_sys spectrum, to follow a
   drifted booster mode (the same grid-then-refine strategy over a batch of boosters).
 * :func:`delivered_boost_factor` — ``beta^2 (1 - |G_L|^2) / |1 - G_B G_L exp(-2 j w tau)|^2``.
-* :func:`run_standards_recipe`, :func:`run_line_delay_recipe` — the ``emboost fit`` recipe kinds
-  ``noise_standards`` and ``tsys_line_delay``.
+* :func:`standards_parameter_defaults` — units, starts and bounds of the standards fit's parameters.
 
 >>> import numpy as np
 >>> f = np.array([19e9])
@@ -26,17 +25,18 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 from scipy.optimize import minimize_scalar
 
+from emboost.booster.model import Booster
 from emboost.core.constants import k_B
 from emboost.core.conventions import ArrayLike
-from emboost.core.errors import FitError, InputError
-from emboost.noise.amplifier import LNA, NoiseSources, system_temperature
+from emboost.core.errors import InputError
+from emboost.fit.core import FitResult, ParameterDefault
+from emboost.noise.amplifier import NoiseSources, system_temperature
 from emboost.noise.network import Occupation
 
 __all__ = [
@@ -49,8 +49,7 @@ __all__ = [
     "GapFit",
     "refit_mirror_gap",
     "delivered_boost_factor",
-    "run_standards_recipe",
-    "run_line_delay_recipe",
+    "standards_parameter_defaults",
 ]
 
 #: reflection of the ideal standards at their own reference plane
@@ -115,7 +114,7 @@ def _tau_grid(bounds: tuple[float, float], f_max: float, max_points: int = 20001
 class StandardsFit:
     """Result of :func:`fit_standards`: the lmfit result and the fitted sources and delays."""
 
-    result: Any  # emboost.fit.core.FitResult
+    result: FitResult
     sources: NoiseSources
     tau_open: float
     tau_short: float
@@ -125,8 +124,8 @@ class StandardsFit:
     def noise_parameters(self, z0: float = 50.0) -> dict[str, float]:
         p = self.sources.to_parameters(z0)
         g = complex(np.asarray(p.gamma_opt))
-        return {"t_min": float(p.t_min), "r_n": float(p.r_n), "gamma_opt_mag": abs(g),
-                "gamma_opt_phase": float(np.angle(g)), "f_min_db": float(p.f_min_db)}
+        return {"t_min": float(np.asarray(p.t_min)), "r_n": float(np.asarray(p.r_n)), "gamma_opt_mag": abs(g),
+                "gamma_opt_phase": float(np.angle(g)), "f_min_db": float(np.asarray(p.f_min_db))}
 
 
 def fit_standards(f: ArrayLike, data: dict[str, np.ndarray], sigma: dict[str, np.ndarray], gamma_lna: ArrayLike,
@@ -219,7 +218,8 @@ class DelayFit:
     on_bound: bool
 
 
-def _scan_refine(chi2_batch: Any, chi2_one: Any, resid_one: Any, grid: np.ndarray,
+def _scan_refine(chi2_batch: Callable[[np.ndarray], np.ndarray], chi2_one: Callable[[float], float],
+                 resid_one: Callable[[float], np.ndarray], grid: np.ndarray,
                  bounds: tuple[float, float], chunk: int, n_starts: int = 6) -> tuple[float, float, float, bool]:
     chi = np.concatenate([chi2_batch(grid[i:i + chunk]) for i in range(0, grid.size, chunk)])
     # the likelihood is multi-modal (ripple): refine the best few local minima of the grid, keep the best
@@ -321,7 +321,7 @@ class GapFit:
     on_bound: bool
 
 
-def refit_mirror_gap(f: ArrayLike, booster: Any, delay: float, t_phys: float, sources: NoiseSources,
+def refit_mirror_gap(f: ArrayLike, booster: Booster, delay: float, t_phys: float, sources: NoiseSources,
                      gamma_lna: ArrayLike, t_sys: ArrayLike, sigma: ArrayLike, bounds: tuple[float, float], *,
                      n_grid: int = 201, line_loss_db: float = 0.0,
                      occupation: Occupation = "rayleigh_jeans") -> GapFit:
@@ -358,94 +358,8 @@ def refit_mirror_gap(f: ArrayLike, booster: Any, delay: float, t_phys: float, so
     return GapFit(gap=x, sigma_gap=s, chi2=chi2, redchi=chi2 / max(n - 1, 1), ndata=n, on_bound=on_bound)
 
 
-# ------------------------------------------------------------------------------------------ recipes
-def _window(top: Any, f: np.ndarray) -> np.ndarray:
-    if "window" not in top:
-        return np.ones(f.shape, bool)
-    win = top.table("window")
-    start = win.quantity("start", "frequency", float(f[0]))
-    stop = win.quantity("stop", "frequency", float(f[-1]))
-    win.finish()
-    keep = (f >= start) & (f <= stop)
-    if keep.sum() < 10:
-        raise win.fail("start", f"the window {start:g}..{stop:g} Hz keeps {keep.sum()} points; need >= 10")
-    return keep
-
-
-def _sigma_settings(top: Any) -> Any:
-    """Per-bin sigma estimator of the recipe's ``[noise]`` table (Savitzky-Golay residual, (4.1))."""
-    from emboost.noise.calibration import savgol_noise
-
-    window, order, robust = 11, 3, True
-    if "noise" in top:
-        t = top.table("noise")
-        window = t.number("savgol_window", window, integer=True, minimum=5)
-        order = t.number("savgol_order", order, integer=True, minimum=1)
-        robust = t.boolean("robust", robust)
-        t.finish()
-        if window % 2 == 0 or order >= window:
-            raise t.fail("savgol_window", f"must be odd and larger than savgol_order, got {window}, {order}")
-
-    def sigma(y: np.ndarray) -> np.ndarray:
-        return savgol_noise(y, window, order, relative=True, robust=robust)
-
-    return sigma
-
-
-def lna_sources_from_table(t: Any) -> NoiseSources:
-    """The four LNA noise parameters of a recipe's ``[lna]`` table (SI; the table is finished)."""
-    src = NoiseSources(float(t.quantity("sqrt_sv", "voltage_noise", minimum=0.0)),
-                       float(t.quantity("sqrt_si", "current_noise", minimum=0.0)),
-                       float(t.quantity("rho_mag", "dimensionless", minimum=0.0, maximum=1.0)),
-                       float(t.quantity("rho_phase", "angle")))
-    t.finish()
-    return src
-
-
-def delay_settings(top: Any) -> tuple[float, float, float]:
-    """``[delay] min, max, line_loss`` of a recipe: the range of the delay search [s] and the loss [dB]."""
-    dt = top.table("delay")
-    lo = float(dt.quantity("min", "time", minimum=0.0))
-    hi = float(dt.quantity("max", "time", minimum=0.0))
-    loss = float(dt.quantity("line_loss", "dimensionless", 0.0, minimum=0.0)) if "line_loss" in dt else 0.0
-    dt.finish()
-    if hi <= lo:
-        raise dt.fail("max", "must be above delay.min")
-    return lo, hi, loss
-
-
-@dataclasses.dataclass(frozen=True)
-class NarrowbandSettings:
-    """``[narrowband]`` of a recipe: the spectrum after the mode drifted and the mirror-gap search range [m]."""
-
-    spectrum: Path
-    column: str
-    gap_range: tuple[float, float]
-    grid_points: int
-
-
-def narrowband_settings(top: Any, recipe: Path) -> NarrowbandSettings | None:
-    """The optional ``[narrowband]`` table (paths relative to the recipe), or None."""
-    from emboost.jobs.recipes import resolve_path
-
-    nb = top.table("narrowband", None)
-    if nb is None:
-        return None
-    spectrum = resolve_path(recipe, nb.string("spectrum"))
-    column = nb.string("column", "t_sys")
-    g_lo = float(nb.quantity("gap_min", "length", minimum=0.0))
-    g_hi = float(nb.quantity("gap_max", "length", minimum=0.0))
-    grid = int(nb.number("grid_points", 201, integer=True, minimum=5))
-    nb.finish()
-    if g_hi <= g_lo:
-        raise nb.fail("gap_max", "must be above narrowband.gap_min")
-    return NarrowbandSettings(spectrum, column, (g_lo, g_hi), grid)
-
-
-def standards_parameter_defaults() -> dict[str, Any]:
+def standards_parameter_defaults() -> dict[str, ParameterDefault]:
     """Defaults (unit, start, bounds) of the standards fit's parameters, for recipe ``[parameters]`` tables."""
-    from emboost.fit.core import ParameterDefault
-
     return {
         "sqrt_sv": ParameterDefault("voltage_noise", "pV/sqrt(Hz)", 300e-12, 0.0, 1e-8, True),
         "sqrt_si": ParameterDefault("current_noise", "pA/sqrt(Hz)", 5e-12, 0.0, 1e-9, True),
@@ -454,141 +368,3 @@ def standards_parameter_defaults() -> dict[str, Any]:
         "tau_open": ParameterDefault("time", "ns", None, vary=True),
         "tau_short": ParameterDefault("time", "ns", None, vary=True),
     }
-
-
-def run_standards_recipe(path: Path, top: Any, out: Path, quiet: bool) -> int:
-    """Recipe kind ``noise_standards``: fit LNA noise sources and standard delays (see docs/noise.md)."""
-    from emboost.core.output import atomic_write_csv, atomic_write_json, provenance
-    from emboost.fit.core import parameter_specs
-    from emboost.jobs.recipes import recipe_header, resolve_path
-    from emboost.noise.spectra import read_spectrum
-
-    top, name = recipe_header(path, top, "noise_standards", "noise standards")
-    data = top.table("data")
-    spec_path = resolve_path(path, data.string("spectra"))
-    lna_path = resolve_path(path, data.string("lna_s11"))
-    cols = {k: data.string(f"{k}_column", k) for k in STANDARDS}
-    data.finish()
-    std = top.table("standards")
-    t_phys = float(std.quantity("t_phys", "temperature", minimum=0.0))
-    std.finish()
-    noise_sigma = _sigma_settings(top)
-    spec = read_spectrum(spec_path, columns=list(cols.values()))
-    keep = _window(top, spec.frequency)
-    f = spec.frequency[keep]
-    meas = {k: spec.column(c)[keep] for k, c in cols.items()}
-    sigma = {k: noise_sigma(v) for k, v in meas.items()}
-    lna = LNA.from_touchstone(lna_path, NoiseSources(0.0, 0.0))
-    gl = lna.gamma_at(f)
-    defaults = standards_parameter_defaults()
-    ptab = top.table("parameters")
-    specs = parameter_specs(ptab, defaults)
-    fit_t = top.table("fit", None)
-    method = "least_squares"
-    if fit_t is not None:
-        method = fit_t.string("method", "least_squares", choices=("least_squares", "leastsq"))
-        fit_t.finish()
-    top.finish()
-    by = {s.name: s for s in specs}
-    for k in ("tau_open", "tau_short"):
-        if k not in by or not (np.isfinite(by[k].minimum) and np.isfinite(by[k].maximum)):
-            raise ptab.fail(k, "give the delay with finite min and max (the grid search needs its range)")
-    fit = fit_standards(f, meas, sigma, gl, t_phys, (by["tau_open"].minimum, by["tau_open"].maximum),
-                        (by["tau_short"].minimum, by["tau_short"].maximum), specs=specs, method=method)
-    res = fit.result
-    summary = {"recipe": str(path), "name": name, "kind": "noise_standards", "t_phys_K": t_phys,
-               "fit": res.to_dict(), "noise_parameters_z0_50": fit.noise_parameters(),
-               "t_e_50ohm_K": float(fit.sources.noise_temperature(50.0)),
-               "provenance": provenance([path, spec_path, lna_path])}
-    atomic_write_json(out / "fit.json", summary)
-    columns = {"frequency_Hz": f}
-    for k in STANDARDS:
-        columns[f"{k}_K"] = meas[k]
-        columns[f"{k}_model_K"] = fit.model[k]
-        columns[f"{k}_sigma_K"] = fit.sigma[k]
-    atomic_write_csv(out / "model.csv", columns, comments=[f"emboost noise_standards fit of {spec_path.name}"])
-    if not quiet:
-        for i, n in enumerate(res.names):
-            print(f"{n:10s} = {res.values[i]:.6g} +- {res.stderr[i]:.3g} (SI)")
-        print(f"reduced chi^2 = {res.redchi:.3f}; results in {out}")
-    return 0 if res.ok else 3
-
-
-def run_line_delay_recipe(path: Path, top: Any, out: Path, quiet: bool) -> int:
-    """Recipe kind ``tsys_line_delay``: booster + line + LNA, tau fit then mirror-gap refit."""
-    from emboost.booster.setup import load_booster_setup
-    from emboost.core.output import atomic_write_csv, atomic_write_json, provenance
-    from emboost.jobs.recipes import recipe_header, resolve_path
-    from emboost.noise.spectra import read_spectrum
-
-    top, name = recipe_header(path, top, "tsys_line_delay", "T_sys line delay")
-    data = top.table("data")
-    spec_path = resolve_path(path, data.string("spectrum"))
-    column = data.string("column", "t_sys")
-    lna_path = resolve_path(path, data.string("lna_s11"))
-    if ("booster" in data) == ("booster_fit" in data):
-        raise data.fail("booster", "give exactly one of 'booster' (a setup file) or 'booster_fit' "
-                                   "(a booster reflectivity recipe whose fitted booster is used)")
-    from_fit = "booster_fit" in data
-    model_path = resolve_path(path, data.string("booster_fit" if from_fit else "booster"))
-    data.finish()
-    sources = lna_sources_from_table(top.table("lna"))
-    bt = top.table("booster")
-    t_phys = float(bt.quantity("t_phys", "temperature", minimum=0.0))
-    bt.finish()
-    tau_lo, tau_hi, loss = delay_settings(top)
-    noise_sigma = _sigma_settings(top)
-    nb = narrowband_settings(top, path)
-    top.finish()
-    if from_fit:
-        from emboost.fit.booster import fit_recipe
-
-        fitted, fit_r = fit_recipe(model_path)
-        booster = fitted.booster()
-        extra_inputs = [fit_r.setup.path, fit_r.data.path]
-    else:
-        booster = load_booster_setup(model_path).booster
-        extra_inputs = []
-    lna = LNA.from_touchstone(lna_path, sources)
-    spec = read_spectrum(spec_path, columns=[column])
-    f = spec.frequency
-    y = spec.column(column)
-    sig = noise_sigma(y)
-    gb = booster.response(f).s11
-    gl = lna.gamma_at(f)
-    d = fit_line_delay(f, gb, t_phys, sources, gl, y, sig, (tau_lo, tau_hi), line_loss_db=loss)
-    model = system_temperature(f, gb, t_phys, sources, gl, delay=d.tau, line_loss_db=loss)
-    summary: dict[str, Any] = {"recipe": str(path), "name": name, "kind": "tsys_line_delay",
-                               "delay": dataclasses.asdict(d), "t_phys_K": t_phys}
-    atomic_write_csv(out / "broadband.csv", {"frequency_Hz": f, "t_sys_K": y, "model_K": model, "sigma_K": sig},
-                     comments=[f"emboost tsys_line_delay fit of {spec_path.name}: tau = {d.tau:.6e} s"])
-    inputs = [path, spec_path, lna_path, model_path, *extra_inputs]
-    status = 3 if d.on_bound else 0
-    if nb is not None:
-        nb_path, nb_col, (g_lo, g_hi), n_grid = nb.spectrum, nb.column, nb.gap_range, nb.grid_points
-        ns = read_spectrum(nb_path, columns=[nb_col])
-        fn, yn = ns.frequency, ns.column(nb_col)
-        sn = noise_sigma(yn)
-        g = refit_mirror_gap(fn, booster, d.tau, t_phys, sources, lna.gamma_at(fn), yn, sn, (g_lo, g_hi),
-                             n_grid=n_grid, line_loss_db=loss)
-        moved = booster.with_mirror_gap(g.gap)
-        resp = moved.response(fn)
-        mn = system_temperature(fn, resp.s11, t_phys, sources, lna.gamma_at(fn), delay=d.tau, line_loss_db=loss)
-        b2 = delivered_boost_factor(fn, resp.boost_factor, resp.s11, lna.gamma_at(fn), d.tau)
-        summary["mirror_gap"] = dataclasses.asdict(g) | {"model_gap_m": float(booster.gaps[..., 0])}
-        atomic_write_csv(out / "narrowband.csv", {"frequency_Hz": fn, "t_sys_K": yn, "model_K": mn, "sigma_K": sn,
-                                                  "boost_matched": resp.boost_factor, "boost_delivered": b2},
-                         comments=[f"emboost mirror-gap refit of {nb_path.name}: gap = {g.gap:.6e} m"])
-        inputs.append(nb_path)
-        status = max(status, 3 if g.on_bound else 0)
-    summary["provenance"] = provenance(inputs)
-    atomic_write_json(out / "fit.json", summary)
-    if not quiet:
-        print(f"tau = {d.tau * 1e9:.6f} +- {d.sigma_tau * 1e9:.2g} ns (reduced chi^2 {d.redchi:.3f})")
-        if "mirror_gap" in summary:
-            mg = summary["mirror_gap"]
-            print(f"mirror gap = {mg['gap'] * 1e3:.5f} +- {mg['sigma_gap'] * 1e3:.2g} mm")
-        print(f"results in {out}")
-    if not np.isfinite(d.sigma_tau):
-        raise FitError("the delay fit has no curvature: the spectrum does not constrain tau")
-    return status

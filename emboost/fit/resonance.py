@@ -29,37 +29,30 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
+from emboost.core.conventions import ArrayLike
 from emboost.core.errors import FitError, InputError
-from emboost.core.setupfile import Table
-from emboost.fit.core import (
-    FitResult,
-    MeasuredData,
-    ParameterDefault,
-    ParameterSpec,
-    least_squares,
-    parameter_specs,
-    propagate,
-    recipe_data,
-    recipe_fit_options,
-    stack_complex,
-)
+from emboost.fit.core import FitResult, ParameterDefault, ParameterSpec, least_squares, propagate, stack_complex
 from emboost.rf.network import group_delay
 
 __all__ = ["resonance_response", "initial_guess", "fit_resonance", "ResonanceFit", "skrf_qfactor",
-           "load_resonance_recipe", "ResonanceRecipe", "run_recipe", "quick_coupling"]
+           "default_parameters", "quick_coupling"]
 
 Kind = Literal["reflection", "transmission"]
 NAMES = ("f0", "loaded_q", "diameter", "rotation", "background_re", "background_im", "delay")
 
 
-def resonance_response(f: np.ndarray, f0: Any, q_loaded: Any, diameter: Any, rotation: Any, background: Any,
-                       delay: Any, f_ref: float, kind: Kind = "reflection") -> np.ndarray:
-    """Complex S of one resonance (see the module docstring); parameters may carry a batch axis ``(m, 1)``."""
+def resonance_response(f: np.ndarray, f0: ArrayLike, q_loaded: ArrayLike, diameter: ArrayLike, rotation: ArrayLike,
+                       background: ArrayLike, delay: ArrayLike, f_ref: float,
+                       kind: Kind = "reflection") -> np.ndarray:
+    """Complex S of one resonance (see the module docstring) at ``f`` [Hz]: ``f0`` [Hz], ``q_loaded``,
+    ``diameter``, ``rotation`` [rad], complex ``background``, ``delay`` [s]; parameters may carry a batch
+    axis ``(m, 1)``."""
+    f0, q_loaded, diameter, rotation = (np.asarray(x) for x in (f0, q_loaded, diameter, rotation))
+    background, delay = np.asarray(background), np.asarray(delay)
     t = f / f0 - f0 / f
     lor = diameter * np.exp(1j * rotation) / (1 + 1j * q_loaded * t)
     line = np.exp(-2j * np.pi * (f - f_ref) * delay)
@@ -98,7 +91,7 @@ def initial_guess(f: np.ndarray, s: np.ndarray, kind: Kind = "reflection", delay
     edge = np.mean(np.concatenate([z[:n], z[-n:]]))
     if method == "skrf":
         cross = skrf_qfactor(f, z, kind)
-        f0, q = cross["f_loaded"], cross["loaded_q"]
+        f0, q = float(cross["f_loaded"]), float(cross["loaded_q"])
         t = f / f0 - f0 / f
         a = np.column_stack([np.ones_like(t), 1 / (1 + 1j * q * t)])
         (bg, c), *_ = np.linalg.lstsq(a, z, rcond=None)
@@ -121,7 +114,8 @@ def initial_guess(f: np.ndarray, s: np.ndarray, kind: Kind = "reflection", delay
             "background_re": float(np.real(bg)), "background_im": float(np.imag(bg)), "delay": float(delay)}
 
 
-def _defaults(f: np.ndarray, guess: dict[str, float], kind: Kind) -> dict[str, ParameterDefault]:
+def default_parameters(f: np.ndarray, guess: dict[str, float], kind: str) -> dict[str, ParameterDefault]:
+    """The resonance parameters with defaults (start values from ``guess``) and bounds (SI) for ``f`` [Hz]."""
     span = f[-1] - f[0]
     dmax = 2.0 if kind == "reflection" else math.inf
     return {
@@ -190,7 +184,8 @@ class ResonanceFit:
         f = self.frequency if f is None else np.asarray(f, float)
         v = self.fit.values if values is None else np.asarray(values, float)
         p = [v[..., i, None] for i in range(len(NAMES))]
-        return resonance_response(f, p[0], p[1], p[2], p[3], p[4] + 1j * p[5], p[6], self.f_ref, self.kind)
+        kind: Kind = "transmission" if self.kind == "transmission" else "reflection"
+        return resonance_response(f, p[0], p[1], p[2], p[3], p[4] + 1j * p[5], p[6], self.f_ref, kind)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -257,7 +252,7 @@ def fit_resonance(f: np.ndarray, s: np.ndarray, kind: Kind = "reflection", *, si
     if specs is None:
         g = initial_guess(f, s, kind, delay=delay, f_ref=f_ref, method=guess)
         specs = [ParameterSpec(n, v, d.minimum, d.maximum, True, d.unit) for n, (v, d) in
-                 zip(NAMES, ((g[n], d) for n, d in _defaults(f, g, kind).items()))]
+                 zip(NAMES, ((g[n], d) for n, d in default_parameters(f, g, kind).items()))]
     specs = list(specs)
     if tuple(sp.name for sp in specs) != NAMES:
         raise InputError(f"resonance parameters must be {NAMES}, got {tuple(sp.name for sp in specs)}")
@@ -287,7 +282,7 @@ def fit_resonance(f: np.ndarray, s: np.ndarray, kind: Kind = "reflection", *, si
     line = np.exp(2j * np.pi * (f - f_ref) * v[6])
     k0 = int(np.argmin(np.abs(f - v[0])))
     sl = slice(max(k0 - 1, 0), min(k0 + 2, f.size))
-    model = resonance_response(f, *v[:4], bg, v[6], f_ref, kind)
+    model = resonance_response(f, v[0], v[1], v[2], v[3], bg, v[6], f_ref, kind)
     if kind == "reflection":
         zn, mn = s * line / bg, model * line / bg
         regime = "overcoupled" if derived["circle_diameter"] > 1 else "undercoupled"
@@ -308,8 +303,9 @@ def fit_resonance(f: np.ndarray, s: np.ndarray, kind: Kind = "reflection", *, si
 
 
 def skrf_qfactor(f: np.ndarray, s: np.ndarray, kind: Kind = "reflection", scale: float | None = None,
-                 method: str = "NLQFIT7") -> dict[str, float]:
-    """scikit-rf's ``Qfactor`` (NPL MAT 58 algorithms) on the same data: f_L, Q_L, Q0, circle diameter."""
+                 method: str = "NLQFIT7") -> dict[str, float | str]:
+    """scikit-rf's ``Qfactor`` (NPL MAT 58 algorithms) on the same data: f_L, Q_L, Q0, circle diameter
+    (and the ``method`` used)."""
     import skrf
     from skrf.qfactor import Qfactor
 
@@ -324,95 +320,3 @@ def skrf_qfactor(f: np.ndarray, s: np.ndarray, kind: Kind = "reflection", scale:
                 "method": method}
     except Exception as exc:  # scikit-rf's own checks (e.g. no resonance found)
         raise FitError(f"scikit-rf Qfactor failed: {type(exc).__name__}: {exc}") from None
-
-
-# ------------------------------------------------------------------------------------------- recipes
-@dataclass(frozen=True, eq=False)
-class ResonanceRecipe:
-    """A parsed ``kind = "resonance"`` recipe with its data read."""
-
-    path: Path
-    name: str
-    data: MeasuredData
-    kind: str
-    scale: float | None
-    sigma: float | None
-    specs: list[ParameterSpec] | None
-    method: str
-    guess: str
-    max_nfev: int | None
-    cross_check: bool
-
-
-def load_resonance_recipe(path: str | Path, top: Table | None = None) -> ResonanceRecipe:
-    """Parse and check a resonance recipe (reads its data file); errors name the file and key."""
-    from emboost.jobs.recipes import recipe_header
-
-    path = Path(path)
-    top, name = recipe_header(path, top, "resonance")
-    data = recipe_data(top, path)
-    model = top.table("model")
-    kind = model.string("type", choices=("reflection", "transmission"))
-    scale = model.number("scale", None, minimum=0.0)
-    if scale is not None and scale <= 0:
-        raise model.fail("scale", "must be > 0 (MAT 58's A; omit it to normalise to the background)")
-    model.finish()
-    sigma = None
-    if "noise" in top:
-        nz = top.table("noise")
-        sigma = nz.number("sigma", None, minimum=0.0)
-        if sigma is not None and sigma <= 0:
-            raise nz.fail("sigma", "must be > 0 (noise of each real and imaginary part, linear)")
-        nz.finish()
-    method, max_nfev, fit = recipe_fit_options(top)
-    guess = fit.string("guess", "linear", choices=("linear", "skrf"))
-    cross = fit.boolean("cross_check", True)
-    fit.finish()
-    specs = None
-    if "parameters" in top:
-        g = initial_guess(data.frequency, data.response, kind, method="linear")
-        specs = parameter_specs(top.table("parameters"), _defaults(data.frequency, g, kind))
-        for i, sp in enumerate(specs):
-            specs[i] = ParameterSpec(sp.name, sp.value, sp.minimum, sp.maximum, sp.vary, sp.unit)
-    top.finish()
-    return ResonanceRecipe(path=path, name=name, data=data, kind=kind, scale=scale, sigma=sigma, specs=specs,
-                           method=method, guess=guess, max_nfev=max_nfev, cross_check=cross)
-
-
-def run_recipe(path: Path, top: Table, out: Path, quiet: bool = False) -> int:
-    """Run a resonance recipe into ``out``: fit.json, data_model.csv, PNG plots. Returns 0 or 3."""
-    from emboost.core.output import atomic_write_csv, atomic_write_json, provenance
-    from emboost.report.plots import power_delay_png
-
-    r = load_resonance_recipe(path, top)
-    res = fit_resonance(r.data.frequency, r.data.response, r.kind, sigma=r.sigma, scale=r.scale, specs=r.specs,
-                        method=r.method, guess=r.guess, max_nfev=r.max_nfev)
-    doc: dict[str, Any] = {"recipe": {"name": r.name, "kind": "resonance", "type": r.kind,
-                                      "data_parameter": r.data.parameter}}
-    doc.update(res.to_dict())
-    doc["converged"] = res.fit.converged
-    doc["at_bound"] = list(res.fit.at_bound)
-    if r.cross_check:
-        try:
-            doc["cross_check_skrf_qfactor"] = skrf_qfactor(r.data.frequency, r.data.response, r.kind, r.scale)
-        except FitError as exc:
-            doc["cross_check_skrf_qfactor"] = {"error": str(exc)}
-    doc["provenance"] = provenance([path, r.data.path])
-    atomic_write_json(out / "fit.json", doc)
-    f, s = r.data.frequency, r.data.response
-    m = res.model()
-    gd_d, gd_m = group_delay(f, s), group_delay(f, m)
-    atomic_write_csv(out / "data_model.csv", {
-        "frequency_Hz": f, "data_re": s.real, "data_im": s.imag, "model_re": m.real, "model_im": m.imag,
-        "residual_re": (s - m).real, "residual_im": (s - m).imag,
-        "data_db": 20 * np.log10(np.abs(s)), "model_db": 20 * np.log10(np.abs(m)),
-        "data_group_delay_s": gd_d, "model_group_delay_s": gd_m}, comments=[f"emboost resonance fit: {r.name}"])
-    power_delay_png(out / "fit_power_delay.png", f, s, m, title=f"{r.name}: {r.kind} resonance")
-    if not quiet:
-        d, e = res.derived, res.derived_stderr
-        print(f"{r.name}: f0 = {res.f0 / 1e9:.9f} GHz, Q_L = {res.loaded_q:.1f} +- {e['loaded_q']:.1f}, "
-              f"Q0 = {d['unloaded_q']:.1f} +- {e['unloaded_q']:.1f}, beta = {d['coupling']:.4f} "
-              f"({res.regime}); reduced chi2 = {res.fit.redchi:.3g}; results in {out}")
-        if not res.ok:
-            print(f"WARNING: fit not converged or on a bound: {list(res.fit.at_bound)} {res.fit.message}")
-    return 0 if res.ok else 3

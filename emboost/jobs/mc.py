@@ -4,7 +4,8 @@ A Monte-Carlo recipe names the booster reflectivity fit (a ``booster_reflectivit
 or the ``fit.json`` of an earlier run), the receiver (a ``tsys_line_delay`` recipe: T_sys spectra, LNA
 reflection and mean noise parameters, booster temperature, delay range, optional narrowband spectrum
 for the mirror-gap refit), the 1-sigma of each LNA noise parameter, the Monte-Carlo settings and the
-sensitivity settings; see docs/montecarlo.md for the format. :func:`run_recipe` writes, per run,
+sensitivity settings; see docs/montecarlo.md and docs/recipes.md for the format. :func:`run_recipe` calls
+the stages of :mod:`emboost.jobs.stages` (the same as ``emboost derive``) and writes, per run,
 ``band.csv``, ``reach.csv``, ``results.nc`` (NetCDF3), ``summary.json`` and three PNGs, and for several
 runs ``combined_reach.csv`` / ``combined_reach.png``; finished samples are checkpointed in
 ``samples/`` of each run's folder.
@@ -27,72 +28,27 @@ from typing import Any
 
 import numpy as np
 
-from emboost.core.errors import EmboostError, InputError, RecipeError
+from emboost.booster.setup import BoosterSetup
+from emboost.core.errors import InputError, RecipeError
 from emboost.core.setupfile import Table, read_toml
+from emboost.fit.booster import BoosterFitResult
+from emboost.jobs.files import write_csv
+from emboost.jobs.fit_recipes import LineDelayRecipe, load_line_delay_recipe
+from emboost.jobs.inputs import Inputs
+from emboost.jobs.recipes import recipe_header, resolve_path
+from emboost.jobs.sections import (
+    BandSettings,
+    MonteCarloSettings,
+    SensitivitySettings,
+    band_section,
+    montecarlo_section,
+    sensitivity_section,
+)
+from emboost.jobs.stages import MonteCarloBand, ReachResult
+from emboost.mc.engine import MonteCarloModel
 
-__all__ = ["ReceiverRecipe", "RunSettings", "MonteCarloRecipe", "load_receiver_recipe", "load_mc_recipe",
-           "load_booster_fit_json", "build_model", "run_recipe"]
-
-
-# ------------------------------------------------------------------------------------- receiver recipe
-@dataclass(frozen=True, eq=False)
-class ReceiverRecipe:
-    """The parts of a ``tsys_line_delay`` recipe the Monte-Carlo needs (paths resolved, SI values)."""
-
-    path: Path
-    spectrum: Path
-    column: str
-    lna_s11: Path
-    t_phys: float
-    lna: tuple[float, float, float, float]
-    delay_range: tuple[float, float]
-    line_loss_db: float
-    narrowband: Path | None
-    narrowband_column: str
-    gap_range: tuple[float, float] | None
-    gap_grid: int
-    savgol: tuple[int, int, bool]
-
-    def inputs(self) -> list[Path]:
-        return [self.path, self.spectrum, self.lna_s11] + ([self.narrowband] if self.narrowband else [])
-
-
-def load_receiver_recipe(path: str | Path) -> ReceiverRecipe:
-    """Read a ``tsys_line_delay`` recipe (see docs/noise.md) for its data and receiver settings."""
-    from emboost.fit.noise import delay_settings, lna_sources_from_table, narrowband_settings
-    from emboost.jobs.recipes import recipe_header, resolve_path
-
-    path = Path(path)
-    top, _ = recipe_header(path, None, "tsys_line_delay")
-    data = top.table("data")
-    spectrum = resolve_path(path, data.string("spectrum"))
-    column = data.string("column", "t_sys")
-    lna_s11 = resolve_path(path, data.string("lna_s11"))
-    # the booster comes from the Monte-Carlo recipe's reflectivity fit, whichever the T_sys recipe names
-    data.string("booster_fit" if "booster_fit" in data else "booster")
-    data.finish()
-    bt = top.table("booster")
-    t_phys = float(bt.quantity("t_phys", "temperature", minimum=0.0))
-    bt.finish()
-    src = lna_sources_from_table(top.table("lna"))
-    lna = (src.sqrt_sv, src.sqrt_si, src.rho_mag, src.rho_phase)
-    lo, hi, loss = delay_settings(top)
-    nb = narrowband_settings(top, path)
-    nb_path, nb_col, gap_range, grid = (None, "t_sys", None, 201) if nb is None else (
-        nb.spectrum, nb.column, nb.gap_range, nb.grid_points)
-    window, order, robust = 11, 3, True
-    noise = top.table("noise", None)
-    if noise is not None:
-        window = noise.number("savgol_window", window, integer=True, minimum=5)
-        order = noise.number("savgol_order", order, integer=True, minimum=1)
-        robust = noise.boolean("robust", robust)
-        noise.finish()
-        if window % 2 == 0 or order >= window:
-            raise noise.fail("savgol_window", f"must be odd and larger than savgol_order, got {window}, {order}")
-    top.table("window", None)  # a window of the line-delay fit does not apply to the spectra here
-    top.finish()
-    return ReceiverRecipe(path, spectrum, column, lna_s11, t_phys, lna, (lo, hi), loss, nb_path, nb_col, gap_range,
-                          int(grid), (int(window), int(order), bool(robust)))
+__all__ = ["RunSettings", "MonteCarloRecipe", "load_mc_recipe", "load_booster_fit_json", "build_model",
+           "run_recipe", "write_netcdf"]
 
 
 # ------------------------------------------------------------------------------------------ MC recipe
@@ -101,7 +57,7 @@ class RunSettings:
     """One physics run: its receiver recipe, frequency sigma [Hz], gap refit, integration time [s], T_sys."""
 
     name: str
-    receiver: ReceiverRecipe
+    receiver: LineDelayRecipe
     frequency_sigma: float
     refit_mirror_gap: bool
     time: float
@@ -117,26 +73,33 @@ class MonteCarloRecipe:
     booster_recipe: Path | None
     booster_fit: Path | None
     lna_sigma: tuple[float, float, float, float]
-    band: tuple[float, float, int] | None
-    samples: int
-    seed: int
-    chunk_size: int
-    workers: int | None
-    field_shape_sigma: float
-    delay_window: float | None
-    gap_window: float | None
-    gap_grid: int | None
-    convergence_window: int
-    convergence_tolerance: float
-    quantiles: tuple[float, ...]
-    linear_check: bool
-    snr: float
-    b_field: float | None
-    dm_density: float | None
-    area: float | None
-    q_a: float | None
+    band: BandSettings | None
+    montecarlo: MonteCarloSettings
+    sensitivity: SensitivitySettings
+    t_sys_relative_sigma: float
     runs: tuple[RunSettings, ...]
     multi: bool
+
+    # the Monte-Carlo settings under their old names
+    @property
+    def samples(self) -> int:
+        return self.montecarlo.samples
+
+    @property
+    def seed(self) -> int:
+        return self.montecarlo.seed
+
+    @property
+    def field_shape_sigma(self) -> float:
+        return self.montecarlo.field_shape_sigma
+
+    @property
+    def delay_window(self) -> float | None:
+        return self.montecarlo.delay_window
+
+    @property
+    def quantiles(self) -> tuple[float, ...]:
+        return self.montecarlo.quantiles
 
 
 def _slug(name: str) -> str:
@@ -146,16 +109,10 @@ def _slug(name: str) -> str:
 
 def load_mc_recipe(path: str | Path, top: Table | None = None) -> MonteCarloRecipe:
     """Parse and check a Monte-Carlo recipe (reads the receiver recipes, not the data)."""
-    from emboost.jobs.recipes import resolve_path
-
     path = Path(path)
     if top is None:
         top = Table(read_toml(path, error=RecipeError), path=path, error=RecipeError)
-    head = top.table("recipe")
-    head.string("kind", choices=("montecarlo",))
-    name = head.string("name", path.stem)
-    head.string("description", "")
-    head.finish()
+    top, name = recipe_header(path, top, "montecarlo")
 
     bt = top.table("booster")
     b_recipe = bt.string("recipe", None)
@@ -180,73 +137,40 @@ def load_mc_recipe(path: str | Path, top: Table | None = None) -> MonteCarloReci
                  float(ls.quantity("rho_phase", "angle", minimum=0.0)))
     ls.finish()
 
-    band = None
-    if "band" in top:
-        b = top.table("band")
-        start = float(b.quantity("start", "frequency", minimum=0.0, exclusive=True))
-        stop = float(b.quantity("stop", "frequency", minimum=0.0, exclusive=True))
-        points = int(b.number("points", integer=True, minimum=3))
-        b.finish()
-        if stop <= start:
-            raise b.fail("stop", "must be above band.start")
-        band = (start, stop, points)
+    band = band_section(top)
+    mc = montecarlo_section(top)
+    sens = sensitivity_section(top, t_sys_sigma=True)
+    assert sens.t_sys_relative_sigma is not None
 
-    mt = top.table("montecarlo")
-    samples = int(mt.number("samples", integer=True, minimum=2))
-    seed = int(mt.number("seed", integer=True, minimum=0))
-    chunk = int(mt.number("chunk_size", 25, integer=True, minimum=1))
-    workers = mt.number("workers", None, integer=True, minimum=1)
-    shape_sigma = float(mt.quantity("field_shape_sigma", "dimensionless", minimum=0.0))
-    freq_sigma = float(mt.quantity("frequency_sigma", "frequency", minimum=0.0))
-    refit_gap = mt.boolean("refit_mirror_gap", False)
-    delay_window = mt.quantity("delay_window", "time", None, minimum=0.0, exclusive=True)
-    gap_window = mt.quantity("gap_window", "length", None, minimum=0.0, exclusive=True)
-    gap_grid = mt.number("gap_grid_points", None, integer=True, minimum=5)
-    conv_window = int(mt.number("convergence_window", 25, integer=True, minimum=2))
-    conv_tol = float(mt.number("convergence_tolerance", 0.01, minimum=0.0))
-    q = mt.raw("quantiles", [0.025, 0.16, 0.5, 0.84, 0.975])
-    if not (isinstance(q, list) and q and all(isinstance(x, (int, float)) and not isinstance(x, bool)
-                                               and 0 < x < 1 for x in q)):
-        raise mt.fail("quantiles", f"expected a list of numbers in (0, 1), got {q!r}")
-    linear = mt.boolean("linear_check", True)
-    mt.finish()
+    receivers: dict[Path, LineDelayRecipe] = {}
 
-    st = top.table("sensitivity")
-    time_default = st.quantity("time", "time", None, minimum=0.0, exclusive=True)
-    snr = float(st.number("snr", 5.0, minimum=0.0))
-    if snr <= 0:
-        raise st.fail("snr", "must be > 0")
-    b_field = st.quantity("b_field", "magnetic_field", None, minimum=0.0, exclusive=True)
-    rho = st.quantity("dm_density", "energy_density", None, minimum=0.0, exclusive=True)
-    area = st.quantity("area", "area", None, minimum=0.0, exclusive=True)
-    t_sys_default = st.quantity("t_sys", "temperature", None, minimum=0.0, exclusive=True)
-    q_a = st.number("q_a", None, minimum=1.0)
-    st.finish()
-
-    receivers: dict[Path, ReceiverRecipe] = {}
-
-    def receiver(p: Path) -> ReceiverRecipe:
+    def receiver(p: Path) -> LineDelayRecipe:
         if p not in receivers:
-            receivers[p] = load_receiver_recipe(p)
+            receivers[p] = load_line_delay_recipe(p)
         return receivers[p]
 
     def settings(t: Table | None, name: str) -> RunSettings:
-        def get(key: str, fn: Any, default: Any) -> Any:
-            return fn(t, key) if t is not None and key in t else default
+        def has(key: str) -> bool:
+            return t is not None and key in t
 
-        rec_path = get("receiver", lambda tt, k: resolve_path(path, tt.string(k)), default_receiver)
+        rec_path = resolve_path(path, t.string("receiver")) if t is not None and has("receiver") else default_receiver
         if rec_path is None:
             raise (t or top).fail("receiver", "name the receiver (tsys_line_delay) recipe: [receiver] recipe = ...")
         rec = receiver(rec_path)
-        fs = float(get("frequency_sigma", lambda tt, k: tt.quantity(k, "frequency", minimum=0.0), freq_sigma))
-        gap = bool(get("refit_mirror_gap", lambda tt, k: tt.boolean(k), refit_gap))
-        tm = get("time", lambda tt, k: tt.quantity(k, "time", minimum=0.0, exclusive=True), time_default)
+        fs = float(t.quantity("frequency_sigma", "frequency", minimum=0.0)) if t is not None and has(
+            "frequency_sigma") else mc.frequency_sigma
+        gap = t.boolean("refit_mirror_gap") if t is not None and has("refit_mirror_gap") else mc.refit_mirror_gap
+        tm = float(t.quantity("time", "time", minimum=0.0, exclusive=True)) if t is not None and has(
+            "time") else sens.time
         if tm is None:
-            raise (t or st).fail("time", "give the integration time (e.g. time = \"3 d\")")
-        ts = get("t_sys", lambda tt, k: tt.quantity(k, "temperature", minimum=0.0, exclusive=True), t_sys_default)
+            raise (t or top).fail("time" if t is not None else "sensitivity.time",
+                                  "give the integration time (e.g. time = \"3 d\")")
+        ts = float(t.quantity("t_sys", "temperature", minimum=0.0, exclusive=True)) if t is not None and has(
+            "t_sys") else sens.t_sys
         if gap and rec.narrowband is None:
-            raise (t or mt).fail("refit_mirror_gap", f"the receiver recipe {rec.path} has no [narrowband] spectrum")
-        return RunSettings(name, rec, fs, gap, float(tm), None if ts is None else float(ts))
+            raise (t or top).fail("refit_mirror_gap" if t is not None else "montecarlo.refit_mirror_gap",
+                                  f"the receiver recipe {rec.path} has no [narrowband] spectrum")
+        return RunSettings(name, rec, fs, bool(gap), float(tm), ts)
 
     runs: list[RunSettings] = []
     multi = "runs" in top
@@ -265,37 +189,30 @@ def load_mc_recipe(path: str | Path, top: Table | None = None) -> MonteCarloReci
         runs.append(settings(None, name))
     top.finish()
     return MonteCarloRecipe(path=path, name=name, booster_recipe=b_recipe_p, booster_fit=b_fit_p,
-                            lna_sigma=lna_sigma, band=band, samples=samples, seed=seed, chunk_size=chunk,
-                            workers=None if workers is None else int(workers), field_shape_sigma=shape_sigma,
-                            delay_window=None if delay_window is None else float(delay_window),
-                            gap_window=None if gap_window is None else float(gap_window),
-                            gap_grid=None if gap_grid is None else int(gap_grid), convergence_window=conv_window,
-                            convergence_tolerance=conv_tol, quantiles=tuple(float(x) for x in q),
-                            linear_check=linear, snr=snr, b_field=None if b_field is None else float(b_field),
-                            dm_density=None if rho is None else float(rho), area=None if area is None else float(area),
-                            q_a=None if q_a is None else float(q_a), runs=tuple(runs), multi=multi)
+                            lna_sigma=lna_sigma, band=band, montecarlo=mc, sensitivity=sens,
+                            t_sys_relative_sigma=float(sens.t_sys_relative_sigma), runs=tuple(runs), multi=multi)
 
 
 # ------------------------------------------------------------------------------------- booster fit
-def load_booster_fit_json(path: str | Path) -> Any:
+def load_booster_fit_json(path: str | Path, inputs: Inputs | None = None) -> tuple[BoosterFitResult, BoosterSetup]:
     """Rebuild a :class:`~emboost.fit.booster.BoosterFitResult` (parameters, covariance, setup) from the
     ``fit.json`` written by a ``booster_reflectivity`` recipe. Data and model curves are not restored."""
-    from emboost.booster.setup import load_booster_setup
-    from emboost.fit.booster import BoosterFitResult
+    from emboost.core.errors import DataFileError
     from emboost.fit.core import FitResult
 
+    inputs = inputs if inputs is not None else Inputs()
     path = Path(path)
     try:
-        doc = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise RecipeError("file not found", path=path) from None
-    except (OSError, ValueError) as exc:
+        doc = json.loads(inputs.text(path))
+    except DataFileError as exc:
+        raise RecipeError(exc.reason, path=path) from None
+    except ValueError as exc:
         raise RecipeError(f"not a readable JSON file: {exc}", path=path) from None
     try:
         if doc["recipe"]["kind"] != "booster_reflectivity":
             raise RecipeError(f"expected the fit.json of a booster_reflectivity recipe, got kind "
                               f"{doc['recipe']['kind']!r}", path=path, key="recipe.kind")
-        setup = load_booster_setup(doc["recipe"]["setup"])
+        setup = inputs.setup(doc["recipe"]["setup"])
         fit = doc["fit"]
         params = fit["parameters"]
         names = tuple(params)
@@ -321,67 +238,40 @@ def load_booster_fit_json(path: str | Path) -> Any:
         raise RecipeError(f"not a booster fit result (missing or malformed {exc})", path=path) from None
 
 
-def _booster_fit(r: MonteCarloRecipe) -> tuple[Any, Any, dict[str, Any], list[Path]]:
+def _booster_fit(r: MonteCarloRecipe, inputs: Inputs) -> tuple[BoosterFitResult, BoosterSetup, dict[str, Any],
+                                                              list[Path]]:
     """The booster fit (run or loaded), its setup, a JSON summary and the input files."""
-    if r.booster_fit is not None:
-        res, setup = load_booster_fit_json(r.booster_fit)
-        return res, setup, {"source": str(r.booster_fit)}, [r.booster_fit]
-    from emboost.fit.booster import fit_recipe
+    from emboost.jobs.fit_recipes import booster_fit_document, fit_recipe
 
-    res, br = fit_recipe(r.booster_recipe)
-    doc = {"recipe": {"name": br.name, "kind": "booster_reflectivity", "setup": str(br.setup.path),
-                      "data_parameter": br.data.parameter}}
-    doc.update(res.to_dict(br.setup.frequencies))
-    doc["converged"] = res.fit.converged
-    doc["at_bound"] = list(res.fit.at_bound)
+    if r.booster_fit is not None:
+        res, setup = load_booster_fit_json(r.booster_fit, inputs)
+        return res, setup, {"source": str(r.booster_fit)}, [r.booster_fit]
+    assert r.booster_recipe is not None
+    res, br = fit_recipe(r.booster_recipe, inputs=inputs)
+    doc = booster_fit_document(res, br.name, br.setup, br.data.parameter)
     return res, br.setup, doc, [r.booster_recipe, br.setup.path, br.data.path]
 
 
 # ------------------------------------------------------------------------------------------ the model
-def build_model(r: MonteCarloRecipe, run: RunSettings, fit: Any, setup: Any) -> tuple[Any, dict[str, Any]]:
+def build_model(r: MonteCarloRecipe, run: RunSettings, fit: BoosterFitResult, setup: BoosterSetup,
+                inputs: Inputs | None = None) -> tuple[MonteCarloModel, dict[str, float]]:
     """The :class:`~emboost.mc.engine.MonteCarloModel` of one run, prepared (nominal refits, windows)."""
-    from emboost.mc.engine import MonteCarloModel, TsysSpectrum, prepare_model
-    from emboost.noise.amplifier import LNA, NoiseSources
-    from emboost.noise.calibration import savgol_noise
-    from emboost.noise.spectra import read_spectrum
+    from emboost.jobs.fit_recipes import broadband_spectrum, narrowband_spectrum
+    from emboost.jobs.stages import montecarlo_model
 
+    inputs = inputs if inputs is not None else Inputs()
     rec = run.receiver
-    lna = LNA.from_touchstone(rec.lna_s11, NoiseSources(*rec.lna))
-    window, order, robust = rec.savgol
-
-    def spectrum(p: Path, column: str) -> TsysSpectrum:
-        s = read_spectrum(p, columns=[column])
-        y = s.column(column)
-        return TsysSpectrum(s.frequency, y, savgol_noise(y, window, order, relative=True, robust=robust),
-                            lna.gamma_at(s.frequency))
-
-    if r.band is None:
-        f = setup.frequencies
-    else:
-        f = np.linspace(*r.band)
-    broadband = spectrum(rec.spectrum, rec.column)
-    narrow = spectrum(rec.narrowband, rec.narrowband_column) if run.refit_mirror_gap else None
-    try:
-        setup.booster.check_band(f)
-        lna.gamma_at(f[0] - 6 * run.frequency_sigma - f[1] + f[0])
-        lna.gamma_at(f[-1] + 6 * run.frequency_sigma + f[1] - f[0])
-    except EmboostError as exc:
-        raise RecipeError(f"the band {f[0]:.6g}..{f[-1]:.6g} Hz (padded by 6 frequency sigma) does not suit the "
-                          f"model or the LNA data: {exc.reason}", path=r.path, key="band") from None
-    if not np.all(np.isfinite(fit.fit.covariance)):
-        raise RecipeError("the booster fit has no covariance (not converged): nothing to sample from",
-                          path=r.path, key="booster")
-    model = MonteCarloModel(
-        booster_fit=fit, center=fit.fit.free_values, covariance=fit.fit.covariance, parameter_names=fit.fit.free,
-        lna=lna, lna_sigma=np.array(r.lna_sigma), t_phys=rec.t_phys, broadband=broadband,
-        delay_bounds=rec.delay_range, frequency=f, field_shape_sigma=r.field_shape_sigma,
-        frequency_sigma=run.frequency_sigma, narrowband=narrow,
-        gap_bounds=rec.gap_range if run.refit_mirror_gap else None,
-        gap_grid=(r.gap_grid or rec.gap_grid), line_loss_db=rec.line_loss_db)
-    return prepare_model(model, rec.delay_range, r.delay_window, r.gap_window if run.refit_mirror_gap else None)
+    lna = inputs.lna(rec.lna_s11, rec.sources)
+    f = setup.frequencies if r.band is None else r.band.frequencies()
+    broadband = broadband_spectrum(rec, inputs, rec.sources)
+    narrow = narrowband_spectrum(rec, inputs) if run.refit_mirror_gap else None
+    gap_range = rec.narrowband.gap_range if run.refit_mirror_gap and rec.narrowband is not None else None
+    gap_grid = r.montecarlo.gap_grid_points or (rec.narrowband.grid_points if rec.narrowband is not None else 201)
+    return montecarlo_model(fit, lna, r.lna_sigma, rec.t_phys, broadband, narrow, rec.delay, f, r.montecarlo,
+                            run.frequency_sigma, gap_range, gap_grid, where=r.path)
 
 
-def _t_sys_band(run: RunSettings, model: Any) -> np.ndarray:
+def _t_sys_band(run: RunSettings, model: MonteCarloModel) -> np.ndarray:
     """T_sys [K] on the output band: the run's value, or the measured broadband spectrum interpolated."""
     f = model.frequency
     if run.t_sys is not None:
@@ -394,8 +284,9 @@ def _t_sys_band(run: RunSettings, model: Any) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------- output
-def _write_netcdf(path: Path, f: np.ndarray, variables: dict[str, tuple[tuple[str, ...], np.ndarray, str]],
-                  dims: dict[str, int], attrs: dict[str, Any]) -> None:
+def write_netcdf(path: Path, variables: dict[str, tuple[tuple[str, ...], np.ndarray, str]],
+                 dims: dict[str, int], attrs: dict[str, Any]) -> None:
+    """A NetCDF3 file of named variables ``(dims, values, unit)`` and global attributes, written atomically."""
     import io
 
     from scipy.io import netcdf_file
@@ -414,45 +305,41 @@ def _write_netcdf(path: Path, f: np.ndarray, variables: dict[str, tuple[tuple[st
         var.units = unit
     nc.flush()
     atomic_write_bytes(path, buf.getvalue())
-    del f
 
 
 def _qname(q: float) -> str:
     return f"q{100 * q:g}".replace(".", "_")
 
 
-def _run_one(r: MonteCarloRecipe, run: RunSettings, index: int, fit: Any, setup: Any, out: Path, *, samples: int,
-             seed: int, workers: int | None, scheduler: str | None, fresh: bool, quiet: bool,
-             inputs: list[Path]) -> tuple[dict[str, Any], Any, np.ndarray, np.ndarray]:
-    from emboost.core.output import atomic_write_csv, atomic_write_json, provenance
-    from emboost.mc.engine import band_statistics, linear_propagation, reach_samples
-    from emboost.mc.engine import run_montecarlo as run_mc
-    from emboost.reach.sensitivity import axion_linewidth, qcd_lines
+def _run_one(r: MonteCarloRecipe, run: RunSettings, index: int, fit: BoosterFitResult, setup: BoosterSetup,
+             out: Path, *, samples: int, seed: int, workers: int | None, scheduler: str | None, fresh: bool,
+             quiet: bool, inputs: list[Path],
+             loaded: Inputs) -> tuple[dict[str, Any], MonteCarloBand, ReachResult]:
+    from emboost.core.output import atomic_write_json, provenance
+    from emboost.jobs.stages import montecarlo_stage, reach_stage
     from emboost.report.plots import band_png, relative_uncertainty_png
 
-    model, nominal_info = build_model(r, run, fit, setup)
-    run_seed: Any = [seed, index] if r.multi else seed
-    res = run_mc(model, samples, run_seed, chunk_size=r.chunk_size, workers=workers, scheduler=scheduler,
-                 checkpoint=out, fresh=fresh, quiet=quiet, label=run.name)
+    mcs, sn = r.montecarlo, r.sensitivity
+    model, nominal_info = build_model(r, run, fit, setup, loaded)
+    run_seed: int | list[int] = [seed, index] if r.multi else seed
+    band = montecarlo_stage(model, samples, run_seed, mcs, workers=workers, scheduler=scheduler, checkpoint=out,
+                            fresh=fresh, quiet=quiet, label=run.name)
+    res = band.result
     f = res.frequency
-    stats = band_statistics(res.boost, r.quantiles)
-    conv = res.convergence(r.convergence_window, r.convergence_tolerance)
-    mean, std = stats["mean"], stats["std"]
-    lin = linear_propagation(model) if r.linear_check else None
+    stats = {"mean": band.mean, "std": band.std, "quantiles": band.quantiles}
+    mean, std = band.mean, band.std
+    lin = band.linear
     # sensitivity
-    area = r.area if r.area is not None else setup.area
-    b_field = r.b_field if r.b_field is not None else setup.b_field
-    rho = r.dm_density if r.dm_density is not None else setup.dm_density
+    area = sn.area if sn.area is not None else setup.area
+    b_field = sn.b_field if sn.b_field is not None else setup.b_field
+    rho = sn.dm_density if sn.dm_density is not None else setup.dm_density
     if b_field is None or not math.isfinite(area):
         raise RecipeError("the sensitivity needs b_field and area: give them in [sensitivity] or in the setup's "
                           "[experiment] / [cylinder]", path=r.path, key="sensitivity")
     t_sys = _t_sys_band(run, model)
-    dnu = axion_linewidth(f, r.q_a)
-    g = reach_samples(res.boost, f, t_sys, area, b_field, run.time, snr=r.snr, rho=rho, linewidth=dnu)
-    g_nom = reach_samples(res.nominal[None, :], f, t_sys, area, b_field, run.time, snr=r.snr, rho=rho,
-                          linewidth=dnu)[0]
-    g_q = np.quantile(g, r.quantiles, axis=0)
-    lines = qcd_lines(f)
+    reach = reach_stage(res.boost, res.nominal, f, t_sys, r.t_sys_relative_sigma, run_seed, area=area,
+                        b_field=b_field, rho=rho, time=run.time, snr=sn.snr, q_a=sn.q_a, quantiles=mcs.quantiles)
+    g, g_nom, g_q, dnu, lines = reach.g, reach.g_nominal, reach.g_quantiles, reach.linewidth, reach.lines
     # files
     cols: dict[str, Any] = {"frequency_Hz": f, "mean": mean, "std": std,
                             "relative_std": std / mean, "nominal": res.nominal}
@@ -460,26 +347,27 @@ def _run_one(r: MonteCarloRecipe, run: RunSettings, index: int, fit: Any, setup:
         cols[_qname(q)] = v
     if lin is not None:
         cols["linear_std"] = lin.std
-        for k, v in lin.parts.items():
-            cols[f"linear_std_{k}"] = v
-    atomic_write_csv(out / "band.csv", cols, comments=[
+        for part, v in lin.parts.items():
+            cols[f"linear_std_{part}"] = v
+    write_csv(out / "band.csv", cols, comments=[
         f"emboost montecarlo {r.name} / {run.name}: delivered boost factor, {samples} samples, seed {run_seed}",
         "mean, std (ddof 1) and quantiles per frequency; nominal = best-fit parameters without shape factor or shift",
-        conv.message])
+        band.convergence_message])
     rc: dict[str, Any] = {"frequency_Hz": f, "t_sys_K": t_sys, "g_nominal_GeV": g_nom,
                           "g_median_GeV": np.median(g, axis=0)}
     for q, v in zip(r.quantiles, g_q):
         rc[f"g_{_qname(q)}_GeV"] = v
     rc["ksvz_GeV"] = lines["KSVZ"]
     rc["dfsz_GeV"] = lines["DFSZ"]
-    atomic_write_csv(out / "reach.csv", rc, comments=[
-        f"emboost montecarlo {r.name} / {run.name}: |g_ag| reach (MADMAX eq. 1.1) per boost-factor sample",
-        f"SNR {r.snr:g}, time {run.time:g} s, B {b_field:g} T, area {area:g} m^2, rho {rho:g} J/m^3, "
-        f"linewidth f/{(r.q_a or f[0] / dnu[0]):.4g}"])
+    write_csv(out / "reach.csv", rc, comments=[
+        f"emboost montecarlo {r.name} / {run.name}: |g_ag| reach (MADMAX eq. 1.1) per boost-factor sample, "
+        f"T_sys drawn per sample with relative 1-sigma {r.t_sys_relative_sigma:g}",
+        f"SNR {sn.snr:g}, time {run.time:g} s, B {b_field:g} T, area {area:g} m^2, rho {rho:g} J/m^3, "
+        f"linewidth f/{(sn.q_a or f[0] / dnu[0]):.4g}"])
     k = int(np.argmax(mean))
     on_bound = int(np.count_nonzero(res.on_bound))
     summary: dict[str, Any] = {
-        "run": run.name, "samples": samples, "seed": run_seed, "chunk_size": r.chunk_size,
+        "run": run.name, "samples": samples, "seed": run_seed, "chunk_size": mcs.chunk_size,
         "receiver_recipe": str(run.receiver.path), "refit_mirror_gap": run.refit_mirror_gap,
         "field_shape_sigma": r.field_shape_sigma, "frequency_sigma_Hz": run.frequency_sigma,
         "lna_sigma_SI": dict(zip(("sqrt_sv", "sqrt_si", "rho_mag", "rho_phase"), r.lna_sigma)),
@@ -490,14 +378,15 @@ def _run_one(r: MonteCarloRecipe, run: RunSettings, index: int, fit: Any, setup:
                    "gap_mean_m": float(np.mean(res.gap)) if run.refit_mirror_gap else None,
                    "gap_std_m": float(np.std(res.gap, ddof=1)) if run.refit_mirror_gap else None,
                    "samples_on_search_edge": on_bound},
-        "convergence": dataclasses.asdict(conv),
+        "convergence": dataclasses.asdict(band.convergence),
         "peak": {"frequency_Hz": f[k], "mean": mean[k], "std": std[k], "relative_std": std[k] / mean[k],
                  "nominal": res.nominal[k], "linear_std": None if lin is None else lin.std[k],
                  "mc_over_linear_std": None if lin is None else std[k] / lin.std[k],
                  "g_median_GeV": float(np.median(g[:, k])), "g_nominal_GeV": g_nom[k],
                  "ksvz_GeV": lines["KSVZ"][k], "dfsz_GeV": lines["DFSZ"][k]},
-        "sensitivity": {"snr": r.snr, "time_s": run.time, "b_field_T": b_field, "area_m2": area,
-                        "dm_density_J_per_m3": rho, "t_sys": "given" if run.t_sys is not None else "measured"},
+        "sensitivity": {"snr": sn.snr, "time_s": run.time, "b_field_T": b_field, "area_m2": area,
+                        "dm_density_J_per_m3": rho, "t_sys": "given" if run.t_sys is not None else "measured",
+                        "t_sys_relative_sigma": r.t_sys_relative_sigma},
         "timing": res.timing,
         "provenance": provenance(inputs + run.receiver.inputs()),
     }
@@ -522,14 +411,14 @@ def _run_one(r: MonteCarloRecipe, run: RunSettings, index: int, fit: Any, setup:
     }
     if lin is not None:
         variables["linear_std"] = (("frequency",), lin.std, "1")
-    _write_netcdf(out / "results.nc", f, variables,
-                  {"frequency": f.size, "quantile": nq, "sample": samples,
-                   "booster_parameter": model.n_booster, "lna_parameter": 4},
-                  {"title": f"emboost montecarlo: {r.name} / {run.name}", "seed": json.dumps(run_seed),
-                   "samples": samples, "converged": int(conv.converged),
-                   "convergence_max_relative_change": conv.max_relative_change,
-                   "booster_parameters": ",".join(model.parameter_names),
-                   "lna_parameters": "sqrt_sv,sqrt_si,rho_mag,rho_phase"})
+    write_netcdf(out / "results.nc", variables,
+                 {"frequency": f.size, "quantile": nq, "sample": samples,
+                  "booster_parameter": model.n_booster, "lna_parameter": 4},
+                 {"title": f"emboost montecarlo: {r.name} / {run.name}", "seed": json.dumps(run_seed),
+                  "samples": samples, "converged": int(band.converged),
+                  "convergence_max_relative_change": band.convergence.max_relative_change,
+                  "booster_parameters": ",".join(model.parameter_names),
+                  "lna_parameters": "sqrt_sv,sqrt_si,rho_mag,rho_phase"})
     title = f"{r.name}: {run.name} ({samples} samples)"
     band_png(out / "boost_band.png", f, stats, r.quantiles, res.nominal, title=title)
     curves = {"Monte-Carlo": std / mean}
@@ -537,14 +426,15 @@ def _run_one(r: MonteCarloRecipe, run: RunSettings, index: int, fit: Any, setup:
         curves["linear propagation"] = lin.std / lin.nominal
     relative_uncertainty_png(out / "boost_relative_uncertainty.png", f, curves, title=title)
     gstats = {"mean": np.median(g, axis=0), "quantiles": g_q}
-    band_png(out / "reach.png", f, gstats, r.quantiles, None, title=title + f", SNR {r.snr:g}",
-             ylabel=r"$|g_{a\gamma}|$ reach [GeV$^{-1}$]", log=True, lines=lines, center_label="Monte-Carlo median")
+    band_png(out / "reach.png", f, gstats, r.quantiles, None, title=title + f", SNR {sn.snr:g}",
+             ylabel=r"$|g_{a\gamma}|$ reach [GeV$^{-1}$]", log=True, lines=dict(lines),
+             center_label="Monte-Carlo median")
     if not quiet:
         lin_txt = "" if lin is None else f", linear {lin.std[k]:.4g} (MC/linear {std[k] / lin.std[k]:.3f})"
         print(f"{run.name}: peak boost factor {mean[k]:.4g} +- {std[k]:.4g} ({100 * std[k] / mean[k]:.1f} %) at "
               f"{f[k] / 1e9:.5f} GHz{lin_txt}")
         print(f"{run.name}: |g_ag| median {np.median(g[:, k]):.3g} GeV^-1 at the peak (KSVZ {lines['KSVZ'][k]:.3g})")
-        print(f"{run.name}: {conv.message}")
+        print(f"{run.name}: {band.convergence_message}")
         if on_bound:
             print(f"{run.name}: WARNING {on_bound} samples ended on the edge of a refit search window")
         for what in ("tau", "gap"):
@@ -552,7 +442,7 @@ def _run_one(r: MonteCarloRecipe, run: RunSettings, index: int, fit: Any, setup:
             if math.isfinite(chi) and chi > 10:
                 print(f"{run.name}: WARNING the {what} refit at the best booster parameters has reduced chi^2 "
                       f"{chi:.3g}: the fitted booster does not describe this T_sys spectrum well")
-    return summary, res, g, dnu
+    return summary, band, reach
 
 
 def run_recipe(path: Path, top: Table, out: Path, quiet: bool = False, *, samples: int | None = None,
@@ -561,7 +451,7 @@ def run_recipe(path: Path, top: Table, out: Path, quiet: bool = False, *, sample
     """Run a Monte-Carlo recipe into ``out``; returns 0, or 3 when a run did not converge or the booster
     fit is not ok (results are written and flagged). Without ``resume`` an old checkpoint in ``out`` is
     discarded; with it, finished chunks are reused (refused if the settings differ)."""
-    from emboost.core.output import atomic_write_csv, atomic_write_json, provenance
+    from emboost.core.output import atomic_write_json, provenance
     from emboost.mc.engine import band_statistics, combine_reach
     from emboost.reach.sensitivity import qcd_lines
     from emboost.report.plots import band_png
@@ -573,8 +463,9 @@ def run_recipe(path: Path, top: Table, out: Path, quiet: bool = False, *, sample
     s = r.seed if seed is None else int(seed)
     if s < 0:
         raise InputError(f"--seed must be >= 0, got {s}", key="seed")
-    w = workers if workers is not None else r.workers
-    fit, setup, fit_doc, inputs = _booster_fit(r)
+    w = workers if workers is not None else r.montecarlo.workers
+    loaded = Inputs()
+    fit, setup, fit_doc, inputs = _booster_fit(r, loaded)
     inputs = [path] + inputs
     if r.booster_recipe is not None:
         atomic_write_json(out / "booster_fit.json", fit_doc | {"provenance": provenance(inputs[1:])})
@@ -585,10 +476,10 @@ def run_recipe(path: Path, top: Table, out: Path, quiet: bool = False, *, sample
     for i, run in enumerate(r.runs):
         run_out = out / _slug(run.name) if r.multi else out
         run_out.mkdir(parents=True, exist_ok=True)
-        summ, res, g, _ = _run_one(r, run, i, fit, setup, run_out, samples=n, seed=s, workers=w,
-                                   scheduler=scheduler, fresh=not resume, quiet=quiet, inputs=inputs)
+        summ, band, reach = _run_one(r, run, i, fit, setup, run_out, samples=n, seed=s, workers=w,
+                                     scheduler=scheduler, fresh=not resume, quiet=quiet, inputs=inputs, loaded=loaded)
         summaries.append(summ)
-        reaches.append((res.frequency, g))
+        reaches.append((band.frequency, reach.g))
         if not summ["convergence"]["converged"]:
             status = 3
     doc: dict[str, Any] = {"recipe": {"name": r.name, "kind": "montecarlo", "path": str(path)},
@@ -604,11 +495,11 @@ def run_recipe(path: Path, top: Table, out: Path, quiet: bool = False, *, sample
         for q, v in zip(r.quantiles, gstats["quantiles"]):
             cols[f"g_{_qname(q)}_GeV"] = v
         cols["ksvz_GeV"], cols["dfsz_GeV"] = lines["KSVZ"], lines["DFSZ"]
-        atomic_write_csv(out / "combined_reach.csv", cols, comments=[
+        write_csv(out / "combined_reach.csv", cols, comments=[
             f"emboost montecarlo {r.name}: runs {', '.join(x.name for x in r.runs)} combined as uncorrelated, "
             "sample by sample, g^-4 = sum g_run^-4"])
         band_png(out / "combined_reach.png", fc, {"mean": np.median(gc, axis=0), "quantiles": gstats["quantiles"]},
-                 r.quantiles, None, title=f"{r.name}: {len(r.runs)} runs combined", log=True, lines=lines,
+                 r.quantiles, None, title=f"{r.name}: {len(r.runs)} runs combined", log=True, lines=dict(lines),
                  ylabel=r"$|g_{a\gamma}|$ reach [GeV$^{-1}$]", center_label="Monte-Carlo median")
         k = int(np.argmin(np.median(gc, axis=0)))
         doc["combined"] = {"runs": [x.name for x in r.runs], "best_frequency_Hz": fc[k],

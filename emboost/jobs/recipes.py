@@ -21,12 +21,18 @@ __all__ = ["RECIPE_KINDS", "load_recipe", "recipe_header", "resolve_path", "run_
 
 #: recipe kind -> "module:function"
 RECIPE_KINDS: dict[str, str] = {
-    "booster_reflectivity": "emboost.fit.booster:run_recipe",
-    "resonance": "emboost.fit.resonance:run_recipe",
-    "noise_standards": "emboost.fit.noise:run_standards_recipe",
-    "tsys_line_delay": "emboost.fit.noise:run_line_delay_recipe",
+    "booster_reflectivity": "emboost.jobs.fit_recipes:run_booster_recipe",
+    "resonance": "emboost.jobs.fit_recipes:run_resonance_recipe",
+    "noise_standards": "emboost.jobs.fit_recipes:run_standards_recipe",
+    "tsys_line_delay": "emboost.jobs.fit_recipes:run_line_delay_recipe",
     "montecarlo": "emboost.jobs.mc:run_recipe",
 }
+
+
+def resolve_path(recipe: str | os.PathLike[str], value: str) -> Path:
+    """A path written in a recipe, relative to the recipe's folder unless absolute."""
+    p = Path(value)
+    return p if p.is_absolute() else Path(recipe).resolve().parent / p
 
 
 def load_recipe(path: str | os.PathLike[str]) -> tuple[str, Table]:
@@ -54,12 +60,6 @@ def recipe_header(path: str | os.PathLike[str], top: Table | None, kind: str,
     head.string("description", "")
     head.finish()
     return top, name
-
-
-def resolve_path(recipe: str | os.PathLike[str], value: str) -> Path:
-    """A path written in a recipe, relative to the recipe's folder unless absolute."""
-    p = Path(value)
-    return p if p.is_absolute() else Path(recipe).resolve().parent / p
 
 
 def run_recipe(path: str | os.PathLike[str], out: Path, quiet: bool = False) -> int:
