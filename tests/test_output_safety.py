@@ -254,3 +254,30 @@ def test_disk_full_is_a_one_line_error_and_keeps_the_old_file(tmp_path, monkeypa
         atomic_write_text(target, "new" * 1000)
     assert str(target) in _one_line(exc) and "no space left" in str(exc.value)
     assert target.read_text() == "old" and os.listdir(tmp_path) == ["band.csv"]   # no temporary file left
+
+
+def test_jobs_refuse_an_output_folder_holding_their_inputs(root, tmp_path, capsys):
+    """derive, mc and fit name the input a chosen --output would hold (the campaign's own data folder here),
+    and leave the measurement files untouched."""
+    import shutil
+
+    from emboost.cli import main
+
+    camp = tmp_path / "campaign"
+    shutil.copytree(root / "examples" / "campaign_cb200", camp)
+    recipe = tmp_path / "campaign.toml"
+    text = (root / "fits" / "cb200_campaign.toml").read_text().replace("../examples/campaign_cb200/", "campaign/")
+    recipe.write_text(text)
+    for d in ("fits", "models"):  # a scratch copy: a refusal that failed would move these aside
+        shutil.copytree(root / d, tmp_path / d)
+    shutil.copytree(root / "examples" / "data", tmp_path / "examples" / "data")
+    before = {p.name: p.read_bytes() for p in (camp / "data").iterdir()}
+    for argv in (["derive", str(recipe), "--output", str(camp / "data"), "--overwrite", "--quiet"],
+                 ["mc", str(tmp_path / "fits" / "cb200_montecarlo.toml"), "--output", str(tmp_path / "examples"),
+                  "--overwrite", "--quiet"],
+                 ["fit", str(tmp_path / "fits" / "cb200_reflectivity.toml"), "--output", str(tmp_path / "examples"),
+                  "--overwrite", "--quiet"]):
+        assert main(argv) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "the output folder contains this input file" in err[0], err
+    assert {p.name: p.read_bytes() for p in (camp / "data").iterdir()} == before

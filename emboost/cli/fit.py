@@ -29,8 +29,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from emboost.jobs.recipes import load_recipe
+    from emboost.core.output import finish_output_dir
+    from emboost.jobs.recipes import load_recipe, recipe_input_files
 
     load_recipe(args.recipe)  # fail on a bad recipe before creating the output folder
-    out = prepare_output_dir(args.output, overwrite=args.overwrite)
-    return run_recipe(args.recipe, out, quiet=args.quiet)
+    out = prepare_output_dir(args.output, overwrite=args.overwrite, inputs=recipe_input_files(args.recipe))
+    status = run_recipe(args.recipe, out, quiet=args.quiet)
+    finish_output_dir(out)
+    return status

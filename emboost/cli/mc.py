@@ -45,20 +45,23 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from emboost.core.output import prepare_output_dir
+    from emboost.core.output import finish_output_dir, prepare_output_dir
     from emboost.jobs.mc import run_recipe
-    from emboost.jobs.recipes import load_recipe
+    from emboost.jobs.recipes import load_recipe, recipe_input_files
 
     kind, top = load_recipe(args.recipe)  # fail on a bad recipe before creating the output folder
     if kind != "montecarlo":
         raise InputError(f"'emboost mc' runs recipes of kind 'montecarlo', this one is {kind!r} "
                          "(use 'emboost fit')", path=args.recipe, key="recipe.kind")
-    if args.samples is not None and args.samples < 2:
-        raise InputError(f"--samples must be >= 2, got {args.samples}")
+    if args.samples is not None and not 2 <= args.samples <= 1_000_000:
+        raise InputError(f"--samples must be between 2 and 1000000, got {args.samples}")
     if args.workers is not None and args.workers < 1:
         raise InputError(f"--workers must be >= 1, got {args.workers}")
     if args.resume and args.overwrite:
         raise InputError("--resume continues a checkpoint and --overwrite discards it: give one of them")
-    out = prepare_output_dir(args.output, overwrite=args.overwrite, resume=args.resume)
-    return run_recipe(Path(args.recipe), top, out, quiet=args.quiet, samples=args.samples, seed=args.seed,
-                      workers=args.workers, scheduler=args.scheduler, resume=args.resume)
+    out = prepare_output_dir(args.output, overwrite=args.overwrite, resume=args.resume,
+                             inputs=recipe_input_files(args.recipe))
+    status = run_recipe(Path(args.recipe), top, out, quiet=args.quiet, samples=args.samples, seed=args.seed,
+                        workers=args.workers, scheduler=args.scheduler, resume=args.resume)
+    finish_output_dir(out)
+    return status

@@ -154,13 +154,13 @@ def derive(recipe: str | os.PathLike[str], out: str | os.PathLike[str], *, sampl
     each stored Monte-Carlo chunk (tests use it to interrupt a run). ``inputs`` is the job's load-once input
     cache (a new one by default; after the run its ``reads`` count the parses per file).
     """
-    from emboost.core.output import prepare_output_dir
+    from emboost.core.output import finish_output_dir, prepare_output_dir
 
     inputs = inputs if inputs is not None else Inputs()
     r = load_campaign(recipe, inputs)
     n = r.montecarlo.samples if samples is None else int(samples)
-    if n < 2:
-        raise InputError(f"--samples must be >= 2, got {n}", key="samples")
+    if not 2 <= n <= 1_000_000:
+        raise InputError(f"--samples must be between 2 and 1000000, got {n}", key="samples")
     s = r.montecarlo.seed if seed is None else int(seed)
     if s < 0:
         raise InputError(f"--seed must be >= 0, got {s}", key="seed")
@@ -172,7 +172,8 @@ def derive(recipe: str | os.PathLike[str], out: str | os.PathLike[str], *, sampl
     hashes = {}
     for p in sorted(set(r.files.values()) | ({r.truth.file} if r.truth else set())):
         hashes[str(p)] = _check_file(p)  # every input exists before anything is written
-    outp = prepare_output_dir(out, overwrite=overwrite, resume=resume)
+    job_inputs: list[str | os.PathLike[str]] = [r.path, *hashes]
+    outp = prepare_output_dir(out, overwrite=overwrite, resume=resume, inputs=job_inputs)
     ctx = Context(recipe=r, out=outp, resume=resume, quiet=quiet, samples=n, seed=s, workers=workers,
                   progress=progress, inputs=inputs, on_chunk=on_chunk, hashes=hashes)
     status: dict[str, str] = {}
@@ -218,6 +219,7 @@ def derive(recipe: str | os.PathLike[str], out: str | os.PathLike[str], *, sampl
                     f" ({'inside' if summary['truth']['peak_inside_95'] else 'OUTSIDE'} the band)"))
     if code:
         progress.say(f"WARNING: {conv.message}")
+    finish_output_dir(outp)
     return DeriveResult(out=outp, status=code, stages=status, seconds=seconds, summary=summary)
 
 

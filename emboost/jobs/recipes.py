@@ -17,7 +17,7 @@ from pathlib import Path
 from emboost.core.errors import RecipeError
 from emboost.core.setupfile import Table, read_toml
 
-__all__ = ["RECIPE_KINDS", "load_recipe", "recipe_header", "resolve_path", "run_recipe"]
+__all__ = ["RECIPE_KINDS", "load_recipe", "recipe_header", "recipe_input_files", "resolve_path", "run_recipe"]
 
 #: recipe kind -> "module:function"
 RECIPE_KINDS: dict[str, str] = {
@@ -33,6 +33,46 @@ def resolve_path(recipe: str | os.PathLike[str], value: str) -> Path:
     """A path written in a recipe, relative to the recipe's folder unless absolute."""
     p = Path(value)
     return p if p.is_absolute() else Path(recipe).resolve().parent / p
+
+
+def recipe_input_files(path: str | os.PathLike[str], _depth: int = 0) -> list[Path]:
+    """The recipe file and every existing file it names (followed into named recipes, setups and campaigns).
+
+    Used to refuse an output folder that holds an input of the job. Every string value of the recipe that
+    resolves (relative to the recipe) to an existing file counts; named ``.toml`` files are followed, so a
+    recipe that points at another recipe or a setup file brings their inputs too.
+    """
+    path = Path(path).resolve()
+    found = [path]
+    if _depth > 4:
+        return found
+    try:
+        data = read_toml(path, error=RecipeError)
+    except RecipeError:
+        return found
+
+    def strings(v: object) -> list[str]:
+        if isinstance(v, str):
+            return [v]
+        if isinstance(v, dict):
+            return [s for x in v.values() for s in strings(x)]
+        if isinstance(v, list):
+            return [s for x in v for s in strings(x)]
+        return []
+
+    for s in strings(data):
+        if not s or "\n" in s or len(s) > 4096:
+            continue
+        try:
+            q = resolve_path(path, s).resolve()
+            is_file = q.is_file()
+        except (OSError, ValueError):
+            continue
+        if is_file and q not in found:
+            found.append(q)
+            if q.suffix == ".toml":
+                found.extend(x for x in recipe_input_files(q, _depth + 1) if x not in found)
+    return found
 
 
 def load_recipe(path: str | os.PathLike[str]) -> tuple[str, Table]:
