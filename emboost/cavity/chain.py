@@ -47,6 +47,7 @@ import numpy as np
 from emboost.cavity.iris import Iris, face_loss_fraction, lossy_te10_gamma_impedance, te10_gamma_impedance
 from emboost.core.constants import Z0, c, mu0
 from emboost.core.errors import InputError, PhysicsError
+from emboost.core.reprs import short_repr
 from emboost.rf.materials import anomalous_factor
 from emboost.rf.network import abcd_to_s
 from emboost.rf.rlc import SeriesRLC, series_rlc_from_derivative
@@ -122,6 +123,8 @@ class ChainModes:
     the sign of the sub-cavity's net field (0 where it cancels), max |.| = 1, first non-zero one
     positive; ``form_factor`` (nm,); ``in_phase`` (nm,) bool; ``axion_index``.
     """
+
+    __repr__ = short_repr
 
     frequency: np.ndarray
     amplitude: np.ndarray

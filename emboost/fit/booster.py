@@ -40,6 +40,7 @@ import numpy as np
 
 from emboost.booster.model import Booster, solve_transmission_line
 from emboost.core.errors import InputError
+from emboost.core.reprs import short_repr
 from emboost.fit.core import FitResult, ParameterDefault, ParameterSpec, least_squares, propagate, stack_complex
 from emboost.rf.network import group_delay
 
@@ -166,6 +167,8 @@ class BoosterFitResult:
     ``fit.free``) into a :class:`~emboost.booster.model.Booster` with that batch axis, e.g. for samples drawn
     from ``fit.covariance`` (``fit.sample(n, seed)``).
     """
+
+    __repr__ = short_repr
 
     fit: FitResult
     base: Booster

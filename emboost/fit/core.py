@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from emboost.core.errors import FitError, InputError
+from emboost.core.reprs import short_repr
 
 __all__ = ["ParameterSpec", "ParameterDefault", "FitResult", "stack_complex",
            "least_squares", "propagate"]
@@ -113,6 +114,8 @@ class FitResult:
     ``converged`` is False when the optimiser reported failure or the covariance could not be
     computed; ``at_bound`` names the free parameters that ended on (within 1e-6 of the range of) a bound.
     """
+
+    __repr__ = short_repr
 
     names: tuple[str, ...]
     values: np.ndarray

@@ -35,6 +35,7 @@ from emboost.booster.model import Booster
 from emboost.core.constants import k_B
 from emboost.core.conventions import ArrayLike
 from emboost.core.errors import InputError
+from emboost.core.reprs import short_repr
 from emboost.fit.core import FitResult, ParameterDefault
 from emboost.noise.amplifier import NoiseSources, system_temperature
 from emboost.noise.network import Occupation
@@ -113,6 +114,8 @@ def _tau_grid(bounds: tuple[float, float], f_max: float, max_points: int = 20001
 @dataclass(frozen=True, eq=False)
 class StandardsFit:
     """Result of :func:`fit_standards`: the lmfit result and the fitted sources and delays."""
+
+    __repr__ = short_repr
 
     result: FitResult
     sources: NoiseSources
@@ -209,6 +212,8 @@ def fit_standards(f: ArrayLike, data: dict[str, np.ndarray], sigma: dict[str, np
 @dataclass(frozen=True)
 class DelayFit:
     """Result of :func:`fit_line_delay`: ``tau`` and ``sigma_tau`` [s], ``chi2``, ``redchi``, ``ndata``."""
+
+    __repr__ = short_repr
 
     tau: float
     sigma_tau: float
@@ -312,6 +317,8 @@ def fit_line_delay(f: ArrayLike, gamma_booster: ArrayLike, t_phys: float, source
 @dataclass(frozen=True)
 class GapFit:
     """Result of :func:`refit_mirror_gap`: ``gap`` and ``sigma_gap`` [m], ``chi2``, ``redchi``, ``ndata``."""
+
+    __repr__ = short_repr
 
     gap: float
     sigma_gap: float

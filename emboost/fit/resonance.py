@@ -35,6 +35,7 @@ import numpy as np
 
 from emboost.core.conventions import ArrayLike
 from emboost.core.errors import FitError, InputError
+from emboost.core.reprs import short_repr
 from emboost.fit.core import FitResult, ParameterDefault, ParameterSpec, least_squares, propagate, stack_complex
 from emboost.rf.network import group_delay
 
@@ -139,6 +140,8 @@ class ResonanceFit:
     ``regime_from_delay`` the same decision from the sign of the measured excess group delay;
     ``quick_beta`` the RADES eq. (4) estimate for the chosen regime, ``quick_beta_both`` both branches.
     """
+
+    __repr__ = short_repr
 
     kind: str
     fit: FitResult

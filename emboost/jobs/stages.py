@@ -25,6 +25,7 @@ import numpy as np
 
 from emboost.booster.model import Booster
 from emboost.core.errors import DataFileError, EmboostError, InputError, RecipeError
+from emboost.core.reprs import short_repr
 from emboost.fit.booster import BoosterFitResult, Observable, fit_booster, observables_from_s11
 from emboost.fit.core import FitResult, ParameterSpec
 from emboost.fit.noise import STANDARDS, DelayFit, GapFit, StandardsFit, fit_line_delay, fit_standards, refit_mirror_gap
@@ -348,6 +349,8 @@ def montecarlo_stage(model: MonteCarloModel, samples: int, seed: int | Sequence[
 class ReachResult:
     """|g_ag| [GeV^-1] per sample ``g`` (n, nf), at the nominal boost ``g_nominal`` (nf,), its quantiles
     (nq, nf), the T_sys [K] and its relative 1-sigma used, the axion linewidth [Hz] and the QCD lines."""
+
+    __repr__ = short_repr
 
     frequency: np.ndarray
     g: np.ndarray

@@ -54,6 +54,7 @@ from typing import Any, Literal
 import numpy as np
 
 from emboost.core.errors import InputError, RecipeError
+from emboost.core.reprs import short_repr
 from emboost.core.runner import Checkpoint, Progress, run_chunks, standard_normals
 from emboost.fit.noise import delivered_boost_factor, fit_line_delay, refit_mirror_gap
 from emboost.noise.amplifier import LNA, NoiseSources
@@ -396,6 +397,8 @@ class Convergence:
     deviation (reported, not tested). ``converged`` when the first is <= ``tolerance``.
     """
 
+    __repr__ = short_repr
+
     converged: bool
     samples: int
     window: int
@@ -453,6 +456,8 @@ class MonteCarloResult:
     (no shape factor, no shift); ``nominal_info`` the nominal refits; ``seed`` as given.
     """
 
+    __repr__ = short_repr
+
     frequency: np.ndarray
     boost: np.ndarray
     tau: np.ndarray
@@ -485,6 +490,8 @@ class LinearPropagation:
     """Linear (covariance) propagation: ``nominal`` beta^2 ``(nf,)`` and its ``std``, with the
     contributions ``booster``, ``lna``, ``shape`` and ``frequency`` (each a std ``(nf,)``) and the Jacobian
     ``jacobian`` ``(k + 4, nf)`` with respect to the booster and LNA parameters."""
+
+    __repr__ = short_repr
 
     frequency: np.ndarray
     nominal: np.ndarray

@@ -36,6 +36,7 @@ from scipy.signal import savgol_filter
 from emboost.core.constants import T0_IEEE, k_B
 from emboost.core.conventions import ArrayLike
 from emboost.core.errors import DataFileError, InputError, PhysicsError
+from emboost.core.reprs import short_repr
 
 __all__ = [
     "ENRTable",
@@ -168,6 +169,8 @@ class ReceiverCalibration:
     Arrays have the shape of ``frequency`` [Hz]; ``sigma_*`` are the combined standard uncertainties
     and ``budget`` holds each contribution to ``sigma_c_cal`` and ``sigma_t_rec`` separately.
     """
+
+    __repr__ = short_repr
 
     frequency: np.ndarray
     gain: np.ndarray

@@ -68,6 +68,7 @@ from emboost.core.constants import GEV_PER_CM3
 from emboost.core.constants import h as h_planck
 from emboost.core.errors import EmboostError, PhysicsError, SetupFileError
 from emboost.core.radiometry import YEAR, axion_q, booster_scan_rate, cavity_scan_rate, scan_time
+from emboost.core.reprs import short_repr
 from emboost.core.search import CavityFigures, Run
 from emboost.core.setupfile import Table, read_toml
 from emboost.reach import families as _families  # noqa: F401  (registers the built-in detector families)
@@ -137,6 +138,8 @@ class ReachResult:
     ``rate`` [Hz/s] at the target, cavity figures (NaN for a booster), ``boost_factor`` (NaN for
     cavities), the ``scan_seconds`` over the band and the detector's ``extra`` details. ``frequency`` is
     the detector's reach grid (for a booster: its response on the setup file's band)."""
+
+    __repr__ = short_repr
 
     haloscope: Haloscope
     frequency: np.ndarray

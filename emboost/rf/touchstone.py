@@ -38,6 +38,7 @@ import numpy as np
 
 from emboost.core.errors import DataFileError, InputError
 from emboost.core.output import file_sha256
+from emboost.core.reprs import short_repr
 
 __all__ = ["SParameterData", "read_touchstone", "read_s_parameter", "read_columns", "parse_parameter_name",
            "COLUMN_KINDS"]
@@ -55,6 +56,8 @@ class SParameterData:
     impedances [ohm], shape ``(nf, n)``; ``version`` 1 or 2; ``data_format`` the file's number
     format ("ri", "ma" or "db"); ``sha256`` of the file's bytes.
     """
+
+    __repr__ = short_repr
 
     path: Path
     frequency: np.ndarray
