@@ -131,6 +131,24 @@ def default_parameters(f: np.ndarray, guess: dict[str, float], kind: str) -> dic
     }
 
 
+def _natural_scales(f: np.ndarray, s: np.ndarray, specs: list[ParameterSpec]) -> list[ParameterSpec]:
+    """The parameters with the optimiser's scale set by each one's natural size, not by its start value.
+
+    A start value near zero (a delay or a rotation of 0) would otherwise make the finite-difference step
+    round-off-sized or far too large, and the covariance wrong. Scales: f0 by the linewidth f0/Q_L around its
+    start; Q_L by itself; the rotation by pi; the diameter and the background by the data's magnitude; the
+    delay by 1/span around its start.
+    """
+    span = float(f[-1] - f[0])
+    mag = float(np.median(np.abs(s))) or 1.0
+    q = max(specs[1].value, 1.0)
+    natural = {"f0": (specs[0].value / q, specs[0].value), "loaded_q": (max(abs(specs[1].value), 1.0), 0.0),
+               "diameter": (mag, 0.0), "rotation": (math.pi, 0.0), "background_re": (mag, 0.0),
+               "background_im": (mag, 0.0), "delay": (1.0 / span, specs[6].value)}
+    return [ParameterSpec(sp.name, sp.value, sp.minimum, sp.maximum, sp.vary, sp.unit,
+                          scale=natural[sp.name][0], offset=natural[sp.name][1]) for sp in specs]
+
+
 @dataclass(frozen=True, eq=False)
 class ResonanceFit:
     """Result of :func:`fit_resonance`: the fit, and the derived resonator quantities with errors.
@@ -260,9 +278,7 @@ def fit_resonance(f: np.ndarray, s: np.ndarray, kind: Kind = "reflection", *, si
     if tuple(sp.name for sp in specs) != NAMES:
         raise InputError(f"resonance parameters must be {NAMES}, got {tuple(sp.name for sp in specs)}")
     # f0 in linewidths from its start, so that lmfit's steps are meaningful
-    fi = specs[0]
-    lw = fi.value / max(specs[1].value, 1.0)
-    specs[0] = ParameterSpec(fi.name, fi.value, fi.minimum, fi.maximum, fi.vary, fi.unit, scale=lw, offset=fi.value)
+    specs = _natural_scales(f, s, specs)
     w = 1.0 if sigma is None else sigma
 
     def residual(p: np.ndarray) -> np.ndarray:
