@@ -1,8 +1,13 @@
-"""'emboost derive' gives the same numbers as before the job layer was restructured.
+"""'emboost derive' gives the same numbers as the stored references (bundled SYNTHETIC campaign, 40 samples,
+one worker), both written by tests/data/make_derive_reference.py:
 
-tests/data/derive_reference.json was written by tests/data/make_derive_reference.py from a run of the code
-BEFORE the restructuring (bundled SYNTHETIC campaign, 40 samples, one worker); the current derive with the same
-settings must reproduce every number to 1e-12 relative.
+* ``derive_reference_0.1.json``: the code BEFORE the job layer was restructured (commit f0718ca). The restructured
+  job layer reproduced it bit for bit (the comparison ran at 1e-12 when the restructuring landed). Since then the
+  booster solvers carry the mirror side as a reflection coefficient (no overflow at any loss); that changes the
+  model's rounding, so the fits end elsewhere within their tolerance: the largest change is 6.6e-7 relative (the
+  fitted loss tangent, whose relative error is about 1e-2), the band and the reach move by about 1e-8. Compared at
+  2e-6 relative, the reason being the fit tolerance, not the data.
+* ``derive_reference.json``: the current code; every number to 1e-12 relative, so any change of the numbers is seen.
 """
 
 from __future__ import annotations
@@ -21,24 +26,25 @@ sys.path.insert(0, str(ROOT / "tests" / "data"))
 from make_derive_reference import extract  # noqa: E402
 
 
-def _compare(ref: object, new: object, where: str, bad: list[str]) -> None:
+def _compare(ref: object, new: object, where: str, bad: list[str], rtol: float = 1e-12) -> None:
     if isinstance(ref, dict):
         assert isinstance(new, dict) and set(new) == set(ref), where
         for k in ref:
-            _compare(ref[k], new[k], f"{where}.{k}", bad)
+            _compare(ref[k], new[k], f"{where}.{k}", bad, rtol)
         return
     a, b = np.asarray(ref, float), np.asarray(new, float)
     assert a.shape == b.shape, where
-    if not np.allclose(b, a, rtol=1e-12, atol=0.0):
+    if not np.allclose(b, a, rtol=rtol, atol=0.0):
         bad.append(f"{where}: max relative difference {np.max(np.abs(b - a) / np.abs(a)):.3g}")
 
 
 def test_derive_reproduces_the_reference_numbers(tmp_path):
     res = derive(ROOT / "fits" / "cb200_campaign.toml", tmp_path / "out", samples=40, workers=1)
-    ref = json.loads((ROOT / "tests" / "data" / "derive_reference.json").read_text())
     new = extract(res.out)
-    bad: list[str] = []
-    _compare(ref, new, "derive", bad)
-    assert not bad, "\n".join(bad)
+    for name, rtol in (("derive_reference.json", 1e-12), ("derive_reference_0.1.json", 2e-6)):
+        ref = json.loads((ROOT / "tests" / "data" / name).read_text())
+        bad: list[str] = []
+        _compare(ref, new, name, bad, rtol)
+        assert not bad, "\n".join(bad)
     # the comparison covers the whole band, the fits and the reach
     assert len(ref["boost_band"]["mean"]) == 241 and len(ref["reach"]["g_median_GeV"]) == 241

@@ -32,6 +32,9 @@ from emboost.core.setupfile import Table, read_toml
 __all__ = ["flat_field_lengths", "coupled_resonator_modes", "CoupledResonators", "fit_iris_scale",
            "port_for_external_q", "CavityModel", "load_model"]
 
+#: the largest size [m] a cavity model file may give (guide, sub-cavity, iris)
+MAX_SIZE_M = 1e3
+
 
 def _shoot(a: float, b: float, iris: Iris, f: float, v: complex, i: complex) -> tuple[complex, complex]:
     """State (V, I) after an iris (lossless), going left to right."""
@@ -225,8 +228,8 @@ def _iris_from(t: Table) -> Iris:
                   reference_frequency=t.quantity("reference_frequency", "frequency", minimum=0, exclusive=True),
                   scale=t.number("scale", 1.0))
     else:
-        ir = Iris(kind, window=t.quantity("window", "length", minimum=0, exclusive=True),
-                  thickness=t.quantity("thickness", "length", 0.0, minimum=0.0),
+        ir = Iris(kind, window=t.quantity("window", "length", minimum=0, exclusive=True, maximum=MAX_SIZE_M),
+                  thickness=t.quantity("thickness", "length", 0.0, minimum=0.0, maximum=MAX_SIZE_M),
                   scale=t.number("scale", 1.0))
     t.finish()
     return ir
@@ -243,11 +246,12 @@ def load_model(path: str | Path) -> CavityModel:
     del kind
     model.finish()
     guide = top.table("guide")
-    a = guide.quantity("a", "length", minimum=0, exclusive=True)
-    b = guide.quantity("b", "length", minimum=0, exclusive=True)
+    # sizes are bounded to what a cavity can be (a kilometre): larger finite numbers only overflow downstream
+    a = guide.quantity("a", "length", minimum=0, exclusive=True, maximum=MAX_SIZE_M)
+    b = guide.quantity("b", "length", minimum=0, exclusive=True, maximum=MAX_SIZE_M)
     guide.finish()
     cav = top.table("cavities")
-    lengths = np.atleast_1d(cav.quantity("lengths", "length"))
+    lengths = np.atleast_1d(cav.quantity("lengths", "length", maximum=MAX_SIZE_M))
     if np.any(lengths <= 0):
         raise cav.fail("lengths", f"sub-cavity lengths must be positive, got {lengths.tolist()} m")
     cav.finish()

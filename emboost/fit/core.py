@@ -95,6 +95,52 @@ class ParameterDefault:
     vary: bool = False
 
 
+@dataclass(frozen=True)
+class Check:
+    """One test of a fit's verdict: its ``name``, whether it ``passed``, and a one-line ``detail``."""
+
+    name: str
+    passed: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether a fit result can be trusted: every :class:`Check` must pass. ``reason`` is the one-line
+    explanation of the first failure ("" when every check passes)."""
+
+    checks: tuple[Check, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+    @property
+    def reason(self) -> str:
+        bad = [c for c in self.checks if not c.passed]
+        return "" if not bad else f"{bad[0].name}: {bad[0].detail}" + (f" (+{len(bad) - 1} more)" if len(bad) > 1
+                                                                        else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "reason": self.reason,
+                "checks": [{"name": c.name, "passed": c.passed, "detail": c.detail} for c in self.checks]}
+
+
+def runs_test_z(residual: np.ndarray) -> float:
+    """Wald-Wolfowitz runs test of the residual signs: the z-score of the number of runs (about N(0, 1) for
+    structureless residuals; strongly negative when the model misses a shape in the data)."""
+    r = np.asarray(residual, dtype=float)
+    signs = r[r != 0] > 0
+    n1, n2 = int(signs.sum()), int((~signs).sum())
+    n = n1 + n2
+    if n1 == 0 or n2 == 0:
+        return -math.inf
+    runs = 1 + int(np.count_nonzero(signs[1:] != signs[:-1]))
+    mean = 2.0 * n1 * n2 / n + 1.0
+    var = 2.0 * n1 * n2 * (2.0 * n1 * n2 - n) / (n**2 * (n - 1.0))
+    return float((runs - mean) / math.sqrt(var)) if var > 0 else 0.0
+
+
 def stack_complex(residual: np.ndarray, sigma: float | np.ndarray = 1.0) -> np.ndarray:
     """``[Re r / sigma, Im r / sigma]`` along the last axis: lmfit needs real residuals.
 

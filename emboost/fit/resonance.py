@@ -36,7 +36,17 @@ import numpy as np
 from emboost.core.conventions import ArrayLike
 from emboost.core.errors import FitError, InputError
 from emboost.core.reprs import short_repr
-from emboost.fit.core import FitResult, ParameterDefault, ParameterSpec, least_squares, propagate, stack_complex
+from emboost.fit.core import (
+    Check,
+    FitResult,
+    ParameterDefault,
+    ParameterSpec,
+    Verdict,
+    least_squares,
+    propagate,
+    runs_test_z,
+    stack_complex,
+)
 from emboost.rf.network import group_delay
 
 __all__ = ["resonance_response", "initial_guess", "fit_resonance", "ResonanceFit", "skrf_qfactor",
@@ -199,6 +209,78 @@ class ResonanceFit:
     @property
     def ok(self) -> bool:
         return self.fit.ok
+
+    def verdict(self, cross_check: dict[str, Any] | None = None, *, max_relative_error: float = 0.1,
+                min_chi2_probability: float = 1e-3, max_runs_z: float = 4.0,
+                max_cross_check_deviation: float = 0.2, max_structure: float = 0.02) -> Verdict:
+        """Whether this resonance can be trusted (docs/fitting.md, "Verdicts"); every threshold is an argument.
+
+        Checks: the fit converged; no parameter on a bound; f0 inside the data, and the data cover at least one
+        linewidth on each side of it; relative errors of Q_L and Q0 below ``max_relative_error``; the residuals:
+        chi^2 probability above ``min_chi2_probability`` when sigma was given; otherwise structure (a runs test
+        |z| of ``max_runs_z`` or more) is accepted only while the residual rms stays below ``max_structure`` of the
+        resonance circle (real data always show small systematic misfits); physical values (Q_L > 0, Q0 > 0,
+        beta >= 0, a passive circle for reflection); and,
+        when ``cross_check`` (scikit-rf's Q factor on the same data, :func:`skrf_qfactor`) is given, Q_L within
+        ``max_cross_check_deviation`` of it.
+        """
+        fr = self.fit
+        f = self.frequency
+        checks = [Check("converged", fr.converged, "the optimiser converged with a covariance" if fr.converged
+                        else f"the optimiser did not converge ({fr.message})"),
+                  Check("bounds", not fr.at_bound, "no parameter on a bound" if not fr.at_bound
+                        else f"parameter(s) {', '.join(fr.at_bound)} ended on a bound")]
+        f0, ql = self.f0, self.loaded_q
+        width = f0 / ql if ql > 0 else math.inf
+        inside = bool(f[0] + width <= f0 <= f[-1] - width)
+        checks.append(Check("location", inside, f"f0 = {f0 / 1e9:.9g} GHz lies inside the data with a linewidth "
+                            "to spare" if inside else f"f0 = {f0 / 1e9:.9g} GHz is not inside the data "
+                            f"[{f[0] / 1e9:.9g}, {f[-1] / 1e9:.9g}] GHz with one linewidth ({width / 1e9:.3g} GHz) "
+                            "to spare on each side"))
+        rel = {"Q_L": self.derived_stderr.get("loaded_q", math.nan) / ql if ql else math.inf,
+               "Q0": self.derived_stderr.get("unloaded_q", math.nan) / self.unloaded_q if self.unloaded_q
+               else math.inf}
+        worst = max(rel, key=lambda k: rel[k] if math.isfinite(rel[k]) else math.inf)
+        rel_ok = all(math.isfinite(v) and v < max_relative_error for v in rel.values())
+        checks.append(Check("precision", rel_ok, f"relative errors Q_L {rel['Q_L']:.2g}, Q0 {rel['Q0']:.2g} "
+                            f"(limit {max_relative_error:g})" if rel_ok else f"relative error of {worst} is "
+                            f"{rel[worst]:.3g}, above {max_relative_error:g}"))
+        if not fr.scale_covar:
+            prob = fr.chi2_probability
+            good = prob is not None and prob > min_chi2_probability
+            checks.append(Check("residuals", good, f"chi^2 probability {prob:.3g} with the given sigma" if good
+                                else f"chi^2 = {fr.chisqr:.4g} for {fr.nfree} degrees of freedom: probability "
+                                f"{prob if prob is not None else math.nan:.3g} below {min_chi2_probability:g} "
+                                "(model does not describe the data within the given sigma)"))
+        else:
+            half = fr.residual.size // 2  # [Re, Im] stacked: test each along frequency
+            z = min(runs_test_z(fr.residual[:half]), runs_test_z(fr.residual[half:]))
+            rms = float(np.sqrt(np.mean(fr.residual**2)))
+            bg = abs(complex(fr.value("background_re"), fr.value("background_im")))
+            size = fr.value("diameter") * (bg if self.kind == "reflection" else 1.0)  # the circle in data units
+            share = rms / size if size > 0 else math.inf
+            good = abs(z) < max_runs_z or share < max_structure
+            checks.append(Check("residuals", good, f"runs test z = {z:.2f}, residual rms {share:.2%} of the "
+                                "resonance circle" if good else f"the residuals have structure (runs test z = "
+                                f"{z:.2f}) of {share:.1%} of the resonance circle (limit {max_structure:.0%}): the "
+                                "model misses a shape in the data"))
+        d = self.circle_diameter
+        phys = ql > 0 and self.unloaded_q > 0 and self.coupling >= 0 and (self.kind != "reflection" or d <= 2.0)
+        checks.append(Check("physical", phys, "Q_L, Q0 > 0, beta >= 0" + (", circle diameter <= 2"
+                            if self.kind == "reflection" else "") if phys else
+                            f"unphysical result: Q_L {ql:.4g}, Q0 {self.unloaded_q:.4g}, beta {self.coupling:.4g}, "
+                            f"diameter {d:.4g}"))
+        if cross_check is not None and "loaded_q" in cross_check:
+            q_ref = float(cross_check["loaded_q"])
+            dev = abs(ql - q_ref) / abs(q_ref) if q_ref else math.inf
+            good = q_ref > 0 and dev <= max_cross_check_deviation
+            checks.append(Check("cross-check", good, f"Q_L within {dev:.1%} of scikit-rf's Q factor ({q_ref:.5g})"
+                                if good else f"Q_L {ql:.5g} differs from scikit-rf's Q factor {q_ref:.5g} by "
+                                f"{dev:.1%} (limit {max_cross_check_deviation:.0%})"))
+        elif cross_check is not None:
+            checks.append(Check("cross-check", False, f"scikit-rf's Q factor failed on the same data: "
+                                f"{cross_check.get('error', 'no result')}"))
+        return Verdict(tuple(checks))
 
     def model(self, f: np.ndarray | None = None, values: np.ndarray | None = None) -> np.ndarray:
         """The model S at ``f`` (default: the data grid) for all-parameter vector(s) ``values`` (default: best)."""

@@ -9,6 +9,7 @@ status 0, or 3 when a fit did not converge or a parameter ended on a bound (resu
 from __future__ import annotations
 
 import dataclasses
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -255,12 +256,16 @@ def run_resonance_recipe(path: Path, top: Table, out: Path, quiet: bool = False)
     doc.update(res.to_dict())
     doc["converged"] = res.fit.converged
     doc["at_bound"] = list(res.fit.at_bound)
+    cross: dict[str, Any] | None = None
     if r.options.cross_check:
         try:
-            doc["cross_check_skrf_qfactor"] = skrf_qfactor(r.data.frequency, r.data.response, r.kind,  # type: ignore[arg-type]
-                                                           r.scale)
+            cross = dict(skrf_qfactor(r.data.frequency, r.data.response, r.kind,  # type: ignore[arg-type]
+                                      r.scale))
         except FitError as exc:
-            doc["cross_check_skrf_qfactor"] = {"error": str(exc)}
+            cross = {"error": str(exc)}
+        doc["cross_check_skrf_qfactor"] = cross
+    verdict = res.verdict(cross)
+    doc["verdict"] = verdict.to_dict()
     doc["provenance"] = provenance([path, r.data.path])
     atomic_write_json(out / "fit.json", doc)
     f, s = r.data.frequency, r.data.response
@@ -277,9 +282,9 @@ def run_resonance_recipe(path: Path, top: Table, out: Path, quiet: bool = False)
         print(f"{r.name}: f0 = {res.f0 / 1e9:.9f} GHz, Q_L = {res.loaded_q:.1f} +- {e['loaded_q']:.1f}, "
               f"Q0 = {d['unloaded_q']:.1f} +- {e['unloaded_q']:.1f}, beta = {d['coupling']:.4f} "
               f"({res.regime}); reduced chi2 = {res.fit.redchi:.3g}; results in {out}")
-        if not res.ok:
-            print(f"WARNING: fit not converged or on a bound: {list(res.fit.at_bound)} {res.fit.message}")
-    return 0 if res.ok else 3
+    if not verdict.ok:
+        print(f"emboost fit: {r.name}: verdict failed: {verdict.reason}", file=sys.stderr)
+    return 0 if verdict.ok else 3
 
 
 # ------------------------------------------------------------------------------------- noise standards
