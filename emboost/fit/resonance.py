@@ -404,20 +404,40 @@ def fit_resonance(f: np.ndarray, s: np.ndarray, kind: Kind = "reflection", *, si
 
 
 def skrf_qfactor(f: np.ndarray, s: np.ndarray, kind: Kind = "reflection", scale: float | None = None,
-                 method: str = "NLQFIT7") -> dict[str, float | str]:
+                 method: str = "NLQFIT7", timeout: float | None = 20.0) -> dict[str, float | str]:
     """scikit-rf's ``Qfactor`` (NPL MAT 58 algorithms) on the same data: f_L, Q_L, Q0, circle diameter
-    (and the ``method`` used)."""
+    (and the ``method`` used).
+
+    scikit-rf's iteration has no limit of its own and can run forever on data without a resonance, so it runs in a
+    daemon thread and gives up after ``timeout`` seconds (:class:`FitError`; the thread is abandoned and ends with
+    the process). ``None`` waits as long as it takes.
+    """
+    import threading
+
     import skrf
     from skrf.qfactor import Qfactor
 
     ntwk = skrf.Network(frequency=skrf.Frequency.from_f(np.asarray(f, float), unit="Hz"),
                         s=np.asarray(s, complex).reshape(-1, 1, 1))
-    try:
-        q = Qfactor(ntwk, kind)
-        res = q.fit(method=method)
-        a = scale if scale is not None else (None if kind == "reflection" else 1.0)
-        return {"f_loaded": float(res.f_L), "loaded_q": float(res.Q_L),
-                "unloaded_q": float(q.Q_unloaded(res, A=a)), "circle_diameter": float(q.Q_circle(res, A=a)[0]),
-                "method": method}
-    except Exception as exc:  # scikit-rf's own checks (e.g. no resonance found)
-        raise FitError(f"scikit-rf Qfactor failed: {type(exc).__name__}: {exc}") from None
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            q = Qfactor(ntwk, kind)
+            res = q.fit(method=method)
+            a = scale if scale is not None else (None if kind == "reflection" else 1.0)
+            box["result"] = {"f_loaded": float(res.f_L), "loaded_q": float(res.Q_L),
+                             "unloaded_q": float(q.Q_unloaded(res, A=a)),
+                             "circle_diameter": float(q.Q_circle(res, A=a)[0]), "method": method}
+        except Exception as exc:  # scikit-rf's own checks (e.g. no resonance found)
+            box["error"] = f"{type(exc).__name__}: {exc}"
+
+    with np.errstate(all="ignore"):
+        thread = threading.Thread(target=work, name="skrf-qfactor", daemon=True)
+        thread.start()
+        thread.join(timeout)
+    if thread.is_alive():
+        raise FitError(f"scikit-rf Qfactor did not finish within {timeout:g} s (no resonance in the data?)")
+    if "error" in box:
+        raise FitError(f"scikit-rf Qfactor failed: {box['error']}")
+    return dict(box["result"])

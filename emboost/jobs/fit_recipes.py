@@ -257,7 +257,7 @@ def run_resonance_recipe(path: Path, top: Table, out: Path, quiet: bool = False)
     doc["converged"] = res.fit.converged
     doc["at_bound"] = list(res.fit.at_bound)
     cross: dict[str, Any] | None = None
-    if r.options.cross_check:
+    if r.options.cross_check and res.verdict().ok:  # a fit that fails its own checks needs no cross-check
         try:
             cross = dict(skrf_qfactor(r.data.frequency, r.data.response, r.kind,  # type: ignore[arg-type]
                                       r.scale))
