@@ -805,7 +805,9 @@ def _finalize_3d(case: str, date: str) -> None:
              for t, n in done.items()]
             + ([f"python3 validation/booster_fem.py refine --of {case} --tilt-deg {ref['tilt_deg']:g} --level "
                 f"{ref['levels'][0]} --freqs {len(ref['frequencies_hz'])}"] if ref else [])
-            + ["python3 validation/booster_fem.py finalize"])},
+            + ["python3 validation/booster_fem.py finalize"])}
+        | ({} if case == "tilt" else {"timing": "wall time per frequency (mesh excluded) on a shared 2-core machine "
+                                                "under load; about 60 s on a quiet one"}),
     }, f"Provenance of the {title} booster FEM reference (written by validation/booster_fem.py finalize)")
 
 
