@@ -7,7 +7,11 @@ interrupted run resumes where it stopped):
 * ``nonplanar``  disk 1 with a measured-style axisymmetric thickness profile: 2-D, m = 1;
 * ``tilt``       flat disks, mirror tilted about the y axis by ``--tilt-deg``: 3-D half model
                  (the plane y = 0 is a magnetic wall for the x-polarised TE11 mode);
-* ``refine``     the refinement check of a 2-D case (``--of ideal|nonplanar``) or of the 3-D tilt model.
+* ``tiltdisk``   flat mirror, disk 1 (nearest the mirror) tilted about the y axis through its centre by
+                 ``--tilt-deg``, disks 2 and 3 flat: the same 3-D half model (``booster_tiltdisk``);
+* ``refine``     the refinement check of a 2-D case (``--of ideal|nonplanar``) or of a 3-D model
+                 (``--of tilt|tiltdisk``);
+* ``finalize``   writes sweep.csv, refinement.csv and meta.toml of every case from the raw files.
 
 Physics (engineering results, exp(+jwt); the solver works internally in exp(-iwt) and conjugates):
 the axion current is a uniform transverse volume source along x (the TE11 polarisation) in every
@@ -325,44 +329,69 @@ def plane_fit(f: float, lay: Layout, proj_axion: np.ndarray, proj_slab: np.ndarr
 
 
 # --------------------------------------------------------------------------------- 3-D model
-def mesh_3d(ng, tilt_deg: float, maxh_air: float, maxh_disk: float, bare: bool = False):
+TILTABLE = ("mirror", "disk1")  # the surfaces the 3-D model can tilt (about the y axis)
+
+
+def tilted_planes(tilted: str, tilt_deg: float, lay: Layout) -> dict[int, tuple[float, float]]:
+    """Which interfaces of the 3-D model are tilted planes ``z = z0 + x tan(theta)``.
+
+    The interfaces are numbered bottom-up: 0 the mirror, then the lower and upper face of each disk,
+    then the slab and PML levels. ``tilted`` is ``"mirror"`` (tilted about the y axis through its
+    centre) or ``"disk1"`` (disk 1 rotated rigidly about the y axis through its centre, which stays at
+    the nominal position; its faces stay parallel, THICKNESS apart, so they meet the axis
+    THICKNESS / cos(theta) apart). Returns ``{interface index: (z0 [m], theta [rad])}``.
+    """
+    th = math.radians(tilt_deg)
+    if tilted == "mirror":
+        return {0: (0.0, th)}
+    if tilted == "disk1":
+        if not lay.disk_lo:
+            raise ValueError("a tilted disk needs a booster, not a bare mirror")
+        zc = 0.5 * (lay.disk_lo[0] + lay.disk_hi[0])
+        half_t = 0.5 * (lay.disk_hi[0] - lay.disk_lo[0]) / math.cos(th)
+        return {1: (zc - half_t, th), 2: (zc + half_t, th)}
+    raise ValueError(f"tilted surface {tilted!r}: expected one of {TILTABLE}")
+
+
+def mesh_3d(ng, tilt_deg: float, maxh_air: float, maxh_disk: float, bare: bool = False, tilted: str = "mirror"):
     from netgen import occ
 
     lay = layout(bare=bare, three_d=True)
     a = RADIUS
-    th = math.radians(tilt_deg)
-    zlow = -a * math.tan(abs(th)) - 1e-3
+    # interfaces bottom-up (mirror, disk faces, slab, PML) and the material between consecutive ones
+    cuts = [0.0]
+    mats: list[tuple[str, float]] = []
+    for lo_, hi_ in zip(lay.disk_lo, lay.disk_hi):
+        cuts += [lo_, hi_]
+        mats += [("air", maxh_air), ("disk", maxh_disk)]
+    cuts += [lay.z_last + lay.slab[0], lay.z_last + lay.slab[1], lay.z_pml, lay.z_end]
+    # air beyond disk 3 (from the mirror for the bare mirror), the S11 slab, air, PML
+    mats += [("air", maxh_air), ("slab", maxh_air), ("air", maxh_air), ("pml", maxh_air)]
+    tilt = tilted_planes(tilted, tilt_deg, lay)
+
+    def reach(i: int) -> float:  # how far a tilted interface leaves its z0 within the cylinder, plus a margin
+        return a * math.tan(abs(tilt[i][1])) + 1e-3
+
+    zlow = min([0.0] + [tilt[i][0] - reach(i) for i in tilt])
     half = occ.Box(occ.Pnt(-2 * a, 0, zlow - 1), occ.Pnt(2 * a, 2 * a, lay.z_end + 1))
 
     def slab(z0, z1):
         return occ.Cylinder(occ.Pnt(0, 0, z0), occ.Z, r=a, h=z1 - z0) * half
 
     pieces = []
-    # air from the (tilted) mirror to disk 1 (or to the slab for the bare mirror)
-    z_first = lay.disk_lo[0] if lay.disk_lo else lay.z_last + lay.slab[0]
-    air0 = slab(zlow, z_first) * occ.HalfSpace(occ.Pnt(0, 0, 0), occ.Vec(math.sin(th), 0, -math.cos(th)))
-    air0.mat("air")
-    air0.maxh = maxh_air
-    pieces.append(air0)
-    for i, (lo_, hi_) in enumerate(zip(lay.disk_lo, lay.disk_hi)):
-        d = slab(lo_, hi_)
-        d.mat("disk")
-        d.maxh = maxh_disk
-        pieces.append(d)
-        if i + 1 < len(lay.disk_lo):
-            g = slab(hi_, lay.disk_lo[i + 1])
-            g.mat("air")
-            g.maxh = maxh_air
-            pieces.append(g)
-    zs = [lay.z_last + lay.slab[0], lay.z_last + lay.slab[1], lay.z_pml, lay.z_end]
-    if lay.disk_lo:
-        zs = [lay.z_last] + zs
-    names = (["air"] if lay.disk_lo else []) + ["slab", "air", "pml"]
-    for (z0, z1), nm in zip(zip(zs[:-1], zs[1:]), names):
-        s = slab(z0, z1)
-        s.mat(nm)
-        s.maxh = maxh_air
-        pieces.append(s)
+    for i, (nm, mh) in enumerate(mats):
+        z0 = cuts[i] if i not in tilt else tilt[i][0] - reach(i)
+        z1 = cuts[i + 1] if i + 1 not in tilt else tilt[i + 1][0] + reach(i + 1)
+        pc = slab(z0, z1)
+        if i in tilt:  # above the tilted plane z = z0 + x tan(theta)
+            zt, th = tilt[i]
+            pc = pc * occ.HalfSpace(occ.Pnt(0, 0, zt), occ.Vec(math.sin(th), 0, -math.cos(th)))
+        if i + 1 in tilt:  # below it
+            zt, th = tilt[i + 1]
+            pc = pc * occ.HalfSpace(occ.Pnt(0, 0, zt), occ.Vec(-math.sin(th), 0, math.cos(th)))
+        pc.mat(nm)
+        pc.maxh = mh
+        pieces.append(pc)
     # faces: the cylinder wall, the mirror and the PML end are PEC; y = 0 is a magnetic wall (natural);
     # the interfaces between pieces are interior
     for k, pc in enumerate(pieces):
@@ -385,11 +414,13 @@ def mesh_3d(ng, tilt_deg: float, maxh_air: float, maxh_disk: float, bare: bool =
     return mesh, lay
 
 
-def solve_3d(tilt_deg: float, level: str, freqs: np.ndarray, log, bare: bool = False) -> Iterator[dict]:
+def solve_3d(tilt_deg: float, level: str, freqs: np.ndarray, log, bare: bool = False,
+             tilted: str = "mirror") -> Iterator[dict]:
+    """TE11 amplitudes of the 3-D half model with ``tilted`` (see ``tilted_planes``) tilted by ``tilt_deg``."""
     import ngsolve as ng
 
     maxh_air, maxh_disk, order = LEVELS["3d"][level]
-    mesh, lay = mesh_3d(ng, tilt_deg, maxh_air, maxh_disk, bare=bare)
+    mesh, lay = mesh_3d(ng, tilt_deg, maxh_air, maxh_disk, bare=bare, tilted=tilted)
     sz = stretch(ng, ng.z, lay)
     fes = ng.HCurl(mesh, order=order, complex=True, dirichlet="pec")
     e, v = fes.TnT()
@@ -411,7 +442,7 @@ def solve_3d(tilt_deg: float, level: str, freqs: np.ndarray, log, bare: bool = F
     fs.Assemble()
     gf = ng.GridFunction(fes)
     nd = sum(fes.FreeDofs())
-    log(f"3-D tilt={tilt_deg} bare={bare} level={level} order={order} maxh=({maxh_air:g},{maxh_disk:g}) "
+    log(f"3-D {tilted} tilt={tilt_deg} bare={bare} level={level} order={order} maxh=({maxh_air:g},{maxh_disk:g}) "
         f"elements={mesh.ne} ndof={nd}")
     # quadrature on the half disk: Gauss-Legendre in r, midpoint in phi (0..pi)
     xg, wg = np.polynomial.legendre.leggauss(24)
@@ -453,6 +484,9 @@ def solve_3d(tilt_deg: float, level: str, freqs: np.ndarray, log, bare: bool = F
             f"back/fwd={row['pml_reflection']:.1e}  {dt:.1f} s")
         yield row
 
+
+# 3-D cases: sub-command -> (folder, tilted surface); raw files are raw/<sub-command>_<tilt>_<level>.csv
+TILT_CASES = {"tilt": (HERE / "booster_tilt", "mirror"), "tiltdisk": (HERE / "booster_tiltdisk", "disk1")}
 
 # ------------------------------------------------------------------------------------ storage
 RAW_FIELDS = ["frequency_hz", "F_re", "F_im", "C_re", "C_im", "s11_re", "s11_im", "pml_reflection",
@@ -687,16 +721,37 @@ def finalize() -> None:
                     "python3 validation/booster_fem.py finalize"},
         }, f"Provenance of the {case} booster FEM reference (written by validation/booster_fem.py finalize)")
         _write_ref_csv(d, ref)
-    # ---- 3-D tilts
-    d = HERE / "booster_tilt"
-    tilts = sorted({float(p.stem.split("_")[1]) for p in (d / "raw").glob("tilt_*_nominal.csv")})
+    # ---- 3-D cases
+    for case in TILT_CASES:
+        _finalize_3d(case, date)
+
+
+TILT_TEXT = {  # per 3-D case: what is tilted (sweep.csv header), [geometry] entries, meta.toml header
+    "tilt": ("the mirror tilted about the y axis",
+             {"mirror_tilt": "about the y axis through the mirror centre; the TE11 mode is polarised along x"},
+             "tilted-mirror"),
+    "tiltdisk": ("disk 1 (nearest the mirror) tilted about the y axis through its centre",
+                 {"tilted_disk": 1,
+                  "disk_tilt": "disk 1 rotated rigidly about the y axis through its centre, which stays at the "
+                               "nominal position z_c = gap + thickness/2; its faces are the parallel planes "
+                               "z - z_c = x tan(theta) -+ thickness / (2 cos(theta)) clipped by the cylinder; "
+                               "mirror, disks 2 and 3 flat; the TE11 mode is polarised along x (in the tilt plane)"},
+                 "tilted-disk"),
+}
+
+
+def _finalize_3d(case: str, date: str) -> None:
+    """sweep.csv, refinement.csv and meta.toml of a 3-D case (``tilt`` or ``tiltdisk``) from its raw files."""
+    d, tilted = TILT_CASES[case]
+    what, geometry_extra, title = TILT_TEXT[case]
+    tilts = sorted({float(p.stem.split("_")[1]) for p in (d / "raw").glob(f"{case}_*_nominal.csv")})
     cols: list[list[float]] = [[], [], [], [], []]
     secs, ndof, pml = [], [], []
     done = {}
     for t in tilts:
-        arr = _arrays(raw_path(d, f"tilt_{t:g}_nominal"))
+        arr = _arrays(raw_path(d, f"{case}_{t:g}_nominal"))
         if arr["f"].size == 0 or (t != 0 and arr["f"].size < 8):  # a fit needs >= 8 frequencies
-            print(f"tilt {t:g} deg: {arr['f'].size} frequencies stored, not enough for a reference; left out")
+            print(f"{case} {t:g} deg: {arr['f'].size} frequencies stored, not enough for a reference; left out")
             continue
         b = ETA_A * np.abs(arr["F"] / mirror_amplitude(arr["f"])) ** 2
         for i, x in enumerate((np.full(arr["f"].size, t), arr["f"], b, arr["s11"].real, arr["s11"].imag)):
@@ -709,16 +764,15 @@ def finalize() -> None:
         return
     _write_csv(d / "sweep.csv", ["tilt_deg", "f_hz", "boost_factor", "re_s11", "im_s11"],
                [np.array(c) for c in cols],
-               ["FEM reference (NGSolve, 3-D half model) of the booster with the mirror tilted about the y axis",
+               [f"FEM reference (NGSolve, 3-D half model) of the booster with {what}",
                 "boost_factor = eta_A |F / F_mirror|^2 with the analytic bare-mirror amplitude (equal to the 2-D FEM "
                 "one to 1e-5, booster_ideal/mirror.csv); S11 at the reference plane; exp(+jwt)"])
-    nom1 = {"f": np.array([]), "ndof": np.array([0])}
     ref = {}
-    check = [(t, lv) for lv in ("fine", "coarse") for t in tilts if raw_path(d, f"tilt_{t:g}_{lv}").exists()]
+    check = [(t, lv) for lv in ("fine", "coarse") for t in tilts if raw_path(d, f"{case}_{t:g}_{lv}").exists()]
     if check:
         tref, level = check[0]
-        nom1 = _arrays(raw_path(d, f"tilt_{tref:g}_nominal"))
-        other = _arrays(raw_path(d, f"tilt_{tref:g}_{level}"))
+        nom1 = _arrays(raw_path(d, f"{case}_{tref:g}_nominal"))
+        other = _arrays(raw_path(d, f"{case}_{tref:g}_{level}"))
         idx = [int(np.argmin(abs(nom1["f"] - x))) for x in other["f"]]
         bn = ETA_A * np.abs(nom1["F"][idx] / mirror_amplitude(other["f"])) ** 2
         bo = ETA_A * np.abs(other["F"] / mirror_amplitude(other["f"])) ** 2
@@ -734,23 +788,27 @@ def finalize() -> None:
                "converged_within_1_percent": change < 0.01}
         _write_ref_csv(d, ref)
     arr0 = {"ndof": np.array([ndof[0]]), "seconds": np.array(secs), "pml_reflection": np.array(pml)}
+    case_table = {"name": d.name, "quantities": ["boost_factor", "s11"],
+                  "files": ["sweep.csv"] + (["refinement.csv"] if ref else [])}
+    if case != "tilt":
+        case_table["tilted_surface"] = tilted
+    case_table.update({"tilts_deg": [float(t) for t in done], "frequencies_per_tilt": list(done.values()),
+                       "f_start_hz": F_START, "f_stop_hz": F_STOP})
     _write_toml(d / "meta.toml", {
-        "case": {"name": "booster_tilt", "quantities": ["boost_factor", "s11"],
-                 "files": ["sweep.csv"] + (["refinement.csv"] if ref else []),
-                 "tilts_deg": [float(t) for t in done], "frequencies_per_tilt": list(done.values()),
-                 "f_start_hz": F_START, "f_stop_hz": F_STOP},
-        "geometry": _geometry({"mirror_tilt": "about the y axis through the mirror centre; the TE11 mode is "
-                                              "polarised along x"}),
+        "case": case_table,
+        "geometry": _geometry(geometry_extra),
         "solver": _solver("3-D, HCurl (Nedelec) elements, exp(-iwt) inside, results conjugated", "nominal", "3d",
                           arr0, "half model y >= 0, magnetic wall (natural condition) at y = 0"),
         "refinement": ref,
         "run": {"date": date, "command": " && ".join(
-            [f"OMP_NUM_THREADS=1 python3 validation/booster_fem.py tilt --tilt-deg {t} --freqs {n}"
+            [f"OMP_NUM_THREADS=1 python3 validation/booster_fem.py {case} --tilt-deg {t} --freqs {n}"
              for t, n in done.items()]
-            + ([f"python3 validation/booster_fem.py refine --of tilt --tilt-deg {ref['tilt_deg']:g} --level "
+            + ([f"python3 validation/booster_fem.py refine --of {case} --tilt-deg {ref['tilt_deg']:g} --level "
                 f"{ref['levels'][0]} --freqs {len(ref['frequencies_hz'])}"] if ref else [])
-            + ["python3 validation/booster_fem.py finalize"])},
-    }, "Provenance of the tilted-mirror booster FEM reference (written by validation/booster_fem.py finalize)")
+            + ["python3 validation/booster_fem.py finalize"])}
+        | ({} if case == "tilt" else {"timing": "wall time per frequency (mesh excluded) on a shared 2-core machine "
+                                                "under load; about 60 s on a quiet one"}),
+    }, f"Provenance of the {title} booster FEM reference (written by validation/booster_fem.py finalize)")
 
 
 def _write_ref_csv(d: Path, ref: dict) -> None:
@@ -764,9 +822,9 @@ def _write_ref_csv(d: Path, ref: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("case", choices=["ideal", "nonplanar", "tilt", "refine", "mirror3d", "finalize"])
+    p.add_argument("case", choices=["ideal", "nonplanar", "tilt", "tiltdisk", "refine", "mirror3d", "finalize"])
     p.add_argument("--tilt-deg", type=float, nargs="*", default=list(TILTS_DEG))
-    p.add_argument("--of", default="ideal", choices=["ideal", "nonplanar", "tilt"])
+    p.add_argument("--of", default="ideal", choices=["ideal", "nonplanar", "tilt", "tiltdisk"])
     p.add_argument("--level", default="nominal")
     p.add_argument("--freqs", type=int, default=N_FREQ, help="number of frequencies (sweep subset for refine)")
     args = p.parse_args(argv)
@@ -801,20 +859,20 @@ def main(argv: list[str] | None = None) -> int:
                         for row in solve_2d(kind, level, todo, log):
                             append_raw(path, row)
         else:
-            d = HERE / "booster_tilt"
+            d, tilted = TILT_CASES[args.of]
             tilt = args.tilt_deg[0]
-            path = raw_path(d, f"tilt_{tilt:g}_{args.level}")
-            run_sweep(path, sub, lambda fr: solve_3d(tilt, args.level, fr, log), log)
+            path = raw_path(d, f"{args.of}_{tilt:g}_{args.level}")
+            run_sweep(path, sub, lambda fr: solve_3d(tilt, args.level, fr, log, tilted=tilted), log)
     elif args.case == "mirror3d":
         d = HERE / "booster_tilt"
         run_sweep(raw_path(d, f"mirror_{args.level}"), freqs[:: max(1, (N_FREQ - 1) // max(1, args.freqs - 1))],
                   lambda fr: solve_3d(0.0, args.level, fr, log, bare=True), log)
     else:
-        d = HERE / "booster_tilt"
+        d, tilted = TILT_CASES[args.case]
         for tilt in args.tilt_deg:
-            path = raw_path(d, f"tilt_{tilt:g}_{args.level}")
+            path = raw_path(d, f"{args.case}_{tilt:g}_{args.level}")
             run_sweep(path, freqs[:: max(1, (N_FREQ - 1) // max(1, args.freqs - 1))],
-                      lambda fr, t=tilt: solve_3d(t, args.level, fr, log), log)
+                      lambda fr, t=tilt: solve_3d(t, args.level, fr, log, tilted=tilted), log)
     return 0
 
 
