@@ -55,14 +55,17 @@ import numpy as np
 
 from emboost.cavity.tm010 import (
     CHI01,
+    MISALIGNED_FORM_FACTOR,
     TM010Cavity,
     cold_surface_resistance,
+    form_factor_overlap,
     tm010_form_factor,
     tm010_form_factor_numeric,
     tm010_frequency,
     tm010_q_conductor,
     tm010_q_numeric,
     tm010_radius,
+    unit_direction,
 )
 from emboost.core.constants import GEV_PER_CM3
 from emboost.core.constants import h as h_planck
@@ -82,7 +85,8 @@ __all__ = [
     "tm010_q_conductor", "tm010_q_numeric", "cold_surface_resistance", "CavityFigures", "TM010Cavity",
     "RadesChain", "rectangles_in_circle", "Packing", "fill_bore", "BoosterInMagnet", "cavity_scan_rate",
     "booster_scan_rate", "scan_time", "axion_q", "Haloscope", "ReachResult", "evaluate", "ReachScenario",
-    "load_scenario", "scan_years", "PUBLISHED_LIMITS",
+    "load_scenario", "scan_years", "PUBLISHED_LIMITS", "form_factor_overlap", "unit_direction",
+    "MISALIGNED_FORM_FACTOR",
 ]
 
 #: published limits drawn on reach plots: (label, mass ranges [eV], |g| [GeV^-1], source)
@@ -207,7 +211,7 @@ def load_scenario(path: str | os.PathLike[str]) -> ReachScenario:
         "target_coupling": _target(sc, "ksvz"),
     }
     sc.finish()
-    inputs = [path, mpath]
+    inputs = [path, mpath] + [Path(m.profile.source) for m in magnets.values() if m.profile is not None]
     out = []
     for k, t in enumerate(top.tables("haloscope")):
         out.append(_haloscope(t, k, magnets, defaults, path, inputs))
