@@ -250,6 +250,11 @@ def test_missing_catalogue_and_setup(tmp_path, root):
     (tmp_path / "profiles").mkdir()
     for prof in (root / "models" / "profiles").glob("*.csv"):
         (tmp_path / "profiles" / prof.name).write_text(prof.read_text())
+    with pytest.raises(SetupFileError, match=r"key 'scenario.limits'.*cast_rades_2021.csv"):
+        load_scenario(bad)
+    (tmp_path / "limits").mkdir()
+    for lim in (root / "models" / "limits").glob("*.csv"):
+        (tmp_path / "limits" / lim.name).write_text(lim.read_text())
     with pytest.raises(SetupFileError, match=r"haloscope\[3\]\.setup"):
         load_scenario(bad)
 

@@ -120,7 +120,8 @@ def run(args: argparse.Namespace) -> int:
     results = [evaluate(h) for h in sc.haloscopes]
     atomic_write_text(out / "reach.csv", _csv(results))
     summary: dict[str, Any] = {"scenario": sc.name, "file": str(sc.path), "assumptions": list(ASSUMPTIONS),
-                               "published_limits": [dict(lim) for lim in PUBLISHED_LIMITS],
+                               "published_limits": [{k: v for k, v in lim.items() if k != "curves"}
+                                                    for lim in (sc.limits or PUBLISHED_LIMITS)],
                                "haloscopes": [_summary(r) for r in results]}
     atomic_write_json(out / "scan_times.json", summary)
     atomic_write_json(out / "provenance.json", provenance(sc.inputs, scenario=sc.name))
@@ -131,13 +132,13 @@ def run(args: argparse.Namespace) -> int:
                   f"scan of {s['band_ueV'][0]:.4g}-{s['band_ueV'][1]:.4g} ueV at the target: "
                   f"{s['scan_time_days']:.4g} d")
     if not args.no_plot:
-        _plot(out, results, sc.name)
+        _plot(out, results, sc.name, sc.limits or PUBLISHED_LIMITS)
     say(args, f"wrote {out}")
     return 0
 
 
-def _plot(out: Path, results: list[ReachResult], title: str) -> None:
+def _plot(out: Path, results: list[ReachResult], title: str, limits: Sequence[dict[str, Any]]) -> None:
     """``reach.png``: |g| against the axion mass with the KSVZ/DFSZ lines and the published limits."""
     from emboost.report.plots import reach_figure, save_figure
 
-    save_figure(reach_figure(results, title), out / "reach.png", dpi=110)
+    save_figure(reach_figure(results, title, limits), out / "reach.png", dpi=110)

@@ -77,6 +77,7 @@ from emboost.reach import families as _families  # noqa: F401  (registers the bu
 from emboost.reach.boosters import BoosterInMagnet
 from emboost.reach.chains import RadesChain, fill_bore
 from emboost.reach.detector import Detector, Host, detector_builder, detector_kinds
+from emboost.reach.limits import load_limit
 from emboost.reach.magnets import Magnet, load_magnets
 from emboost.reach.packing import Packing, rectangles_in_circle
 
@@ -89,7 +90,8 @@ __all__ = [
     "MISALIGNED_FORM_FACTOR",
 ]
 
-#: published limits drawn on reach plots: (label, mass ranges [eV], |g| [GeV^-1], source)
+#: published limits as flat bars (label, mass ranges [eV], rounded |g| [GeV^-1], source): the fallback of a reach
+#: figure whose scenario names no limit files (``[scenario] limits``, :mod:`emboost.reach.limits`, drawn as curves)
 PUBLISHED_LIMITS: tuple[dict[str, Any], ...] = (
     {"label": "CAST-RADES 2021", "masses_ev": ((34.6738e-6, 34.6771e-6),), "g_gev": 4e-13,
      "source": "g ≳ 4e-13 GeV^-1 (95 %), arXiv:2104.13798"},
@@ -182,6 +184,7 @@ class ReachScenario:
     magnets: dict[str, Magnet]
     haloscopes: tuple[Haloscope, ...]
     inputs: tuple[Path, ...]
+    limits: tuple[dict[str, Any], ...] = ()
 
 
 def _target(t: Table, default: str | float) -> str | float:
@@ -204,6 +207,15 @@ def load_scenario(path: str | os.PathLike[str]) -> ReachScenario:
     if not mpath.is_file():
         raise sc.fail("magnets", f"magnet catalogue {str(mpath)!r} not found")
     magnets = load_magnets(mpath)
+    limit_files = sc.raw("limits", [])
+    if not (isinstance(limit_files, list) and all(isinstance(x, str) for x in limit_files)):
+        raise sc.fail("limits", "expected a list of limit files (CSV, relative to this file)")
+    limits = []
+    for name_ in limit_files:
+        lp = path.parent / name_
+        if not lp.is_file():
+            raise sc.fail("limits", f"limit file {str(lp)!r} not found")
+        limits.append(load_limit(lp))
     defaults = {
         "time_per_step": sc.quantity("time_per_step", "time", None, minimum=0.0, exclusive=True),
         "snr": sc.quantity("snr", "dimensionless", None, minimum=0.0, exclusive=True),
@@ -212,6 +224,7 @@ def load_scenario(path: str | os.PathLike[str]) -> ReachScenario:
     }
     sc.finish()
     inputs = [path, mpath] + [Path(m.profile.source) for m in magnets.values() if m.profile is not None]
+    inputs += [Path(lim["file"]) for lim in limits]
     out = []
     for k, t in enumerate(top.tables("haloscope")):
         out.append(_haloscope(t, k, magnets, defaults, path, inputs))
@@ -219,7 +232,7 @@ def load_scenario(path: str | os.PathLike[str]) -> ReachScenario:
     if len(set(names)) != len(names):
         raise top.fail("haloscope", f"haloscope names must be unique, got {names}")
     top.finish()
-    return ReachScenario(name, path, mpath, magnets, tuple(out), tuple(inputs))
+    return ReachScenario(name, path, mpath, magnets, tuple(out), tuple(inputs), tuple(limits))
 
 
 def _band(t: Table) -> np.ndarray:
