@@ -17,6 +17,8 @@ def main() -> None:
     for r in live_time_table(model):
         paper = "" if r["paper_years"] is None else f"paper {r['paper_years']:.1f} yr  ratio {r['ratio']:.2f}"
         print(f"{r['band']:<22} {r['copper']:<22} {r['years']:7.2f} yr   {paper}")
+        for c in r["per_coax"]:   # the scan plan: time each coax spends on its part of the band
+            print(f"    {c['coax']:<8} {c['f_min_hz'] / 1e6:6.1f}-{c['f_max_hz'] / 1e6:6.1f} MHz  {c['years']:7.2f} yr")
 
 
 if __name__ == "__main__":

@@ -61,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
             cols[name].extend(np.asarray(arr, dtype=float).tolist())
     atomic_write_csv(out / "rlc_table.csv", cols, comments=[
         f"model: {args.model}; SI units; NaN where no series RLC exists (dX/dw <= |X|/w)",
-        "scan rate for the DFSZ coupling with eta from the amplifier-chain table; 0 above TE111"])
+        "scan rate for the DFSZ coupling with eta from the amplifier-chain table; 0 above TE111 and outside "
+        "the coax's ranges of the scan plan"])
 
     rows: list[dict[str, Any]] = live_time_table(model)
     atomic_write_csv(out / "live_times.csv", {
@@ -72,6 +73,14 @@ def run(args: argparse.Namespace) -> int:
         "ratio": [np.nan if r["ratio"] is None else r["ratio"] for r in rows]},
         comments=[f"{i + 1}: {r['band']} / {r['copper']}" for i, r in enumerate(rows)])
     atomic_write_json(out / "live_times.json", [{k: v for k, v in r.items() if k != "result"} for r in rows])
+    per = [(i + 1, c) for i, r in enumerate(rows) for c in r["per_coax"]]
+    atomic_write_csv(out / "live_times_per_coax.csv", {
+        "band": [float(i) for i, _ in per],
+        "coax": [float(model.setup.pickups.index(next(p for p in model.setup.pickups if p.name == c["coax"])) + 1)
+                 for _, c in per],
+        "f_min_hz": [c["f_min_hz"] for _, c in per], "f_max_hz": [c["f_max_hz"] for _, c in per],
+        "years": [c["years"] for _, c in per]},
+        comments=["time each coax spends on its part of each band (band numbers as in live_times.csv)"])
     atomic_write_json(out / "provenance.json", provenance([args.model]))
     for r in rows:
         paper = "" if r["paper_years"] is None else f"   paper {r['paper_years']:.1f} yr  ratio {r['ratio']:.2f}"

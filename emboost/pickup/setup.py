@@ -24,7 +24,7 @@ from emboost.core.axion import V_LAB_DEFAULT
 from emboost.core.errors import InputError, SetupFileError
 from emboost.core.setupfile import Table, read_toml
 from emboost.pickup.coax import CoaxPickup, CopperModel, TablePickup, Tuning, read_complex_table
-from emboost.pickup.scanrate import YEAR, AmplifierChain, BandResult, ScanSetup, SquidNoise, live_time
+from emboost.pickup.scanrate import YEAR, AmplifierChain, BandResult, ScanSetup, SquidNoise, check_plan, live_time
 
 __all__ = ["Band", "PickupModel", "load_pickup_model", "live_time_table"]
 
@@ -60,7 +60,8 @@ class PickupModel:
         return dataclasses.replace(self, setup=dataclasses.replace(self.setup, pickups=ps), copper=copper)
 
 
-def _coax(t: Table, defaults: Table | None, copper: CopperModel, base: Path, index: int) -> object:
+def _coax(t: Table, defaults: Table | None, copper: CopperModel, base: Path,
+          index: int) -> tuple[object, tuple[tuple[float, float], ...] | None]:
     def src(name: str) -> Table:
         return t if (name in t or defaults is None or name not in defaults.data) else defaults
 
@@ -78,6 +79,12 @@ def _coax(t: Table, defaults: Table | None, copper: CopperModel, base: Path, ind
         raise src("r_outer").fail("r_outer", f"must exceed r_inner ({ri:g} m), got {ro:g} m")
     inner_default = defaults.string("inner", "hollow", choices=("hollow", "solid")) if defaults else "hollow"
     inner = t.string("inner", inner_default, choices=("hollow", "solid"))
+    ranges = None
+    if "ranges" in t:
+        edges = np.atleast_1d(np.asarray(t.quantity("ranges", "frequency", minimum=0, exclusive=True), dtype=float))
+        if edges.size % 2 or np.any(np.diff(edges) <= 0):
+            raise t.fail("ranges", "expected pairs of increasing edges [lo1, hi1, lo2, hi2, ...]")
+        ranges = tuple((float(a), float(b)) for a, b in zip(edges[::2], edges[1::2]))
     coax = CoaxPickup(length=length, r_inner=ri, r_outer=ro, hollow=inner == "hollow", copper=copper, name=name)
     ztab = t.string("impedance_table", None)
     vtab = t.string("voltage_table", None)
@@ -85,7 +92,7 @@ def _coax(t: Table, defaults: Table | None, copper: CopperModel, base: Path, ind
     if ztab is None:
         if vtab is not None:
             raise t.fail("voltage_table", "a voltage table needs an impedance_table too")
-        return coax
+        return coax, ranges
     zpath = base / ztab
     fz, z = read_complex_table(zpath, "re_z_ohm", "im_z_ohm")
     fv = v = None
@@ -93,7 +100,7 @@ def _coax(t: Table, defaults: Table | None, copper: CopperModel, base: Path, ind
         col = "hollow" if coax.hollow else "solid"
         fv, v = read_complex_table(base / vtab, f"re_v_{col}", f"im_v_{col}")
     return TablePickup(frequencies=fz, impedances=z, voltage_frequencies=fv, voltages_per_ja=v,
-                       copper=copper, te111=coax.te111_frequency(), name=name, source=str(zpath))
+                       copper=copper, te111=coax.te111_frequency(), name=name, source=str(zpath)), ranges
 
 
 def load_pickup_model(path: str | PathLike[str]) -> PickupModel:
@@ -134,7 +141,19 @@ def load_pickup_model(path: str | PathLike[str]) -> PickupModel:
     coaxes = top.tables("coax")
     if not coaxes:
         raise top.fail("coax", "at least one [[coax]] is needed")
-    pickups = tuple(_coax(t, defaults, copper, path.parent, i) for i, t in enumerate(coaxes))
+    built = [_coax(t, defaults, copper, path.parent, i) for i, t in enumerate(coaxes)]
+    pickups = tuple(p for p, _ in built)
+    given = [r is not None for _, r in built]
+    plan = None
+    if any(given):
+        if not all(given):
+            i = given.index(False)
+            raise coaxes[i].fail("ranges", "a scan plan needs `ranges` on every coax (or on none)")
+        plan = tuple(r for _, r in built)
+        try:
+            check_plan(pickups, plan)
+        except InputError as exc:
+            raise SetupFileError(exc.reason, path=path, key=exc.key) from None
     if defaults is not None:
         defaults.finish()
 
@@ -184,14 +203,15 @@ def load_pickup_model(path: str | PathLike[str]) -> PickupModel:
         rf = np.geomspace(5e6, 200e6, 400)
     top.finish()
     setup = ScanSetup(pickups=pickups, tuning=tuning, b_field=b_field, rho=rho, temperature=temperature,
-                      noise=noise, snr=snr, v_lab=v_lab)
+                      noise=noise, snr=snr, v_lab=v_lab, plan=plan)
     return PickupModel(str(path), setup, tuple(bands), copper, copper_scaled, rf, points)
 
 
 def live_time_table(model: PickupModel) -> list[dict[str, object]]:
     """Live time of every band for the model's copper and for the frequency-scaled copper.
 
-    Rows: band, copper, years, paper_years (None if not given), ratio (ours / paper), result.
+    Rows: band, copper, years, paper_years (None if not given), ratio (ours / paper), per_coax (a list of
+    ``{coax, f_min_hz, f_max_hz, years}``: the time each coax spends on its part of the band), result.
     """
     rows = []
     for label, cu in (("baseline", model.copper), ("scaled", model.copper_scaled)):
@@ -207,5 +227,7 @@ def live_time_table(model: PickupModel) -> list[dict[str, object]]:
             paper = b.paper_years if label == "baseline" else b.paper_years_scaled
             rows.append({"band": b.name, "copper": f"{label} ({cu.kind})", "years": res.years,
                          "paper_years": paper, "ratio": None if paper is None else res.years / paper,
+                         "per_coax": [{"coax": n, "f_min_hz": lo, "f_max_hz": hi, "years": sec / YEAR}
+                                      for n, lo, hi, sec in res.per_pickup],
                          "result": res})
     return rows
