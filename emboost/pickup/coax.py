@@ -31,7 +31,7 @@ import csv
 import functools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 
@@ -42,6 +42,7 @@ from scipy.interpolate import CubicSpline
 from emboost.core.constants import c, mu0
 from emboost.core.conventions import ArrayLike
 from emboost.core.errors import DataFileError, InputError, PhysicsError
+from emboost.pickup.conductor import Conductor
 from emboost.rf.materials import F_REF_CU, R_REF_CU, SIGMA_CU_RT, anomalous_factor, surface_resistance
 from emboost.rf.media import Coax
 from emboost.rf.rlc import SeriesRLC, series_rlc_from_derivative
@@ -156,14 +157,16 @@ class CoaxPickup(_PickupBase):
 
     Parameters [SI]: ``length`` l, ``r_inner``, ``r_outer``; ``hollow`` inner conductor (the axion
     current inside it links the annulus too, §4.4); ``copper`` gives ``R_s(f)`` of the walls;
-    ``plate`` includes the resistance ``R_s ln(r_o/r_i)/2 pi`` of the shorting plate.
+    ``plate`` includes the resistance ``R_s ln(r_o/r_i)/2 pi`` of the shorting plate. The wall material
+    has no default: ``copper`` must be a :class:`CopperModel` or a :class:`emboost.pickup.conductor.Conductor`
+    (in a model file, the ``[copper]`` table or ``[conductor]``).
     """
 
     length: float
     r_inner: float
     r_outer: float
     hollow: bool = True
-    copper: CopperModel = field(default_factory=CopperModel)
+    copper: CopperModel | Conductor | None = None
     plate: bool = True
     name: str = "coax"
 
@@ -173,6 +176,9 @@ class CoaxPickup(_PickupBase):
         if not (self.r_inner > 0 and self.r_outer > self.r_inner):
             raise InputError(f"{self.name}: need 0 < r_inner < r_outer, got r_inner = {self.r_inner} m, "
                              f"r_outer = {self.r_outer} m")
+        if self.copper is None:
+            raise InputError(f"{self.name}: no wall conductor given: pass copper=CopperModel(...) or Conductor(...) "
+                             "(model file: the [copper] or [conductor] table)", key="copper")
 
     # --- geometry ------------------------------------------------------------------------------
     @property
@@ -333,7 +339,7 @@ class TablePickup(_PickupBase):
     impedances: np.ndarray
     voltage_frequencies: np.ndarray | None = None
     voltages_per_ja: np.ndarray | None = None
-    copper: CopperModel | None = None
+    copper: CopperModel | Conductor | None = None
     te111: float = math.inf
     name: str = "table"
     source: str = "<table>"

@@ -24,6 +24,7 @@ from emboost.core.axion import V_LAB_DEFAULT
 from emboost.core.errors import InputError, SetupFileError
 from emboost.core.setupfile import Table, read_toml
 from emboost.pickup.coax import CoaxPickup, CopperModel, TablePickup, Tuning, read_complex_table
+from emboost.pickup.conductor import Conductor
 from emboost.pickup.scanrate import YEAR, AmplifierChain, BandResult, ScanSetup, SquidNoise, check_plan, live_time
 
 __all__ = ["Band", "PickupModel", "load_pickup_model", "live_time_table"]
@@ -53,8 +54,9 @@ class PickupModel:
     copper_scaled: CopperModel
     rlc_frequencies: np.ndarray
     points: int
+    conductor: Conductor | None = None
 
-    def with_copper(self, copper: CopperModel) -> PickupModel:
+    def with_copper(self, copper: CopperModel | Conductor) -> PickupModel:
         """The same model with another copper model on every pickup."""
         ps = tuple(dataclasses.replace(p, copper=copper) for p in self.setup.pickups)
         return dataclasses.replace(self, setup=dataclasses.replace(self.setup, pickups=ps), copper=copper)
@@ -128,6 +130,28 @@ def load_pickup_model(path: str | PathLike[str]) -> PickupModel:
     cu.finish()
     copper = CopperModel(kind, **kw)
     copper_scaled = CopperModel("scaled", **kw)
+
+    conductor = None
+    ct_ = top.table("conductor", None)
+    if ct_ is not None:
+        sigma_rt = float(ct_.quantity("conductivity_rt", "conductivity", minimum=0, exclusive=True))
+        try:
+            conductor = Conductor(
+                rrr=float(ct_.quantity("rrr", "dimensionless", minimum=1)),
+                temperature=float(ct_.quantity("temperature", "temperature", minimum=0)),
+                b_field=float(b_field), resistivity_rt=1.0 / sigma_rt,
+                t_rt=float(ct_.quantity("t_rt", "temperature", minimum=0, exclusive=True)),
+                debye_temperature=float(ct_.quantity("debye_temperature", "temperature", minimum=0, exclusive=True)),
+                rho_l=float(ct_.quantity("mean_free_path_rt", "length", minimum=0, exclusive=True)) / sigma_rt,
+                reflection=ct_.string("reflection", choices=("diffuse", "specular")),
+                kohler_coefficient=float(ct_.quantity("kohler_coefficient", "dimensionless", minimum=0)),
+                kohler_exponent=float(ct_.quantity("kohler_exponent", "dimensionless", minimum=0, exclusive=True)),
+                roughness=float(ct_.quantity("roughness", "length", minimum=0)), name="conductor")
+        except InputError as exc:
+            if isinstance(exc, SetupFileError):
+                raise
+            raise SetupFileError(exc.reason, path=path, key="conductor") from None
+        ct_.finish()
 
     tu = top.table("tuning")
     tuning = Tuning(element=tu.string("element", "auto", choices=("auto", "capacitor", "inductor")),
@@ -204,17 +228,21 @@ def load_pickup_model(path: str | PathLike[str]) -> PickupModel:
     top.finish()
     setup = ScanSetup(pickups=pickups, tuning=tuning, b_field=b_field, rho=rho, temperature=temperature,
                       noise=noise, snr=snr, v_lab=v_lab, plan=plan)
-    return PickupModel(str(path), setup, tuple(bands), copper, copper_scaled, rf, points)
+    return PickupModel(str(path), setup, tuple(bands), copper, copper_scaled, rf, points, conductor)
 
 
 def live_time_table(model: PickupModel) -> list[dict[str, object]]:
-    """Live time of every band for the model's copper and for the frequency-scaled copper.
+    """Live time of every band for the model's copper, the frequency-scaled copper and, if the model has a
+    ``[conductor]`` table, the physical conductor model (paper value and ratio given against the baseline).
 
     Rows: band, copper, years, paper_years (None if not given), ratio (ours / paper), per_coax (a list of
     ``{coax, f_min_hz, f_max_hz, years}``: the time each coax spends on its part of the band), result.
     """
     rows = []
-    for label, cu in (("baseline", model.copper), ("scaled", model.copper_scaled)):
+    coppers: list[tuple[str, CopperModel | Conductor]] = [("baseline", model.copper), ("scaled", model.copper_scaled)]
+    if model.conductor is not None:
+        coppers.append(("physical", model.conductor))
+    for label, cu in coppers:
         m = model.with_copper(cu)
         for i, b in enumerate(model.bands):
             try:
@@ -224,8 +252,9 @@ def live_time_table(model: PickupModel) -> list[dict[str, object]]:
                 if exc.path is not None:  # names its own file (e.g. a table that ends too early)
                     raise
                 raise SetupFileError(exc.reason, path=model.path, key=f"band[{i}]") from None
-            paper = b.paper_years if label == "baseline" else b.paper_years_scaled
-            rows.append({"band": b.name, "copper": f"{label} ({cu.kind})", "years": res.years,
+            paper = b.paper_years_scaled if label == "scaled" else b.paper_years
+            kind = getattr(cu, "kind", f"RRR {getattr(cu, 'rrr', 0):g}, ASE, Kohler")
+            rows.append({"band": b.name, "copper": f"{label} ({kind})", "years": res.years,
                          "paper_years": paper, "ratio": None if paper is None else res.years / paper,
                          "per_coax": [{"coax": n, "f_min_hz": lo, "f_max_hz": hi, "years": sec / YEAR}
                                       for n, lo, hi, sec in res.per_pickup],
