@@ -68,10 +68,11 @@ def run(args: argparse.Namespace) -> int:
     atomic_write_csv(out / "live_times.csv", {
         "band": list(range(1, len(rows) + 1)),
         "scaled_copper": [float("scaled" in r["copper"]) for r in rows],
+        "squid_eta": [float(r["eta"] == "SQUID model") for r in rows],
         "years": [r["years"] for r in rows],
         "paper_years": [np.nan if r["paper_years"] is None else r["paper_years"] for r in rows],
         "ratio": [np.nan if r["ratio"] is None else r["ratio"] for r in rows]},
-        comments=[f"{i + 1}: {r['band']} / {r['copper']}" for i, r in enumerate(rows)])
+        comments=[f"{i + 1}: {r['band']} / {r['copper']} / eta {r['eta']}" for i, r in enumerate(rows)])
     atomic_write_json(out / "live_times.json", [{k: v for k, v in r.items() if k != "result"} for r in rows])
     per = [(i + 1, c) for i, r in enumerate(rows) for c in r["per_coax"]]
     atomic_write_csv(out / "live_times_per_coax.csv", {
@@ -84,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     atomic_write_json(out / "provenance.json", provenance([args.model]))
     for r in rows:
         paper = "" if r["paper_years"] is None else f"   paper {r['paper_years']:.1f} yr  ratio {r['ratio']:.2f}"
-        say(args, f"{r['band']:<24} {r['copper']:<22} {r['years']:8.2f} yr{paper}")
+        say(args, f"{r['band']:<24} {r['copper']:<34} eta {r['eta']:<12} {r['years']:8.2f} yr{paper}")
     if not args.no_plots:
         _plots(out, per_coax, rows)
     say(args, f"wrote {out}")

@@ -32,6 +32,7 @@ from emboost.core.conventions import ArrayLike
 from emboost.core.errors import InputError
 from emboost.core.radiometry import YEAR, coupling_function, occupation  # shared helpers, re-exported
 from emboost.pickup.coax import Tuning, tune
+from emboost.pickup.squid import SquidReadout
 
 __all__ = [
     "occupation",
@@ -169,7 +170,7 @@ class ScanSetup:
     b_field: float
     rho: float
     temperature: float
-    noise: SquidNoise | float
+    noise: SquidNoise | SquidReadout | float
     snr: float = 3.0
     v_lab: float = V_LAB_DEFAULT
     plan: tuple[tuple[tuple[float, float], ...], ...] | None = None
@@ -179,8 +180,10 @@ class ScanSetup:
             check_plan(self.pickups, self.plan)
 
     def eta(self, f: np.ndarray) -> np.ndarray:
-        if isinstance(self.noise, SquidNoise):
-            return self.noise.eta(f)
+        """eta(f): from the noise model (anything with ``eta(f)``, e.g. :class:`SquidNoise` or
+        :class:`emboost.pickup.squid.SquidReadout`) or the constant."""
+        if hasattr(self.noise, "eta"):
+            return np.asarray(self.noise.eta(f), dtype=float)
         return np.full(np.shape(f), float(self.noise))
 
 

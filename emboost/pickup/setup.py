@@ -26,6 +26,7 @@ from emboost.core.setupfile import Table, read_toml
 from emboost.pickup.coax import CoaxPickup, CopperModel, TablePickup, Tuning, read_complex_table
 from emboost.pickup.conductor import Conductor
 from emboost.pickup.scanrate import YEAR, AmplifierChain, BandResult, ScanSetup, SquidNoise, check_plan, live_time
+from emboost.pickup.squid import SquidChain, SquidReadout
 
 __all__ = ["Band", "PickupModel", "load_pickup_model", "live_time_table"]
 
@@ -55,6 +56,7 @@ class PickupModel:
     rlc_frequencies: np.ndarray
     points: int
     conductor: Conductor | None = None
+    squid: SquidReadout | None = None
 
     def with_copper(self, copper: CopperModel | Conductor) -> PickupModel:
         """The same model with another copper model on every pickup."""
@@ -195,6 +197,33 @@ def load_pickup_model(path: str | PathLike[str]) -> PickupModel:
         noise_t.finish()
     noise = SquidNoise(tuple(chains)) if chains else 20.0
 
+    squid = None
+    sq = top.table("squid", None)
+    if sq is not None:
+        sq_chains = []
+        for ct in sq.tables("chain"):
+            try:
+                sq_chains.append(SquidChain(
+                    ct.string("name"), float(ct.quantity("f_min", "frequency", minimum=0, exclusive=True)),
+                    float(ct.quantity("f_max", "frequency", minimum=0, exclusive=True)),
+                    resistance=float(ct.quantity("resistance", "resistance", minimum=0, exclusive=True)),
+                    inductance=float(ct.quantity("inductance", "inductance", minimum=0, exclusive=True)),
+                    temperature=float(ct.quantity("temperature", "temperature", minimum=0)),
+                    gamma_v=float(ct.quantity("gamma_v", "dimensionless", 16.0, minimum=0, exclusive=True)),
+                    gamma_j=float(ct.quantity("gamma_j", "dimensionless", 11.0, minimum=0, exclusive=True)),
+                    gamma_vj=float(ct.quantity("gamma_vj", "dimensionless", 12.0)),
+                    v_phi=float(ct.quantity("v_phi", "dimensionless", 1.0, minimum=0, exclusive=True)),
+                    second_stage_temperature=float(ct.quantity("second_stage_temperature", "temperature", 0.0,
+                                                               minimum=0)),
+                    gain=float(ct.quantity("gain", "dimensionless", 1.0, minimum=0, exclusive=True))))
+            except InputError as exc:
+                if isinstance(exc, SetupFileError):
+                    raise
+                raise SetupFileError(exc.reason, path=path, key=ct.prefix) from None
+            ct.finish()
+        sq.finish()
+        squid = SquidReadout(tuple(sq_chains))
+
     bands = []
     for bt in top.tables("band"):
         name = bt.string("name")
@@ -228,25 +257,33 @@ def load_pickup_model(path: str | PathLike[str]) -> PickupModel:
     top.finish()
     setup = ScanSetup(pickups=pickups, tuning=tuning, b_field=b_field, rho=rho, temperature=temperature,
                       noise=noise, snr=snr, v_lab=v_lab, plan=plan)
-    return PickupModel(str(path), setup, tuple(bands), copper, copper_scaled, rf, points, conductor)
+    return PickupModel(str(path), setup, tuple(bands), copper, copper_scaled, rf, points, conductor, squid)
 
 
 def live_time_table(model: PickupModel) -> list[dict[str, object]]:
     """Live time of every band for the model's copper, the frequency-scaled copper and, if the model has a
     ``[conductor]`` table, the physical conductor model (paper value and ratio given against the baseline).
 
-    Rows: band, copper, years, paper_years (None if not given), ratio (ours / paper), per_coax (a list of
-    ``{coax, f_min_hz, f_max_hz, years}``: the time each coax spends on its part of the band), result.
+    With a ``[[squid.chain]]`` model, the baseline rows are repeated with eta(f) from the SQUID model instead
+    of the band's constant. Rows: band, copper, eta (its source), years, paper_years (None if not given),
+    ratio (ours / paper), per_coax (a list of ``{coax, f_min_hz, f_max_hz, years}``: the time each coax
+    spends on its part of the band), result.
     """
     rows = []
     coppers: list[tuple[str, CopperModel | Conductor]] = [("baseline", model.copper), ("scaled", model.copper_scaled)]
     if model.conductor is not None:
         coppers.append(("physical", model.conductor))
-    for label, cu in coppers:
+    runs: list[tuple[str, CopperModel | Conductor, str]] = [(label, cu, "band") for label, cu in coppers]
+    if model.squid is not None:
+        runs.append(("baseline", model.copper, "squid"))
+    for label, cu, readout in runs:
         m = model.with_copper(cu)
+        if readout == "squid":
+            m = dataclasses.replace(m, setup=dataclasses.replace(m.setup, noise=model.squid))
         for i, b in enumerate(model.bands):
             try:
-                res: BandResult = live_time(m.setup, b.f_min, b.f_max, b.coupling, eta=b.eta,
+                res: BandResult = live_time(m.setup, b.f_min, b.f_max, b.coupling,
+                                            eta=b.eta if readout == "band" else None,
                                             points=model.points, name=b.name)
             except InputError as exc:
                 if exc.path is not None:  # names its own file (e.g. a table that ends too early)
@@ -254,7 +291,9 @@ def live_time_table(model: PickupModel) -> list[dict[str, object]]:
                 raise SetupFileError(exc.reason, path=model.path, key=f"band[{i}]") from None
             paper = b.paper_years_scaled if label == "scaled" else b.paper_years
             kind = getattr(cu, "kind", f"RRR {getattr(cu, 'rrr', 0):g}, ASE, Kohler")
-            rows.append({"band": b.name, "copper": f"{label} ({kind})", "years": res.years,
+            eta_label = ("SQUID model" if readout == "squid" else
+                         "chain table" if b.eta is None else f"constant {b.eta:g}")
+            rows.append({"band": b.name, "copper": f"{label} ({kind})", "eta": eta_label, "years": res.years,
                          "paper_years": paper, "ratio": None if paper is None else res.years / paper,
                          "per_coax": [{"coax": n, "f_min_hz": lo, "f_max_hz": hi, "years": sec / YEAR}
                                       for n, lo, hi, sec in res.per_pickup],
