@@ -105,6 +105,12 @@ class CopperModel:
         """``R_s(f)`` [ohm]."""
         return surface_resistance(f, self.conductivity) / self.improvement(f)
 
+    def surface_impedance(self, f: ArrayLike) -> np.ndarray:
+        """``Z_s = R_s (1 + j)`` [ohm]: the classical relation ``X_s = R_s`` (the internal inductance of the
+        skin layer) kept for the scaled resistance; :class:`emboost.pickup.conductor.Conductor` gives the
+        anomalous ``X_s`` instead."""
+        return self.surface_resistance(f) * (1 + 1j)
+
 
 @functools.lru_cache(maxsize=256)
 def coax_te11_cutoff(r_inner: float, r_outer: float) -> float:
@@ -157,7 +163,10 @@ class CoaxPickup(_PickupBase):
 
     Parameters [SI]: ``length`` l, ``r_inner``, ``r_outer``; ``hollow`` inner conductor (the axion
     current inside it links the annulus too, §4.4); ``copper`` gives ``R_s(f)`` of the walls;
-    ``plate`` includes the resistance ``R_s ln(r_o/r_i)/2 pi`` of the shorting plate. The wall material
+    ``plate`` includes the impedance ``Z_s ln(r_o/r_i)/2 pi`` of the shorting plate (complex: ``R + jX``
+    with the surface reactance, unless ``plate_reactance`` is off); ``internal_inductance`` adds the walls'
+    surface reactance ``X_s (1/r_i + 1/r_o) / 2 pi`` per unit length to ``j w L'`` (the conductor's internal
+    inductance; the line is then ``Z' = Z_s (1/r_i + 1/r_o)/2 pi + j w L'``, ``Y' = j w C'``). The wall material
     has no default: ``copper`` must be a :class:`CopperModel` or a :class:`emboost.pickup.conductor.Conductor`
     (in a model file, the ``[copper]`` table or ``[conductor]``).
     """
@@ -169,6 +178,8 @@ class CoaxPickup(_PickupBase):
     copper: CopperModel | Conductor | None = None
     plate: bool = True
     name: str = "coax"
+    internal_inductance: bool = True
+    plate_reactance: bool = True
 
     def __post_init__(self) -> None:
         if not (np.isfinite(self.length) and self.length > 0):
@@ -222,13 +233,33 @@ class CoaxPickup(_PickupBase):
         return math.hypot(fc, self.quarter_wave_frequency)
 
     # --- impedance -----------------------------------------------------------------------------
+    def _surface_impedance(self, f: ArrayLike) -> np.ndarray:
+        fa = np.asarray(f, dtype=float)
+        zs = getattr(self.copper, "surface_impedance", None)
+        return np.asarray(zs(fa), dtype=complex) if zs is not None else self.copper.surface_resistance(fa) * (1 + 1j)
+
     def plate_impedance(self, f: ArrayLike) -> np.ndarray:
-        """Resistance of the shorting plate ``R_s ln(r_o/r_i) / 2 pi`` [ohm] (0 if ``plate`` is off)."""
-        rs = self.copper.surface_resistance(f)
-        return rs * math.log(self.r_outer / self.r_inner) / (2 * np.pi) * float(self.plate)
+        """Impedance of the shorting plate ``Z_s ln(r_o/r_i) / 2 pi`` [ohm] (complex, R + jX; its real part
+        only without ``plate_reactance``; 0 if ``plate`` is off)."""
+        zs = self._surface_impedance(f)
+        if not self.plate_reactance:
+            zs = zs.real + 0j
+        return zs * math.log(self.r_outer / self.r_inner) / (2 * np.pi) * float(self.plate)
+
+    def series_impedance_per_length(self, f: ArrayLike) -> np.ndarray:
+        """``Z' = Z_s (1/r_i + 1/r_o) / 2 pi + j w L'`` [ohm/m] (only R_s without ``internal_inductance``)."""
+        fa = np.asarray(f, dtype=float)
+        zs = self._surface_impedance(fa)
+        if not self.internal_inductance:
+            zs = zs.real + 0j
+        lossless = Coax(self.r_inner, self.r_outer)
+        return (zs * (1 / self.r_inner + 1 / self.r_outer) / (2 * np.pi)
+                + 2j * np.pi * fa * float(lossless.inductance_per_length))
 
     def _line(self, f: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        gamma, zc = self.medium.gamma_impedance(f)
+        z = self.series_impedance_per_length(f)
+        y = 2j * np.pi * f * float(Coax(self.r_inner, self.r_outer).capacitance_per_length)
+        gamma, zc = np.sqrt(z * y), np.sqrt(z / y)
         return gamma * self.length, zc, self.plate_impedance(f) / zc
 
     def impedance(self, f: ArrayLike) -> np.ndarray:

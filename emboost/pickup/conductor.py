@@ -191,22 +191,30 @@ class Conductor:
         """Classical ``delta = sqrt(2 rho / (w mu0))`` [m] at the conductor's rho."""
         return np.sqrt(2 * self.resistivity() / (2 * np.pi * np.asarray(f, dtype=float) * mu0))
 
-    def surface_impedance(self, f: ArrayLike) -> np.ndarray:
-        """``Z_s(f)`` [ohm] with the anomalous skin effect (roughness not included)."""
+    def smooth_surface_impedance(self, f: ArrayLike) -> np.ndarray:
+        """``Z_s(f)`` [ohm] with the anomalous skin effect, smooth walls."""
         fa = np.asarray(f, dtype=float)
         rho = self.resistivity()
         delta = self.skin_depth(fa)
         z_cl = (1 + 1j) * rho / delta
         return z_cl * ase_ratio(self.mean_free_path() / delta, self.reflection)
 
-    def surface_resistance(self, f: ArrayLike) -> np.ndarray:
-        """``R_s(f)`` [ohm]: Re Z_s times the roughness factor."""
+    def roughness_factor(self, f: ArrayLike) -> np.ndarray:
+        """Hammerstad-Jensen ``1 + (2/pi) arctan(1.4 (h/d)^2)`` (1 for smooth walls)."""
         fa = np.asarray(f, dtype=float)
-        rs = self.surface_impedance(fa).real
-        if self.roughness > 0:
-            depth = 2 * rs / (2 * np.pi * fa * mu0)
-            rs = rs * (1 + 2 / np.pi * np.arctan(1.4 * (self.roughness / depth) ** 2))
-        return rs
+        if self.roughness == 0:
+            return np.ones(fa.shape)
+        depth = 2 * self.smooth_surface_impedance(fa).real / (2 * np.pi * fa * mu0)
+        return 1 + 2 / np.pi * np.arctan(1.4 * (self.roughness / depth) ** 2)
+
+    def surface_impedance(self, f: ArrayLike) -> np.ndarray:
+        """``Z_s(f)`` [ohm] of the walls: the smooth anomalous-skin value times the roughness factor (applied to
+        R and X alike)."""
+        return self.smooth_surface_impedance(f) * self.roughness_factor(f)
+
+    def surface_resistance(self, f: ArrayLike) -> np.ndarray:
+        """``R_s(f) = Re Z_s`` [ohm], roughness included."""
+        return self.surface_impedance(f).real
 
     def improvement(self, f: ArrayLike) -> np.ndarray:
         """``R_s,RT / R_s``: the classical room-temperature value over this one."""
