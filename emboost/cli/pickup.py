@@ -1,7 +1,8 @@
 """``emboost pickup MODEL --output DIR``: series-RLC table, scan rate and live times of a coax pickup.
 
 Writes ``rlc_table.csv`` (per coax and frequency: R_PU, L_PU, C_PU, tuner, L_eff, R_eff, Q, |V_PU|,
-scan rate for DFSZ), ``live_times.csv`` / ``live_times.json`` (each band, baseline and frequency-scaled
+scan rate for DFSZ), ``ratio_breakdown.json`` (emboost / paper per band in factors, :mod:`emboost.pickup.breakdown`),
+``live_times.csv`` / ``live_times.json`` (each band, baseline and frequency-scaled
 copper, with the paper's numbers and the ratio), ``provenance.json`` and plots (``q_leff.png``,
 ``scan_rate.png``).
 """
@@ -16,6 +17,7 @@ import numpy as np
 
 from emboost.core.axion import axion_current_density
 from emboost.core.output import atomic_write_csv, atomic_write_json, prepare_output_dir, provenance
+from emboost.pickup.breakdown import ratio_breakdown
 from emboost.pickup.coax import TunedPickup, tune
 from emboost.pickup.scanrate import coupling_function, rates
 from emboost.pickup.setup import live_time_table, load_pickup_model
@@ -82,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
         "f_min_hz": [c["f_min_hz"] for _, c in per], "f_max_hz": [c["f_max_hz"] for _, c in per],
         "years": [c["years"] for _, c in per]},
         comments=["time each coax spends on its part of each band (band numbers as in live_times.csv)"])
+    atomic_write_json(out / "ratio_breakdown.json", ratio_breakdown(model))
     atomic_write_json(out / "provenance.json", provenance([args.model]))
     for r in rows:
         paper = "" if r["paper_years"] is None else f"   paper {r['paper_years']:.1f} yr  ratio {r['ratio']:.2f}"
