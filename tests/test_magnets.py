@@ -116,6 +116,7 @@ def test_rades_chain_in_a_solenoid_is_flagged(root, tmp_path):
     cb = (root / "models" / "cb200_config1.toml").as_posix()
     text = text.replace('setup = "cb200_config1.toml"', f'setup = "{cb}"')
     text = text.replace('magnet = "CAST"', 'magnet = "DMRadio-m3"', 1)
+    text = text.replace('"limits/', f'"{(root / "models" / "limits").as_posix()}/')
     p = tmp_path / "s.toml"
     p.write_text(text)
     sc = load_scenario(p)

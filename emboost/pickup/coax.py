@@ -195,7 +195,7 @@ class CoaxPickup(_PickupBase):
     @property
     def medium(self) -> Coax:
         """The lossy line (:class:`emboost.rf.media.Coax`) with this copper."""
-        return Coax(self.r_inner, self.r_outer, surface_resistance=self.copper.surface_resistance)
+        return Coax(self.r_inner, self.r_outer, surface_resistance=self._walls().surface_resistance)  # type: ignore[arg-type]
 
     @property
     def characteristic_impedance(self) -> float:
@@ -233,10 +233,13 @@ class CoaxPickup(_PickupBase):
         return math.hypot(fc, self.quarter_wave_frequency)
 
     # --- impedance -----------------------------------------------------------------------------
+    def _walls(self) -> CopperModel | Conductor:
+        if self.copper is None:  # pragma: no cover - refused in __post_init__
+            raise InputError(f"{self.name}: no wall conductor given", key="copper")
+        return self.copper
+
     def _surface_impedance(self, f: ArrayLike) -> np.ndarray:
-        fa = np.asarray(f, dtype=float)
-        zs = getattr(self.copper, "surface_impedance", None)
-        return np.asarray(zs(fa), dtype=complex) if zs is not None else self.copper.surface_resistance(fa) * (1 + 1j)
+        return np.asarray(self._walls().surface_impedance(np.asarray(f, dtype=float)), dtype=complex)
 
     def plate_impedance(self, f: ArrayLike) -> np.ndarray:
         """Impedance of the shorting plate ``Z_s ln(r_o/r_i) / 2 pi`` [ohm] (complex, R + jX; its real part

@@ -61,7 +61,8 @@ class PickupModel:
     def with_copper(self, copper: CopperModel | Conductor) -> PickupModel:
         """The same model with another copper model on every pickup."""
         ps = tuple(dataclasses.replace(p, copper=copper) for p in self.setup.pickups)
-        return dataclasses.replace(self, setup=dataclasses.replace(self.setup, pickups=ps), copper=copper)
+        out = dataclasses.replace(self, setup=dataclasses.replace(self.setup, pickups=ps))
+        return dataclasses.replace(out, copper=copper) if isinstance(copper, CopperModel) else out
 
 
 def _coax(t: Table, defaults: Table | None, copper: CopperModel, base: Path,
@@ -170,12 +171,12 @@ def load_pickup_model(path: str | PathLike[str]) -> PickupModel:
     built = [_coax(t, defaults, copper, path.parent, i) for i, t in enumerate(coaxes)]
     pickups = tuple(p for p, _ in built)
     given = [r is not None for _, r in built]
-    plan = None
+    plan: tuple[tuple[tuple[float, float], ...], ...] | None = None
     if any(given):
         if not all(given):
             i = given.index(False)
             raise coaxes[i].fail("ranges", "a scan plan needs `ranges` on every coax (or on none)")
-        plan = tuple(r for _, r in built)
+        plan = tuple(r for _, r in built if r is not None)
         try:
             check_plan(pickups, plan)
         except InputError as exc:
@@ -278,7 +279,7 @@ def live_time_table(model: PickupModel) -> list[dict[str, object]]:
         runs.append(("baseline", model.copper, "squid"))
     for label, cu, readout in runs:
         m = model.with_copper(cu)
-        if readout == "squid":
+        if readout == "squid" and model.squid is not None:
             m = dataclasses.replace(m, setup=dataclasses.replace(m.setup, noise=model.squid))
         for i, b in enumerate(model.bands):
             try:

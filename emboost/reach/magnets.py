@@ -110,7 +110,8 @@ def read_field_profile(path: str | os.PathLike[str]) -> FieldProfile:
         if col not in names:
             raise DataFileError(f"missing column {col!r}; header has {names}", path=path, line=hline, key=col)
     iz, ib = names.index("z_m"), names.index("b_t")
-    z, b = [], []
+    z: list[float] = []
+    b: list[float] = []
     for lineno, ln in rows[1:]:
         cells = next(csv.reader([ln]))
         try:
