@@ -11,6 +11,7 @@ from emboost.core.errors import DataFileError, InputError, PhysicsError
 from emboost.pickup.coax import CoaxPickup, CopperModel, TablePickup, Tuning, read_complex_table, tune
 
 LENGTHS = [1.68, 1.40, 1.12, 0.84, 0.70, 0.56]
+CU6 = CopperModel("constant", factor=6.0)   # the conductor these values were computed with
 LOSSLESS = CopperModel("constant", factor=1e12)  # R_s ~ 1e-15 ohm: lossless to 1e-12
 
 
@@ -19,18 +20,19 @@ def test_quarter_and_half_wave_frequencies():
     quarter = [44.61, 53.53, 66.92, 89.22, 107.07, 133.84]
     half = [89.22, 107.07, 133.84, 178.45, 214.14, 267.67]
     for ell, q, hw in zip(LENGTHS, quarter, half):
-        p = CoaxPickup(ell, 0.2, 0.45)
+        p = CoaxPickup(ell, 0.2, 0.45, copper=CU6)
         assert p.quarter_wave_frequency / 1e6 == pytest.approx(q, abs=6e-3)
         assert p.half_wave_frequency / 1e6 == pytest.approx(hw, abs=6e-3)
 
 
 @pytest.mark.parametrize("ri, ro, zc", [(0.20, 0.45, 48.62), (0.20, 0.50, 54.94), (0.15, 0.50, 72.19)])
 def test_characteristic_impedance(ri, ro, zc):
-    assert CoaxPickup(1.0, ri, ro).characteristic_impedance == pytest.approx(zc, abs=6e-3)  # 4 digits printed
+    # 4 digits printed
+    assert CoaxPickup(1.0, ri, ro, copper=CU6).characteristic_impedance == pytest.approx(zc, abs=6e-3)
 
 
 def test_line_constants_and_dc_inductance():
-    p = CoaxPickup(1.68, 0.2, 0.45)
+    p = CoaxPickup(1.68, 0.2, 0.45, copper=CU6)
     assert p.medium.inductance_per_length == pytest.approx(1.622e-7, rel=5e-4)
     assert p.medium.capacitance_per_length == pytest.approx(6.860e-11, rel=5e-4)
     assert p.dc_inductance == pytest.approx(2.7247e-7, rel=1e-4)
@@ -39,7 +41,7 @@ def test_line_constants_and_dc_inductance():
 @pytest.mark.parametrize("ri, ro, approx, exact", [
     (0.20, 0.45, 146.8, 149.8), (0.20, 0.50, 136.3, 139.5), (0.15, 0.50, 146.8, 151.0), (0.25, 0.60, 112.3, 114.7)])
 def test_te11_cutoffs(ri, ro, approx, exact):
-    p = CoaxPickup(1.0, ri, ro)
+    p = CoaxPickup(1.0, ri, ro, copper=CU6)
     assert p.te11_cutoff_approx / 1e6 == pytest.approx(approx, abs=0.06)  # printed to 0.1 MHz
     assert p.te11_cutoff_exact / 1e6 == pytest.approx(exact, abs=0.06)
     # the exact root is a zero of the Bessel cross product (independent check of the root finder)
@@ -84,7 +86,7 @@ def test_rlc_mapping_worked_numbers_and_exactness():
 
 
 def test_tuned_total_resonates_and_tuner_kinds():
-    p = CoaxPickup(1.68, 0.2, 0.45)
+    p = CoaxPickup(1.68, 0.2, 0.45, copper=CU6)
     f = np.array([10e6, 30e6, 60e6, 120e6])  # below and above c/4l = 44.6 MHz
     t = tune(p, f, Tuning(squid_inductance=20e-9, quality_factor=1e6))
     np.testing.assert_allclose(t.total.resonance_frequency, f, rtol=1e-9)
@@ -149,9 +151,9 @@ def test_voltage_limits_and_scaling():
 
 def test_bad_geometry_errors():
     with pytest.raises(InputError, match="r_inner < r_outer"):
-        CoaxPickup(1.0, 0.5, 0.4)
+        CoaxPickup(1.0, 0.5, 0.4, copper=CU6)
     with pytest.raises(InputError, match="length must be positive"):
-        CoaxPickup(-1.0, 0.2, 0.4)
+        CoaxPickup(-1.0, 0.2, 0.4, copper=CU6)
     with pytest.raises(InputError, match="unknown copper model"):
         CopperModel("gold")
 
@@ -177,3 +179,8 @@ def test_table_pickup_matches_model_and_refuses_outside(test_data):
 def test_malformed_tables(test_data, name, match):
     with pytest.raises(DataFileError, match=match):
         read_complex_table(test_data / name, "re_z_ohm", "im_z_ohm")
+
+
+def test_coax_without_a_conductor_is_an_error():
+    with pytest.raises(InputError, match=r"key 'copper'.*no wall conductor"):
+        CoaxPickup(1.68, 0.2, 0.45)

@@ -134,8 +134,10 @@ def test_cb200_reference_point(scenario):
 # ------------------------------------------------------------------ scalings
 @pytest.fixture(scope="module")
 def tm010(scenario):
+    # the scenario's TM010 lies along a BabyIAXO dipole bore (C = 0); the scalings are checked on the same
+    # cylinder in an axial field (as in a solenoid), where C = 0.6917
     h = _by_name(scenario, "TM010")
-    return dataclasses.replace(h, points=5)
+    return dataclasses.replace(h, points=5, detector=dataclasses.replace(h.detector, field_direction=(0, 0, 1)))
 
 
 def test_cavity_reach_and_rate_scalings(tm010):
@@ -178,6 +180,7 @@ def test_scan_rate_is_the_step_width_over_the_dicke_time(tm010):
 
 def test_scan_time_matches_the_closed_form(scenario):
     h = _by_name(scenario, "TM010")
+    h = dataclasses.replace(h, detector=dataclasses.replace(h.detector, field_direction=(0, 0, 1)))  # axial field
     r = evaluate(h)
     # Q, C, V held and g_KSVZ ~ f: rate = k f^2, so t = (1/k)(1/f1 - 1/f2); trapezoid on 61 points: 1e-3
     kf = r.rate / r.frequency**2
@@ -244,6 +247,14 @@ def test_missing_catalogue_and_setup(tmp_path, root):
     with pytest.raises(SetupFileError, match=r"key 'scenario.magnets'"):
         load_scenario(bad)
     (tmp_path / "magnets.toml").write_text((root / "models" / "magnets.toml").read_text())
+    (tmp_path / "profiles").mkdir()
+    for prof in (root / "models" / "profiles").glob("*.csv"):
+        (tmp_path / "profiles" / prof.name).write_text(prof.read_text())
+    with pytest.raises(SetupFileError, match=r"key 'scenario.limits'.*cast_rades_2021.csv"):
+        load_scenario(bad)
+    (tmp_path / "limits").mkdir()
+    for lim in (root / "models" / "limits").glob("*.csv"):
+        (tmp_path / "limits" / lim.name).write_text(lim.read_text())
     with pytest.raises(SetupFileError, match=r"haloscope\[3\]\.setup"):
         load_scenario(bad)
 

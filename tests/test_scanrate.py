@@ -148,3 +148,66 @@ def test_lab_speed_from_the_model_file_sets_q_eff(root, tmp_path):
     p.write_text(text.replace('lab_speed = { value = 232, unit = "km/s"', 'lab_speed = { value = 232, unit = "K"'))
     with pytest.raises(SetupFileError, match="operation.lab_speed"):
         load_pickup_model(p)
+
+
+# ------------------------------------------------------------------ scan plan (each coax its own ranges)
+def test_scan_plan_of_the_model(root):
+    from emboost.pickup.setup import live_time_table, load_pickup_model
+    m = load_pickup_model(root / "models" / "dmradio_m3.toml")
+    plan = m.setup.plan
+    assert plan is not None and len(plan) == 6
+    # the paper's fixed ranges: coax 3 at 100-115, coax 5 at 160-180, coax 6 at 180-200 MHz
+    assert plan[2] == ((100e6, 115e6),) and plan[4] == ((160e6, 180e6),) and plan[5] == ((180e6, 200e6),)
+    for p, ranges in zip(m.setup.pickups, plan):
+        assert all(hi < p.te111_frequency() for _, hi in ranges)
+    rows = live_time_table(m)
+    for r in rows:
+        parts = r["per_coax"]
+        # the parts tile the band and their times add up to the band's
+        assert parts[0]["f_min_hz"] == pytest.approx(r["result"].f_min)
+        assert parts[-1]["f_max_hz"] == pytest.approx(r["result"].f_max)
+        for a, b in zip(parts, parts[1:]):
+            assert a["f_max_hz"] == pytest.approx(b["f_min_hz"])
+        assert sum(c["years"] for c in parts) == pytest.approx(r["years"], rel=1e-12)
+    dfsz = rows[0]
+    assert [c["coax"] for c in dfsz["per_coax"]][-3:] == ["coax 2", "coax 5", "coax 6"]
+
+
+def test_plan_that_follows_the_automatic_choice_gives_the_same_time():
+    s = _setup()
+    s = dataclasses.replace(s, pickups=tuple(dataclasses.replace(p, name=f"coax {k + 1}")
+                                             for k, p in enumerate(s.pickups)))
+    auto = live_time(s, 30e6, 100e6, "dfsz", points=3000)
+    assert len({n for n, *_ in auto.per_pickup}) == len(auto.per_pickup) > 1   # contiguous, several coaxes
+    # ranges where the automatic rule switched coax, as a plan: the same integral, split at the switches
+    switches = [(n, lo, hi) for n, lo, hi, _ in auto.per_pickup]
+    names = [p.name for p in s.pickups]
+    edges = [lo for _, lo, _ in switches] + [100e6]
+    plan: list[list[tuple[float, float]]] = [[] for _ in s.pickups]
+    for (n, _, _), lo, hi in zip(switches, edges[:-1], edges[1:]):
+        plan[names.index(n)].append((lo, hi))
+    # every pickup needs its own list; unused ones get a range outside the band
+    free = [(5e6, 6e6), (6e6, 7e6), (7e6, 8e6), (8e6, 9e6), (9e6, 10e6), (10e6, 11e6)]
+    planned = dataclasses.replace(s, plan=tuple(tuple(r) if r else (free[k],) for k, r in enumerate(plan)))
+    t = live_time(planned, 30e6, 100e6, "dfsz", points=3000)
+    assert t.seconds == pytest.approx(auto.seconds, rel=2e-3)   # the automatic grid straddles each switch
+
+
+def test_plan_errors(root, tmp_path):
+    from emboost.core.errors import SetupFileError
+    from emboost.pickup.setup import load_pickup_model
+    text = (root / "models" / "dmradio_m3.toml").read_text()
+    p = tmp_path / "m.toml"
+    p.write_text(text.replace("values = [180, 200]", "values = [180, 205]"))   # coax 6 past its TE111 (201.8 MHz)
+    with pytest.raises(SetupFileError, match=r"key 'coax\[5\]\.ranges'.*TE111"):
+        load_pickup_model(p)
+    p.write_text(text.replace("values = [160, 180]", "values = [150, 180]"))   # overlaps coax 2's 145-160
+    with pytest.raises(SetupFileError, match="overlaps"):
+        load_pickup_model(p)
+    p.write_text(text.replace("values = [100, 115]", "values = [101, 115]"))   # a gap at 100-101 MHz
+    m = load_pickup_model(p)
+    with pytest.raises(InputError, match="100-101 MHz to no coax"):
+        live_time(m.setup, 30e6, 200e6, "dfsz", eta=20.0, points=200)
+    p.write_text(text.replace("values = [100, 115]", "values = [115, 100]"))
+    with pytest.raises(SetupFileError, match=r"coax\[2\]\.ranges"):
+        load_pickup_model(p)

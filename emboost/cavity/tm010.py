@@ -11,6 +11,13 @@ the normal-skin value divided by the cryogenic anomalous-skin factor ``r(f)``
 that range C and Q0 are **held at their empty-cavity values** — an approximation (tuning rods lower
 C and Q by tens of per cent in real cavities).
 
+**Field direction.** The form factor is the overlap of the mode's electric field with the direction of the
+magnet's field, ``C = |int E . b dV|^2 / (V int |E|^2 dV)`` (:func:`form_factor_overlap` on sampled
+fields). The TM010 field is ``E_z`` only, so a field at an angle to the cavity axis gives
+``C = (4 / chi01^2) b_z^2``, with ``b`` the unit field direction in the cavity frame
+(:attr:`TM010Cavity.field_direction`, z = the axis): a TM010 cylinder along the bore of a transverse dipole
+has ``C = 0``.
+
 The cavity is a detector of the reach layer (:class:`emboost.reach.detector.Detector`, kind ``"tm010"``):
 :meth:`TM010Cavity.response` gives the coupling reached and the scan rate for a
 :class:`~emboost.core.search.Run` (:func:`emboost.core.search.resonant_reach`).
@@ -37,8 +44,45 @@ from emboost.rf.materials import SIGMA_CU_RT, anomalous_factor
 
 __all__ = [
     "CHI01", "tm010_frequency", "tm010_radius", "tm010_form_factor", "tm010_form_factor_numeric",
-    "tm010_q_conductor", "tm010_q_numeric", "cold_surface_resistance", "TM010Cavity",
+    "tm010_q_conductor", "tm010_q_numeric", "cold_surface_resistance", "TM010Cavity", "form_factor_overlap",
+    "unit_direction", "MISALIGNED_FORM_FACTOR",
 ]
+
+#: form factors below this are reported as a detector that does not couple to the magnet's field
+MISALIGNED_FORM_FACTOR: float = 1e-6
+
+
+def unit_direction(direction: ArrayLike) -> np.ndarray:
+    """``direction`` (3,) normalised; :class:`InputError` for a zero or non-finite vector."""
+    d = np.asarray(direction, dtype=float).reshape(-1)
+    n = float(np.linalg.norm(d)) if d.size == 3 and np.all(np.isfinite(d)) else 0.0
+    if n == 0.0:
+        raise InputError(f"a field direction must be a finite non-zero 3-vector, got {direction!r}")
+    return d / n
+
+
+def form_factor_overlap(e_field: ArrayLike, weights: ArrayLike, b_direction: ArrayLike) -> float:
+    """``C = |sum w E . b|^2 / (sum w * sum w |E|^2)`` for a mode sampled at N points.
+
+    ``e_field`` (3, N) the (real) mode field, ``weights`` (N,) the quadrature volume elements [m^3] (their sum
+    is the volume), ``b_direction`` (3,) the direction of a uniform magnet field.
+
+    >>> x = (np.arange(400) + 0.5) / 400                       # midpoints of [0, 1]
+    >>> e = np.vstack([0 * x, np.sin(np.pi * x), 0 * x])      # a half sine along y: C = 8 / pi^2
+    >>> w = np.full(x.size, 1.0 / 400)
+    >>> round(form_factor_overlap(e, w, (0, 1, 0)), 4), form_factor_overlap(e, w, (1, 0, 0))
+    (0.8106, 0.0)
+    """
+    e = np.asarray(e_field, dtype=float)
+    w = np.asarray(weights, dtype=float)
+    if e.ndim != 2 or e.shape[0] != 3 or w.shape != e.shape[1:]:
+        raise InputError(f"form_factor_overlap: e_field must be (3, N) and weights (N,), got {e.shape}, {w.shape}")
+    b = unit_direction(b_direction)
+    num = float(np.sum(w * (b @ e))) ** 2
+    den = float(np.sum(w)) * float(np.sum(w * np.sum(e * e, axis=0)))
+    if den <= 0:
+        raise InputError("form_factor_overlap: the sampled field has no energy")
+    return num / den
 
 #: first zero of J0
 CHI01: float = float(special.jn_zeros(0, 1)[0])
@@ -118,7 +162,8 @@ class TM010Cavity:
     """Empty copper cylinder in its TM010 mode (see the module docstring for the formulas).
 
     ``radius``, ``length`` [m]; ``conductivity`` [S/m] at room temperature; ``anomalous`` the
-    cryogenic factor r (a number or ``"cahill"``); ``tuning`` = (lowest, highest) frequency as
+    cryogenic factor r (a number or ``"cahill"``); ``field_direction`` the magnet field's direction in the
+    cavity frame (z = the axis; default along the axis); ``tuning`` = (lowest, highest) frequency as
     multiples of the empty-cavity f0 (C and Q0 held over it); ``q_loaded`` an optional measured or
     assumed loaded Q that replaces ``Q0 / (1 + beta)``.
     """
@@ -132,10 +177,12 @@ class TM010Cavity:
     magnetoresistance: float = 0.0
     tuning: tuple[float, float] = (1.0, 1.0)
     q_loaded: float | None = None
+    field_direction: tuple[float, float, float] = (0.0, 0.0, 1.0)
 
     def __post_init__(self) -> None:
         if not (self.radius > 0 and self.length > 0 and self.conductivity > 0):
             raise InputError("TM010 cavity: radius, length and conductivity must be > 0")
+        object.__setattr__(self, "field_direction", tuple(float(x) for x in unit_direction(self.field_direction)))
         if self.anomalous != "cahill" and not float(self.anomalous) > 0:
             raise InputError("TM010 cavity: the anomalous factor must be > 0 or 'cahill'")
         if not 0 <= self.magnetoresistance < 1:
@@ -151,8 +198,14 @@ class TM010Cavity:
         return float(tm010_frequency(self.radius))
 
     @property
+    def alignment(self) -> float:
+        """``b_z^2``: the fraction of the field along the axis, where the TM010 E field points."""
+        return float(self.field_direction[2] ** 2)
+
+    @property
     def form_factor(self) -> float:
-        return tm010_form_factor()
+        """``(4 / chi01^2) b_z^2`` (0.6917 in an axial field, 0 in a transverse one)."""
+        return tm010_form_factor() * self.alignment
 
     @property
     def volume(self) -> float:
@@ -213,7 +266,9 @@ class TM010Cavity:
         """Reach and scan rate on the tuned frequencies ``f`` [Hz] (:func:`emboost.core.search.resonant_reach`),
         with f0, the dimensions, the distance to the nearest other mode and the tuning band as details."""
         extra = {"f0_hz": self.f0, "radius_m": self.radius, "length_m": self.length,
-                 "nearest_mode_hz": self.nearest_mode_separation(), "tuning_band_hz": list(self.tuning_band)}
-        return resonant_reach(self.figures(f, run.coupling), run, extra)
+                 "nearest_mode_hz": self.nearest_mode_separation(), "tuning_band_hz": list(self.tuning_band),
+                 "field_direction_in_cavity_frame": list(self.field_direction)}
+        with np.errstate(divide="ignore", invalid="ignore"):  # C = 0 (misaligned): infinite g, zero rate
+            return resonant_reach(self.figures(f, run.coupling), run, extra)
 
 

@@ -1,7 +1,8 @@
 """``emboost pickup MODEL --output DIR``: series-RLC table, scan rate and live times of a coax pickup.
 
 Writes ``rlc_table.csv`` (per coax and frequency: R_PU, L_PU, C_PU, tuner, L_eff, R_eff, Q, |V_PU|,
-scan rate for DFSZ), ``live_times.csv`` / ``live_times.json`` (each band, baseline and frequency-scaled
+scan rate for DFSZ), ``ratio_breakdown.json`` (emboost / paper per band in factors, :mod:`emboost.pickup.breakdown`),
+``live_times.csv`` / ``live_times.json`` (each band, baseline and frequency-scaled
 copper, with the paper's numbers and the ratio), ``provenance.json`` and plots (``q_leff.png``,
 ``scan_rate.png``).
 """
@@ -16,6 +17,7 @@ import numpy as np
 
 from emboost.core.axion import axion_current_density
 from emboost.core.output import atomic_write_csv, atomic_write_json, prepare_output_dir, provenance
+from emboost.pickup.breakdown import ratio_breakdown
 from emboost.pickup.coax import TunedPickup, tune
 from emboost.pickup.scanrate import coupling_function, rates
 from emboost.pickup.setup import live_time_table, load_pickup_model
@@ -61,21 +63,32 @@ def run(args: argparse.Namespace) -> int:
             cols[name].extend(np.asarray(arr, dtype=float).tolist())
     atomic_write_csv(out / "rlc_table.csv", cols, comments=[
         f"model: {args.model}; SI units; NaN where no series RLC exists (dX/dw <= |X|/w)",
-        "scan rate for the DFSZ coupling with eta from the amplifier-chain table; 0 above TE111"])
+        "scan rate for the DFSZ coupling with eta from the amplifier-chain table; 0 above TE111 and outside "
+        "the coax's ranges of the scan plan"])
 
     rows: list[dict[str, Any]] = live_time_table(model)
     atomic_write_csv(out / "live_times.csv", {
         "band": list(range(1, len(rows) + 1)),
         "scaled_copper": [float("scaled" in r["copper"]) for r in rows],
+        "squid_eta": [float(r["eta"] == "SQUID model") for r in rows],
         "years": [r["years"] for r in rows],
         "paper_years": [np.nan if r["paper_years"] is None else r["paper_years"] for r in rows],
         "ratio": [np.nan if r["ratio"] is None else r["ratio"] for r in rows]},
-        comments=[f"{i + 1}: {r['band']} / {r['copper']}" for i, r in enumerate(rows)])
+        comments=[f"{i + 1}: {r['band']} / {r['copper']} / eta {r['eta']}" for i, r in enumerate(rows)])
     atomic_write_json(out / "live_times.json", [{k: v for k, v in r.items() if k != "result"} for r in rows])
+    per = [(i + 1, c) for i, r in enumerate(rows) for c in r["per_coax"]]
+    atomic_write_csv(out / "live_times_per_coax.csv", {
+        "band": [float(i) for i, _ in per],
+        "coax": [float(model.setup.pickups.index(next(p for p in model.setup.pickups if p.name == c["coax"])) + 1)
+                 for _, c in per],
+        "f_min_hz": [c["f_min_hz"] for _, c in per], "f_max_hz": [c["f_max_hz"] for _, c in per],
+        "years": [c["years"] for _, c in per]},
+        comments=["time each coax spends on its part of each band (band numbers as in live_times.csv)"])
+    atomic_write_json(out / "ratio_breakdown.json", ratio_breakdown(model))
     atomic_write_json(out / "provenance.json", provenance([args.model]))
     for r in rows:
         paper = "" if r["paper_years"] is None else f"   paper {r['paper_years']:.1f} yr  ratio {r['ratio']:.2f}"
-        say(args, f"{r['band']:<24} {r['copper']:<22} {r['years']:8.2f} yr{paper}")
+        say(args, f"{r['band']:<24} {r['copper']:<34} eta {r['eta']:<12} {r['years']:8.2f} yr{paper}")
     if not args.no_plots:
         _plots(out, per_coax, rows)
     say(args, f"wrote {out}")

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from emboost.cavity.tm010 import MISALIGNED_FORM_FACTOR
 from emboost.core.axion import frequency_to_mass
 from emboost.core.constants import GEV_PER_CM3, GeV
 from emboost.core.output import atomic_write_json, atomic_write_text, prepare_output_dir, provenance
@@ -38,8 +39,9 @@ ASSUMPTIONS = (
     "g = g_1 n^(-1/4), rate = n rate_1.",
     "Packing: rows of chain sections (plus walls) across the circular bore section, chains end to end "
     "along the field length with a gap.",
-    "Magnet field uniform at the catalogue's central value (or the haloscope's b_field) and parallel to the "
-    "mode's electric field.",
+    "Magnet field uniform at the catalogue's central value (or the haloscope's b_field) along the bore; its "
+    "direction is the magnet's (dipole/toroid: transverse, solenoid: axial) and the form factor is the overlap "
+    "of the mode's E field with it (a TM010 cylinder along a dipole bore: C = 0, listed under 'warnings').",
     "TM010 tuning: C and Q0 held at the empty-cavity values over the tuning range (approximation).",
     "Booster: response shape moves rigidly with the disk spacing; each step lasts until the target is reached "
     "at half the peak boost factor; the step is the FWHM.",
@@ -103,6 +105,11 @@ def _summary(r: ReachResult) -> dict[str, Any]:
         if float(r.q_loaded[mid]) / qa > 0.1:
             notes.append(f"Q_L/Q_a = {float(r.q_loaded[mid]) / qa:.2f}: the Q_L << Q_a scan-rate formula "
                          "overestimates the rate")
+    warnings = [n for n in notes if n.startswith("MISALIGNED")]
+    if not np.all(np.isnan(r.form_factor)) and float(np.nanmax(r.form_factor)) < MISALIGNED_FORM_FACTOR:
+        warnings = warnings or [f"form factor {float(np.nanmax(r.form_factor)):.3g}: the mode does not couple "
+                                "to the magnet's field"]
+    row["warnings"] = warnings
     row["details"] = {k: v for k, v in r.extra.items() if k not in ("band_rate_hz_per_s", "band_frequency_hz")}
     return row
 
@@ -113,7 +120,8 @@ def run(args: argparse.Namespace) -> int:
     results = [evaluate(h) for h in sc.haloscopes]
     atomic_write_text(out / "reach.csv", _csv(results))
     summary: dict[str, Any] = {"scenario": sc.name, "file": str(sc.path), "assumptions": list(ASSUMPTIONS),
-                               "published_limits": [dict(lim) for lim in PUBLISHED_LIMITS],
+                               "published_limits": [{k: v for k, v in lim.items() if k != "curves"}
+                                                    for lim in (sc.limits or PUBLISHED_LIMITS)],
                                "haloscopes": [_summary(r) for r in results]}
     atomic_write_json(out / "scan_times.json", summary)
     atomic_write_json(out / "provenance.json", provenance(sc.inputs, scenario=sc.name))
@@ -124,13 +132,13 @@ def run(args: argparse.Namespace) -> int:
                   f"scan of {s['band_ueV'][0]:.4g}-{s['band_ueV'][1]:.4g} ueV at the target: "
                   f"{s['scan_time_days']:.4g} d")
     if not args.no_plot:
-        _plot(out, results, sc.name)
+        _plot(out, results, sc.name, sc.limits or PUBLISHED_LIMITS)
     say(args, f"wrote {out}")
     return 0
 
 
-def _plot(out: Path, results: list[ReachResult], title: str) -> None:
+def _plot(out: Path, results: list[ReachResult], title: str, limits: Sequence[dict[str, Any]]) -> None:
     """``reach.png``: |g| against the axion mass with the KSVZ/DFSZ lines and the published limits."""
     from emboost.report.plots import reach_figure, save_figure
 
-    save_figure(reach_figure(results, title), out / "reach.png", dpi=110)
+    save_figure(reach_figure(results, title, limits), out / "reach.png", dpi=110)

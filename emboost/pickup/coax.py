@@ -31,7 +31,7 @@ import csv
 import functools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 
@@ -42,6 +42,7 @@ from scipy.interpolate import CubicSpline
 from emboost.core.constants import c, mu0
 from emboost.core.conventions import ArrayLike
 from emboost.core.errors import DataFileError, InputError, PhysicsError
+from emboost.pickup.conductor import Conductor
 from emboost.rf.materials import F_REF_CU, R_REF_CU, SIGMA_CU_RT, anomalous_factor, surface_resistance
 from emboost.rf.media import Coax
 from emboost.rf.rlc import SeriesRLC, series_rlc_from_derivative
@@ -104,6 +105,12 @@ class CopperModel:
         """``R_s(f)`` [ohm]."""
         return surface_resistance(f, self.conductivity) / self.improvement(f)
 
+    def surface_impedance(self, f: ArrayLike) -> np.ndarray:
+        """``Z_s = R_s (1 + j)`` [ohm]: the classical relation ``X_s = R_s`` (the internal inductance of the
+        skin layer) kept for the scaled resistance; :class:`emboost.pickup.conductor.Conductor` gives the
+        anomalous ``X_s`` instead."""
+        return self.surface_resistance(f) * (1 + 1j)
+
 
 @functools.lru_cache(maxsize=256)
 def coax_te11_cutoff(r_inner: float, r_outer: float) -> float:
@@ -156,16 +163,23 @@ class CoaxPickup(_PickupBase):
 
     Parameters [SI]: ``length`` l, ``r_inner``, ``r_outer``; ``hollow`` inner conductor (the axion
     current inside it links the annulus too, §4.4); ``copper`` gives ``R_s(f)`` of the walls;
-    ``plate`` includes the resistance ``R_s ln(r_o/r_i)/2 pi`` of the shorting plate.
+    ``plate`` includes the impedance ``Z_s ln(r_o/r_i)/2 pi`` of the shorting plate (complex: ``R + jX``
+    with the surface reactance, unless ``plate_reactance`` is off); ``internal_inductance`` adds the walls'
+    surface reactance ``X_s (1/r_i + 1/r_o) / 2 pi`` per unit length to ``j w L'`` (the conductor's internal
+    inductance; the line is then ``Z' = Z_s (1/r_i + 1/r_o)/2 pi + j w L'``, ``Y' = j w C'``). The wall material
+    has no default: ``copper`` must be a :class:`CopperModel` or a :class:`emboost.pickup.conductor.Conductor`
+    (in a model file, the ``[copper]`` table or ``[conductor]``).
     """
 
     length: float
     r_inner: float
     r_outer: float
     hollow: bool = True
-    copper: CopperModel = field(default_factory=CopperModel)
+    copper: CopperModel | Conductor | None = None
     plate: bool = True
     name: str = "coax"
+    internal_inductance: bool = True
+    plate_reactance: bool = True
 
     def __post_init__(self) -> None:
         if not (np.isfinite(self.length) and self.length > 0):
@@ -173,12 +187,15 @@ class CoaxPickup(_PickupBase):
         if not (self.r_inner > 0 and self.r_outer > self.r_inner):
             raise InputError(f"{self.name}: need 0 < r_inner < r_outer, got r_inner = {self.r_inner} m, "
                              f"r_outer = {self.r_outer} m")
+        if self.copper is None:
+            raise InputError(f"{self.name}: no wall conductor given: pass copper=CopperModel(...) or Conductor(...) "
+                             "(model file: the [copper] or [conductor] table)", key="copper")
 
     # --- geometry ------------------------------------------------------------------------------
     @property
     def medium(self) -> Coax:
         """The lossy line (:class:`emboost.rf.media.Coax`) with this copper."""
-        return Coax(self.r_inner, self.r_outer, surface_resistance=self.copper.surface_resistance)
+        return Coax(self.r_inner, self.r_outer, surface_resistance=self._walls().surface_resistance)  # type: ignore[arg-type]
 
     @property
     def characteristic_impedance(self) -> float:
@@ -216,13 +233,36 @@ class CoaxPickup(_PickupBase):
         return math.hypot(fc, self.quarter_wave_frequency)
 
     # --- impedance -----------------------------------------------------------------------------
+    def _walls(self) -> CopperModel | Conductor:
+        if self.copper is None:  # pragma: no cover - refused in __post_init__
+            raise InputError(f"{self.name}: no wall conductor given", key="copper")
+        return self.copper
+
+    def _surface_impedance(self, f: ArrayLike) -> np.ndarray:
+        return np.asarray(self._walls().surface_impedance(np.asarray(f, dtype=float)), dtype=complex)
+
     def plate_impedance(self, f: ArrayLike) -> np.ndarray:
-        """Resistance of the shorting plate ``R_s ln(r_o/r_i) / 2 pi`` [ohm] (0 if ``plate`` is off)."""
-        rs = self.copper.surface_resistance(f)
-        return rs * math.log(self.r_outer / self.r_inner) / (2 * np.pi) * float(self.plate)
+        """Impedance of the shorting plate ``Z_s ln(r_o/r_i) / 2 pi`` [ohm] (complex, R + jX; its real part
+        only without ``plate_reactance``; 0 if ``plate`` is off)."""
+        zs = self._surface_impedance(f)
+        if not self.plate_reactance:
+            zs = zs.real + 0j
+        return zs * math.log(self.r_outer / self.r_inner) / (2 * np.pi) * float(self.plate)
+
+    def series_impedance_per_length(self, f: ArrayLike) -> np.ndarray:
+        """``Z' = Z_s (1/r_i + 1/r_o) / 2 pi + j w L'`` [ohm/m] (only R_s without ``internal_inductance``)."""
+        fa = np.asarray(f, dtype=float)
+        zs = self._surface_impedance(fa)
+        if not self.internal_inductance:
+            zs = zs.real + 0j
+        lossless = Coax(self.r_inner, self.r_outer)
+        return (zs * (1 / self.r_inner + 1 / self.r_outer) / (2 * np.pi)
+                + 2j * np.pi * fa * float(lossless.inductance_per_length))
 
     def _line(self, f: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        gamma, zc = self.medium.gamma_impedance(f)
+        z = self.series_impedance_per_length(f)
+        y = 2j * np.pi * f * float(Coax(self.r_inner, self.r_outer).capacitance_per_length)
+        gamma, zc = np.sqrt(z * y), np.sqrt(z / y)
         return gamma * self.length, zc, self.plate_impedance(f) / zc
 
     def impedance(self, f: ArrayLike) -> np.ndarray:
@@ -333,7 +373,7 @@ class TablePickup(_PickupBase):
     impedances: np.ndarray
     voltage_frequencies: np.ndarray | None = None
     voltages_per_ja: np.ndarray | None = None
-    copper: CopperModel | None = None
+    copper: CopperModel | Conductor | None = None
     te111: float = math.inf
     name: str = "table"
     source: str = "<table>"

@@ -9,8 +9,10 @@
   ``Q_eff = nu int F^2 dnu`` of the standard-halo lineshape (:func:`emboost.core.axion.shm_q_eff`,
   6.78e5 for v_lab = 232 km/s). The prefactor ``Q_eff / (64 pi)`` and this xi are derived (physics.md
   §4.3, tag DER); the paper's own prefactor may differ by O(1).
-* :func:`live_time`: ``t = int dnu / max_k rate_k(nu)`` over a band, at each frequency the best pickup
-  whose TE111 mode lies above it.
+* :func:`live_time`: ``t = int dnu / rate(nu)`` over a band. Without a scan plan, at each frequency the best
+  pickup whose TE111 mode lies above it; with a scan plan (:attr:`ScanSetup.plan`: each pickup's frequency
+  ranges, e.g. the paper's coax 3 at 100-115 MHz), the band is split at the ranges' edges and each part is
+  scanned by the pickup the plan assigns to it (:attr:`BandResult.per_pickup` gives the time per pickup).
 
 >>> [round(float(occupation(f, 0.02)), 2) for f in (5e6, 30e6, 200e6)]
 [82.85, 13.4, 1.62]
@@ -30,6 +32,7 @@ from emboost.core.conventions import ArrayLike
 from emboost.core.errors import InputError
 from emboost.core.radiometry import YEAR, coupling_function, occupation  # shared helpers, re-exported
 from emboost.pickup.coax import Tuning, tune
+from emboost.pickup.squid import SquidReadout
 
 __all__ = [
     "occupation",
@@ -43,6 +46,7 @@ __all__ = [
     "BandResult",
     "rates",
     "live_time",
+    "check_plan",
     "coupling_function",
     "YEAR",
 ]
@@ -157,26 +161,67 @@ def _q_eff_default(v_lab: float = V_LAB_DEFAULT) -> float:
 class ScanSetup:
     """Everything the scan rate needs besides the coupling: pickups (each with a ``voltage(f, j_a)``,
     ``te111_frequency()`` and impedance), tuning, field ``b_field`` [T], density ``rho`` [J/m^3],
-    ``temperature`` [K], amplifier ``noise``, ``snr``, lab speed ``v_lab`` [m/s]."""
+    ``temperature`` [K], amplifier ``noise``, ``snr``, lab speed ``v_lab`` [m/s]; ``plan`` (optional): per
+    pickup, the frequency ranges [Hz] it scans (one tuple of ``(f_lo, f_hi)`` per pickup; ranges must not
+    overlap and must lie below the pickup's TE111 mode, :func:`check_plan`)."""
 
     pickups: tuple
     tuning: Tuning
     b_field: float
     rho: float
     temperature: float
-    noise: SquidNoise | float
+    noise: SquidNoise | SquidReadout | float
     snr: float = 3.0
     v_lab: float = V_LAB_DEFAULT
+    plan: tuple[tuple[tuple[float, float], ...], ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.plan is not None:
+            check_plan(self.pickups, self.plan)
 
     def eta(self, f: np.ndarray) -> np.ndarray:
-        if isinstance(self.noise, SquidNoise):
-            return self.noise.eta(f)
+        """eta(f): from the noise model (anything with ``eta(f)``, e.g. :class:`SquidNoise` or
+        :class:`emboost.pickup.squid.SquidReadout`) or the constant."""
+        if hasattr(self.noise, "eta"):
+            return np.asarray(self.noise.eta(f), dtype=float)
         return np.full(np.shape(f), float(self.noise))
+
+
+def check_plan(pickups: tuple, plan: tuple[tuple[tuple[float, float], ...], ...]) -> None:
+    """:class:`InputError` (key ``coax[i].ranges``) if the plan does not give one list of ranges per pickup, a
+    range is empty, reaches the pickup's TE111 mode, or two ranges overlap."""
+    if len(plan) != len(pickups):
+        raise InputError(f"scan plan: {len(plan)} range lists for {len(pickups)} pickups", key="coax")
+    spans = []
+    for k, (p, ranges) in enumerate(zip(pickups, plan)):
+        te = p.te111_frequency()
+        for lo, hi in ranges:
+            if not 0 < lo < hi:
+                raise InputError(f"{p.name}: range {lo / 1e6:.6g}-{hi / 1e6:.6g} MHz is empty or not positive",
+                                 key=f"coax[{k}].ranges")
+            if hi >= te:
+                raise InputError(f"{p.name}: range {lo / 1e6:.6g}-{hi / 1e6:.6g} MHz reaches its TE111 mode at "
+                                 f"{te / 1e6:.6g} MHz", key=f"coax[{k}].ranges")
+            spans.append((lo, hi, k))
+    spans.sort()
+    for (lo1, hi1, k1), (lo2, hi2, k2) in zip(spans, spans[1:]):
+        if lo2 < hi1:
+            raise InputError(f"scan plan: {pickups[k1].name} {lo1 / 1e6:.6g}-{hi1 / 1e6:.6g} MHz overlaps "
+                             f"{pickups[k2].name} {lo2 / 1e6:.6g}-{hi2 / 1e6:.6g} MHz", key=f"coax[{k2}].ranges")
+
+
+def _plan_mask(setup: ScanSetup, k: int, f: np.ndarray) -> np.ndarray:
+    if setup.plan is None:
+        return np.ones(f.shape, dtype=bool)
+    m = np.zeros(f.shape, dtype=bool)
+    for lo, hi in setup.plan[k]:
+        m |= (f >= lo * (1 - 1e-12)) & (f <= hi * (1 + 1e-12))
+    return m
 
 
 def rates(setup: ScanSetup, f: ArrayLike, coupling: str | float, eta: ArrayLike | None = None) -> np.ndarray:
     """Scan rate of every pickup, shape ``(n_pickups, nf)`` [Hz/s]; 0 where a pickup may not be used
-    (TE111 at or below f, no series RLC, or no tuning element fits)."""
+    (TE111 at or below f, outside its ranges of the scan plan, no series RLC, or no tuning element fits)."""
     f = np.atleast_1d(np.asarray(f, dtype=float))
     g = coupling_function(coupling)(f)
     j_a = axion_current_density(g, setup.b_field, setup.rho)
@@ -184,7 +229,7 @@ def rates(setup: ScanSetup, f: ArrayLike, coupling: str | float, eta: ArrayLike 
     q_eff = _q_eff_default(setup.v_lab)
     out = np.zeros((len(setup.pickups), f.size))
     for k, p in enumerate(setup.pickups):
-        allowed = f < p.te111_frequency()
+        allowed = (f < p.te111_frequency()) & _plan_mask(setup, k, f)
         if not np.any(allowed):
             continue
         fa = f[allowed]
@@ -197,7 +242,8 @@ def rates(setup: ScanSetup, f: ArrayLike, coupling: str | float, eta: ArrayLike 
 
 @dataclass(frozen=True)
 class BandResult:
-    """Live time of one band: ``seconds``, the frequency grid, best rate and the pickup index used."""
+    """Live time of one band: ``seconds``, the frequency grid, best rate and the pickup index used;
+    ``per_pickup``: ``(pickup name, f_lo, f_hi, seconds)`` for each part of the band [Hz, s]."""
 
     name: str
     f_min: float
@@ -206,6 +252,7 @@ class BandResult:
     frequency: np.ndarray
     rate: np.ndarray
     pickup_index: np.ndarray
+    per_pickup: tuple[tuple[str, float, float, float], ...] = ()
 
     @property
     def years(self) -> float:
@@ -220,15 +267,55 @@ def live_time(setup: ScanSetup, f_min: float, f_max: float, coupling: str | floa
         raise InputError(f"band {name!r}: need 0 < f_min < f_max, got {f_min}, {f_max}")
     if points < 3:
         raise InputError(f"band {name!r}: points must be >= 3")
-    f = np.geomspace(f_min, f_max, points)
-    r = rates(setup, f, coupling, eta)
-    best = r.max(axis=0)
-    if np.any(best <= 0):
-        bad = f[best <= 0][0]
-        raise InputError(f"band {name!r}: no pickup can scan {bad:.6g} Hz (TE111 below it, or no RLC)")
-    integrand = f / best  # dt/dlnf
-    seconds = float(np.trapezoid(integrand, np.log(f)))
-    return BandResult(name, f_min, f_max, seconds, f, best, np.argmax(r, axis=0))
+    if setup.plan is None:
+        f = np.geomspace(f_min, f_max, points)
+        r = rates(setup, f, coupling, eta)
+        best = r.max(axis=0)
+        if np.any(best <= 0):
+            bad = f[best <= 0][0]
+            raise InputError(f"band {name!r}: no pickup can scan {bad:.6g} Hz (TE111 below it, or no RLC)")
+        integrand = f / best  # dt/dlnf
+        seconds = float(np.trapezoid(integrand, np.log(f)))
+        idx = np.argmax(r, axis=0)
+        per: list[tuple[str, float, float, float]] = []
+        for k in np.unique(idx):  # trapezoid intervals attributed to the pickup at their left end
+            sel = idx[:-1] == k
+            part = 0.5 * (integrand[:-1] + integrand[1:]) * np.diff(np.log(f))
+            per.append((setup.pickups[k].name, float(f[:-1][sel].min()), float(f[1:][sel].max()),
+                        float(part[sel].sum())))
+        return BandResult(name, f_min, f_max, seconds, f, best, idx, tuple(per))
+    # a scan plan: split the band at the ranges' edges, each part scanned by its pickup
+    parts = sorted((max(lo, f_min), min(hi, f_max), k) for k, ranges in enumerate(setup.plan)
+                   for lo, hi in ranges if min(hi, f_max) > max(lo, f_min))
+    edge = f_min
+    for lo, hi, _ in parts:
+        if lo > edge * (1 + 1e-12):
+            raise InputError(f"band {name!r}: the scan plan leaves {edge / 1e6:.6g}-{lo / 1e6:.6g} MHz to no coax")
+        edge = max(edge, hi)
+    if edge < f_max * (1 - 1e-12):
+        raise InputError(f"band {name!r}: the scan plan leaves {edge / 1e6:.6g}-{f_max / 1e6:.6g} MHz to no coax")
+    fs, bs, ks, per = [], [], [], []
+    total = 0.0
+    for lo, hi, k in parts:
+        n = max(50, int(np.ceil(points * np.log(hi / lo) / np.log(f_max / f_min))))
+        fk = np.geomspace(lo, hi, n)
+        rk = rates(setup, fk, coupling, None if eta is None else eta)[k]
+        bad = rk <= 0
+        if np.any(bad):  # a grid point within ~1e-5 of the pole of X_PU at c/4l has no Laurent RLC (the
+            # numerical slope straddles the pole): take the rate 1e-4 off it, where it is smooth
+            nudged = fk[bad] * (1 + 1e-4 * np.where(fk[bad] * (1 + 1e-4) < hi, 1, -1))
+            rk[bad] = rates(setup, nudged, coupling, None if eta is None else eta)[k]
+        if np.any(rk <= 0):
+            bad = fk[rk <= 0][0]
+            raise InputError(f"band {name!r}: {setup.pickups[k].name} cannot scan {bad:.6g} Hz (no RLC or tuner)")
+        sec = float(np.trapezoid(fk / rk, np.log(fk)))
+        total += sec
+        per.append((setup.pickups[k].name, float(lo), float(hi), sec))
+        fs.append(fk)
+        bs.append(rk)
+        ks.append(np.full(fk.size, k))
+    return BandResult(name, f_min, f_max, total, np.concatenate(fs), np.concatenate(bs), np.concatenate(ks),
+                      tuple(per))
 
 
 def live_time_loop(setup: ScanSetup, f_min: float, f_max: float, coupling: str | float, *,

@@ -24,7 +24,9 @@ from emboost.core.axion import V_LAB_DEFAULT
 from emboost.core.errors import InputError, SetupFileError
 from emboost.core.setupfile import Table, read_toml
 from emboost.pickup.coax import CoaxPickup, CopperModel, TablePickup, Tuning, read_complex_table
-from emboost.pickup.scanrate import YEAR, AmplifierChain, BandResult, ScanSetup, SquidNoise, live_time
+from emboost.pickup.conductor import Conductor
+from emboost.pickup.scanrate import YEAR, AmplifierChain, BandResult, ScanSetup, SquidNoise, check_plan, live_time
+from emboost.pickup.squid import SquidChain, SquidReadout
 
 __all__ = ["Band", "PickupModel", "load_pickup_model", "live_time_table"]
 
@@ -53,14 +55,18 @@ class PickupModel:
     copper_scaled: CopperModel
     rlc_frequencies: np.ndarray
     points: int
+    conductor: Conductor | None = None
+    squid: SquidReadout | None = None
 
-    def with_copper(self, copper: CopperModel) -> PickupModel:
+    def with_copper(self, copper: CopperModel | Conductor) -> PickupModel:
         """The same model with another copper model on every pickup."""
         ps = tuple(dataclasses.replace(p, copper=copper) for p in self.setup.pickups)
-        return dataclasses.replace(self, setup=dataclasses.replace(self.setup, pickups=ps), copper=copper)
+        out = dataclasses.replace(self, setup=dataclasses.replace(self.setup, pickups=ps))
+        return dataclasses.replace(out, copper=copper) if isinstance(copper, CopperModel) else out
 
 
-def _coax(t: Table, defaults: Table | None, copper: CopperModel, base: Path, index: int) -> object:
+def _coax(t: Table, defaults: Table | None, copper: CopperModel, base: Path,
+          index: int) -> tuple[object, tuple[tuple[float, float], ...] | None]:
     def src(name: str) -> Table:
         return t if (name in t or defaults is None or name not in defaults.data) else defaults
 
@@ -78,6 +84,12 @@ def _coax(t: Table, defaults: Table | None, copper: CopperModel, base: Path, ind
         raise src("r_outer").fail("r_outer", f"must exceed r_inner ({ri:g} m), got {ro:g} m")
     inner_default = defaults.string("inner", "hollow", choices=("hollow", "solid")) if defaults else "hollow"
     inner = t.string("inner", inner_default, choices=("hollow", "solid"))
+    ranges = None
+    if "ranges" in t:
+        edges = np.atleast_1d(np.asarray(t.quantity("ranges", "frequency", minimum=0, exclusive=True), dtype=float))
+        if edges.size % 2 or np.any(np.diff(edges) <= 0):
+            raise t.fail("ranges", "expected pairs of increasing edges [lo1, hi1, lo2, hi2, ...]")
+        ranges = tuple((float(a), float(b)) for a, b in zip(edges[::2], edges[1::2]))
     coax = CoaxPickup(length=length, r_inner=ri, r_outer=ro, hollow=inner == "hollow", copper=copper, name=name)
     ztab = t.string("impedance_table", None)
     vtab = t.string("voltage_table", None)
@@ -85,7 +97,7 @@ def _coax(t: Table, defaults: Table | None, copper: CopperModel, base: Path, ind
     if ztab is None:
         if vtab is not None:
             raise t.fail("voltage_table", "a voltage table needs an impedance_table too")
-        return coax
+        return coax, ranges
     zpath = base / ztab
     fz, z = read_complex_table(zpath, "re_z_ohm", "im_z_ohm")
     fv = v = None
@@ -93,7 +105,7 @@ def _coax(t: Table, defaults: Table | None, copper: CopperModel, base: Path, ind
         col = "hollow" if coax.hollow else "solid"
         fv, v = read_complex_table(base / vtab, f"re_v_{col}", f"im_v_{col}")
     return TablePickup(frequencies=fz, impedances=z, voltage_frequencies=fv, voltages_per_ja=v,
-                       copper=copper, te111=coax.te111_frequency(), name=name, source=str(zpath))
+                       copper=copper, te111=coax.te111_frequency(), name=name, source=str(zpath)), ranges
 
 
 def load_pickup_model(path: str | PathLike[str]) -> PickupModel:
@@ -122,6 +134,28 @@ def load_pickup_model(path: str | PathLike[str]) -> PickupModel:
     copper = CopperModel(kind, **kw)
     copper_scaled = CopperModel("scaled", **kw)
 
+    conductor = None
+    ct_ = top.table("conductor", None)
+    if ct_ is not None:
+        sigma_rt = float(ct_.quantity("conductivity_rt", "conductivity", minimum=0, exclusive=True))
+        try:
+            conductor = Conductor(
+                rrr=float(ct_.quantity("rrr", "dimensionless", minimum=1)),
+                temperature=float(ct_.quantity("temperature", "temperature", minimum=0)),
+                b_field=float(b_field), resistivity_rt=1.0 / sigma_rt,
+                t_rt=float(ct_.quantity("t_rt", "temperature", minimum=0, exclusive=True)),
+                debye_temperature=float(ct_.quantity("debye_temperature", "temperature", minimum=0, exclusive=True)),
+                rho_l=float(ct_.quantity("mean_free_path_rt", "length", minimum=0, exclusive=True)) / sigma_rt,
+                reflection=ct_.string("reflection", choices=("diffuse", "specular")),
+                kohler_coefficient=float(ct_.quantity("kohler_coefficient", "dimensionless", minimum=0)),
+                kohler_exponent=float(ct_.quantity("kohler_exponent", "dimensionless", minimum=0, exclusive=True)),
+                roughness=float(ct_.quantity("roughness", "length", minimum=0)), name="conductor")
+        except InputError as exc:
+            if isinstance(exc, SetupFileError):
+                raise
+            raise SetupFileError(exc.reason, path=path, key="conductor") from None
+        ct_.finish()
+
     tu = top.table("tuning")
     tuning = Tuning(element=tu.string("element", "auto", choices=("auto", "capacitor", "inductor")),
                     quality_factor=tu.quantity("quality_factor", "dimensionless", math.inf, minimum=0,
@@ -134,7 +168,19 @@ def load_pickup_model(path: str | PathLike[str]) -> PickupModel:
     coaxes = top.tables("coax")
     if not coaxes:
         raise top.fail("coax", "at least one [[coax]] is needed")
-    pickups = tuple(_coax(t, defaults, copper, path.parent, i) for i, t in enumerate(coaxes))
+    built = [_coax(t, defaults, copper, path.parent, i) for i, t in enumerate(coaxes)]
+    pickups = tuple(p for p, _ in built)
+    given = [r is not None for _, r in built]
+    plan: tuple[tuple[tuple[float, float], ...], ...] | None = None
+    if any(given):
+        if not all(given):
+            i = given.index(False)
+            raise coaxes[i].fail("ranges", "a scan plan needs `ranges` on every coax (or on none)")
+        plan = tuple(r for _, r in built if r is not None)
+        try:
+            check_plan(pickups, plan)
+        except InputError as exc:
+            raise SetupFileError(exc.reason, path=path, key=exc.key) from None
     if defaults is not None:
         defaults.finish()
 
@@ -151,6 +197,33 @@ def load_pickup_model(path: str | PathLike[str]) -> PickupModel:
             ct.finish()
         noise_t.finish()
     noise = SquidNoise(tuple(chains)) if chains else 20.0
+
+    squid = None
+    sq = top.table("squid", None)
+    if sq is not None:
+        sq_chains = []
+        for ct in sq.tables("chain"):
+            try:
+                sq_chains.append(SquidChain(
+                    ct.string("name"), float(ct.quantity("f_min", "frequency", minimum=0, exclusive=True)),
+                    float(ct.quantity("f_max", "frequency", minimum=0, exclusive=True)),
+                    resistance=float(ct.quantity("resistance", "resistance", minimum=0, exclusive=True)),
+                    inductance=float(ct.quantity("inductance", "inductance", minimum=0, exclusive=True)),
+                    temperature=float(ct.quantity("temperature", "temperature", minimum=0)),
+                    gamma_v=float(ct.quantity("gamma_v", "dimensionless", 16.0, minimum=0, exclusive=True)),
+                    gamma_j=float(ct.quantity("gamma_j", "dimensionless", 11.0, minimum=0, exclusive=True)),
+                    gamma_vj=float(ct.quantity("gamma_vj", "dimensionless", 12.0)),
+                    v_phi=float(ct.quantity("v_phi", "dimensionless", 1.0, minimum=0, exclusive=True)),
+                    second_stage_temperature=float(ct.quantity("second_stage_temperature", "temperature", 0.0,
+                                                               minimum=0)),
+                    gain=float(ct.quantity("gain", "dimensionless", 1.0, minimum=0, exclusive=True))))
+            except InputError as exc:
+                if isinstance(exc, SetupFileError):
+                    raise
+                raise SetupFileError(exc.reason, path=path, key=ct.prefix) from None
+            ct.finish()
+        sq.finish()
+        squid = SquidReadout(tuple(sq_chains))
 
     bands = []
     for bt in top.tables("band"):
@@ -184,28 +257,46 @@ def load_pickup_model(path: str | PathLike[str]) -> PickupModel:
         rf = np.geomspace(5e6, 200e6, 400)
     top.finish()
     setup = ScanSetup(pickups=pickups, tuning=tuning, b_field=b_field, rho=rho, temperature=temperature,
-                      noise=noise, snr=snr, v_lab=v_lab)
-    return PickupModel(str(path), setup, tuple(bands), copper, copper_scaled, rf, points)
+                      noise=noise, snr=snr, v_lab=v_lab, plan=plan)
+    return PickupModel(str(path), setup, tuple(bands), copper, copper_scaled, rf, points, conductor, squid)
 
 
 def live_time_table(model: PickupModel) -> list[dict[str, object]]:
-    """Live time of every band for the model's copper and for the frequency-scaled copper.
+    """Live time of every band for the model's copper, the frequency-scaled copper and, if the model has a
+    ``[conductor]`` table, the physical conductor model (paper value and ratio given against the baseline).
 
-    Rows: band, copper, years, paper_years (None if not given), ratio (ours / paper), result.
+    With a ``[[squid.chain]]`` model, the baseline rows are repeated with eta(f) from the SQUID model instead
+    of the band's constant. Rows: band, copper, eta (its source), years, paper_years (None if not given),
+    ratio (ours / paper), per_coax (a list of ``{coax, f_min_hz, f_max_hz, years}``: the time each coax
+    spends on its part of the band), result.
     """
     rows = []
-    for label, cu in (("baseline", model.copper), ("scaled", model.copper_scaled)):
+    coppers: list[tuple[str, CopperModel | Conductor]] = [("baseline", model.copper), ("scaled", model.copper_scaled)]
+    if model.conductor is not None:
+        coppers.append(("physical", model.conductor))
+    runs: list[tuple[str, CopperModel | Conductor, str]] = [(label, cu, "band") for label, cu in coppers]
+    if model.squid is not None:
+        runs.append(("baseline", model.copper, "squid"))
+    for label, cu, readout in runs:
         m = model.with_copper(cu)
+        if readout == "squid" and model.squid is not None:
+            m = dataclasses.replace(m, setup=dataclasses.replace(m.setup, noise=model.squid))
         for i, b in enumerate(model.bands):
             try:
-                res: BandResult = live_time(m.setup, b.f_min, b.f_max, b.coupling, eta=b.eta,
+                res: BandResult = live_time(m.setup, b.f_min, b.f_max, b.coupling,
+                                            eta=b.eta if readout == "band" else None,
                                             points=model.points, name=b.name)
             except InputError as exc:
                 if exc.path is not None:  # names its own file (e.g. a table that ends too early)
                     raise
                 raise SetupFileError(exc.reason, path=model.path, key=f"band[{i}]") from None
-            paper = b.paper_years if label == "baseline" else b.paper_years_scaled
-            rows.append({"band": b.name, "copper": f"{label} ({cu.kind})", "years": res.years,
+            paper = b.paper_years_scaled if label == "scaled" else b.paper_years
+            kind = getattr(cu, "kind", f"RRR {getattr(cu, 'rrr', 0):g}, ASE, Kohler")
+            eta_label = ("SQUID model" if readout == "squid" else
+                         "chain table" if b.eta is None else f"constant {b.eta:g}")
+            rows.append({"band": b.name, "copper": f"{label} ({kind})", "eta": eta_label, "years": res.years,
                          "paper_years": paper, "ratio": None if paper is None else res.years / paper,
+                         "per_coax": [{"coax": n, "f_min_hz": lo, "f_max_hz": hi, "years": sec / YEAR}
+                                      for n, lo, hi, sec in res.per_pickup],
                          "result": res})
     return rows

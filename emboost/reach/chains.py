@@ -38,7 +38,9 @@ class RadesChain:
     """A RADES chain of ``n_cavities`` sub-cavities in a ``a x b`` guide with equal thin inductive
     irises of ``iris_window`` [m], flat-field lengths designed at each frequency. Walls: copper of
     ``conductivity`` with the anomalous factor ``anomalous``; ``q_loaded`` optionally replaces
-    ``Q0 / (1 + beta)`` (e.g. a measured value)."""
+    ``Q0 / (1 + beta)`` (e.g. a measured value). ``field_alignment`` (0-1) multiplies the form factor: the
+    squared cosine between the TE10 E field (along ``b``) and the magnet field; a chain along a bore is turned
+    so that ``b`` lies along a transverse field (1) and cannot align with an axial one (0)."""
 
     a: float
     b: float
@@ -47,6 +49,7 @@ class RadesChain:
     conductivity: float = SIGMA_CU_RT
     anomalous: float | str = 4.0
     q_loaded: float | None = None
+    field_alignment: float = 1.0
     kind: ClassVar[str] = "rades_chain"
     _cache: dict[float, tuple[CavityChain, ChainModes, ModeQ]] = field(default_factory=dict, compare=False,
                                                                         repr=False)
@@ -56,6 +59,8 @@ class RadesChain:
             raise InputError("RADES chain: a, b, iris_window and conductivity must be > 0")
         if int(self.n_cavities) != self.n_cavities or self.n_cavities < 1:
             raise InputError(f"RADES chain: n_cavities must be a positive integer, got {self.n_cavities!r}")
+        if not 0.0 <= self.field_alignment <= 1.0:
+            raise InputError(f"RADES chain: field_alignment must lie in [0, 1], got {self.field_alignment!r}")
 
     @property
     def cutoff_frequency(self) -> float:
@@ -98,7 +103,7 @@ class RadesChain:
             chain, modes, q = self.design(fj)
             vol[j], cf[j], q0[j] = chain.volume, modes.form_factor[modes.axion_index], q.q0
         ql = q0 / (1 + coupling) if self.q_loaded is None else np.full(f.shape, float(self.q_loaded))
-        return CavityFigures(f, vol, cf, q0, ql, 1)
+        return CavityFigures(f, vol, cf * self.field_alignment, q0, ql, 1)
 
     def length(self, f: float) -> float:
         """Wall-to-wall length [m] of the chain designed at ``f``."""
@@ -116,7 +121,8 @@ class RadesChain:
     def response(self, f: np.ndarray, run: Run) -> DetectorReach:
         """Reach and scan rate of the chain re-designed at each ``f`` [Hz]
         (:func:`emboost.core.search.resonant_reach`; ``run.units`` chains combined incoherently)."""
-        return resonant_reach(self.figures(f, run.coupling), run)
+        with np.errstate(divide="ignore", invalid="ignore"):  # C = 0 (misaligned): infinite g, zero rate
+            return resonant_reach(self.figures(f, run.coupling), run)
 
 
 def _te101(f: float, a: float) -> float:

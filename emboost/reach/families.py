@@ -12,15 +12,24 @@ returns a :class:`~emboost.reach.detector.Placement`:
 * ``kind = "booster"`` — :class:`emboost.reach.boosters.BoosterInMagnet` from a booster ``setup`` file
   (relative to the scenario file), placed as one unit.
 
+The magnet's field direction (:attr:`emboost.reach.magnets.Magnet.field_direction`, bore frame) sets the
+form factor: a TM010 cylinder lies along the bore, so its C is ``0.6917 b_z^2`` (0 in a dipole or toroid); a
+RADES chain along the bore is turned so its E field lies along a transverse field (alignment ``1 - b_z^2``).
+A detector whose form factor falls below :data:`emboost.cavity.tm010.MISALIGNED_FORM_FACTOR` is kept, with a
+note saying why; its reach is infinite and its scan rate zero, and ``emboost reach`` lists it under
+``warnings`` in scan_times.json.
+
 Importing this module registers them (:mod:`emboost.reach.projections` does).
 """
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from emboost.booster.setup import load_booster_setup
-from emboost.cavity.tm010 import TM010Cavity
+from emboost.cavity.tm010 import MISALIGNED_FORM_FACTOR, TM010Cavity
 from emboost.core.setupfile import Table
 from emboost.reach.boosters import BoosterInMagnet
 from emboost.reach.chains import RadesChain, fill_bore
@@ -46,7 +55,17 @@ def _coupling(t: Table) -> float:
 def tm010_from_table(t: Table, host: Host) -> Placement:
     """``kind = "tm010"``: a TM010 cylinder, given or filling the bore."""
     coupling = _coupling(t)
-    return Placement(_tm010(t.table("cavity"), host.magnet, host.fill), coupling=coupling)
+    cav = _tm010(t.table("cavity"), host.magnet, host.fill)
+    return Placement(cav, coupling=coupling, notes=_misaligned("TM010 E field (along the cavity axis = the bore)",
+                                                               cav.form_factor, host.magnet))
+
+
+def _misaligned(what: str, form_factor: float, magnet: Magnet) -> tuple[str, ...]:
+    if form_factor >= MISALIGNED_FORM_FACTOR:
+        return ()
+    return (f"MISALIGNED: the {what} is perpendicular to the {magnet.geometry} field of {magnet.name} "
+            f"(direction {magnet.field_direction} in the bore frame): form factor {form_factor:.3g}, no axion "
+            "signal; the reach is infinite and the scan rate zero",)
 
 
 def _tm010(t: Table, magnet: Magnet, fill: str) -> TM010Cavity:
@@ -74,7 +93,7 @@ def _tm010(t: Table, magnet: Magnet, fill: str) -> TM010Cavity:
     q_loaded = t.quantity("q_loaded", "dimensionless", None, minimum=0.0, exclusive=True)
     cav = TM010Cavity(radius=radius, length=length, conductivity=conductivity, anomalous=anomalous,
                       magnetoresistance=magnetoresistance, tuning=(tuning[0], tuning[1]),
-                      q_loaded=None if q_loaded is None else float(q_loaded))
+                      q_loaded=None if q_loaded is None else float(q_loaded), field_direction=magnet.field_direction)
     t.finish()
     return cav
 
@@ -84,6 +103,8 @@ def rades_chain_from_table(t: Table, host: Host) -> Placement:
     """``kind = "rades_chain"``: one chain, or as many as fill ``bores`` bores of the magnet."""
     coupling = _coupling(t)
     det = _chain(t.table("chain"))
+    bz = host.magnet.field_direction[2]
+    det = dataclasses.replace(det, field_alignment=1.0 - bz * bz)
     packing = None
     band = np.asarray(host.band, dtype=float)
     if host.fill == "bore":
@@ -98,7 +119,8 @@ def rades_chain_from_table(t: Table, host: Host) -> Placement:
     if band[0] <= det.cutoff_frequency:
         raise t.fail("band", f"band starts at {band[0] / 1e9:.6g} GHz, at or below the TE10 cutoff "
                              f"{det.cutoff_frequency / 1e9:.6g} GHz of the chain (a = {det.a * 1e3:g} mm)")
-    return Placement(det, coupling=coupling, packing=packing)
+    notes = _misaligned("chain's TE10 E field (transverse to the bore)", det.field_alignment, host.magnet)
+    return Placement(det, coupling=coupling, packing=packing, notes=notes)
 
 
 def _chain(t: Table) -> RadesChain:

@@ -55,14 +55,17 @@ import numpy as np
 
 from emboost.cavity.tm010 import (
     CHI01,
+    MISALIGNED_FORM_FACTOR,
     TM010Cavity,
     cold_surface_resistance,
+    form_factor_overlap,
     tm010_form_factor,
     tm010_form_factor_numeric,
     tm010_frequency,
     tm010_q_conductor,
     tm010_q_numeric,
     tm010_radius,
+    unit_direction,
 )
 from emboost.core.constants import GEV_PER_CM3
 from emboost.core.constants import h as h_planck
@@ -75,6 +78,7 @@ from emboost.reach import families as _families  # noqa: F401  (registers the bu
 from emboost.reach.boosters import BoosterInMagnet
 from emboost.reach.chains import RadesChain, fill_bore
 from emboost.reach.detector import Detector, Host, detector_builder, detector_kinds
+from emboost.reach.limits import load_limit
 from emboost.reach.magnets import Magnet, load_magnets
 from emboost.reach.packing import Packing, rectangles_in_circle
 
@@ -83,10 +87,12 @@ __all__ = [
     "tm010_q_conductor", "tm010_q_numeric", "cold_surface_resistance", "CavityFigures", "TM010Cavity",
     "RadesChain", "rectangles_in_circle", "Packing", "fill_bore", "BoosterInMagnet", "cavity_scan_rate",
     "booster_scan_rate", "scan_time", "axion_q", "Haloscope", "ReachResult", "evaluate", "ReachScenario",
-    "load_scenario", "scan_years", "PUBLISHED_LIMITS",
+    "load_scenario", "scan_years", "PUBLISHED_LIMITS", "form_factor_overlap", "unit_direction",
+    "MISALIGNED_FORM_FACTOR",
 ]
 
-#: published limits drawn on reach plots: (label, mass ranges [eV], |g| [GeV^-1], source)
+#: published limits as flat bars (label, mass ranges [eV], rounded |g| [GeV^-1], source): the fallback of a reach
+#: figure whose scenario names no limit files (``[scenario] limits``, :mod:`emboost.reach.limits`, drawn as curves)
 PUBLISHED_LIMITS: tuple[dict[str, Any], ...] = (
     {"label": "CAST-RADES 2021", "masses_ev": ((34.6738e-6, 34.6771e-6),), "g_gev": 4e-13,
      "source": "g ≳ 4e-13 GeV^-1 (95 %), arXiv:2104.13798"},
@@ -181,6 +187,7 @@ class ReachScenario:
     magnets: dict[str, Magnet]
     haloscopes: tuple[Haloscope, ...]
     inputs: tuple[Path, ...]
+    limits: tuple[dict[str, Any], ...] = ()
 
 
 def _target(t: Table, default: str | float) -> str | float:
@@ -203,6 +210,15 @@ def load_scenario(path: str | os.PathLike[str]) -> ReachScenario:
     if not mpath.is_file():
         raise sc.fail("magnets", f"magnet catalogue {str(mpath)!r} not found")
     magnets = load_magnets(mpath)
+    limit_files = sc.raw("limits", [])
+    if not (isinstance(limit_files, list) and all(isinstance(x, str) for x in limit_files)):
+        raise sc.fail("limits", "expected a list of limit files (CSV, relative to this file)")
+    limits = []
+    for name_ in limit_files:
+        lp = path.parent / name_
+        if not lp.is_file():
+            raise sc.fail("limits", f"limit file {str(lp)!r} not found")
+        limits.append(load_limit(lp))
     defaults = {
         "time_per_step": sc.quantity("time_per_step", "time", None, minimum=0.0, exclusive=True),
         "snr": sc.quantity("snr", "dimensionless", None, minimum=0.0, exclusive=True),
@@ -210,7 +226,8 @@ def load_scenario(path: str | os.PathLike[str]) -> ReachScenario:
         "target_coupling": _target(sc, "ksvz"),
     }
     sc.finish()
-    inputs = [path, mpath]
+    inputs = [path, mpath] + [Path(m.profile.source) for m in magnets.values() if m.profile is not None]
+    inputs += [Path(lim["file"]) for lim in limits]
     out = []
     for k, t in enumerate(top.tables("haloscope")):
         out.append(_haloscope(t, k, magnets, defaults, path, inputs))
@@ -218,7 +235,7 @@ def load_scenario(path: str | os.PathLike[str]) -> ReachScenario:
     if len(set(names)) != len(names):
         raise top.fail("haloscope", f"haloscope names must be unique, got {names}")
     top.finish()
-    return ReachScenario(name, path, mpath, magnets, tuple(out), tuple(inputs))
+    return ReachScenario(name, path, mpath, magnets, tuple(out), tuple(inputs), tuple(limits))
 
 
 def _band(t: Table) -> np.ndarray:

@@ -31,7 +31,8 @@ def reach_figure(results: Sequence[ReachResult], title: str = "",
     One curve per :class:`~emboost.reach.projections.ReachResult` (a booster only where its boost
     factor is above 10 % of its peak), the KSVZ and DFSZ lines, and ``limits`` (mappings with
     ``label``, ``masses_ev`` (ranges [eV]), ``g_gev`` and ``source``; default: the published limits)
-    as bars with a star at their centre. The mass axis spans the haloscopes' bands and 34.6-80 ueV,
+    as bars with a star at their centre, or, where a limit has ``curves`` (:mod:`emboost.reach.limits`), as
+    curves with the excluded region above them shaded. The mass axis spans the haloscopes' bands and 34.6-80 ueV,
     with a factor 2 margin.
     """
     fig, (a,), _ = new_axes(ax, 1, figsize=(8, 5.5))
@@ -55,6 +56,14 @@ def reach_figure(results: Sequence[ReachResult], title: str = "",
     colours = ("tab:red", "tab:purple")
     for i, lim in enumerate(limits):
         col = colours[i % len(colours)]
+        if lim.get("curves"):  # a limit curve per mass window, the excluded region above it shaded
+            approx = " (approximate shape)" if str(lim.get("status", "")).upper().startswith("APPROX") else ""
+            for j, (mev, g) in enumerate(lim["curves"]):
+                mu = np.asarray(mev, dtype=float) * 1e6
+                a.plot(mu, g, "-", color=col, lw=1.8, zorder=2,
+                       label=f"published {lim['label']}{approx}" if j == 0 else None)
+                a.fill_between(mu, g, np.full(mu.shape, 3 * float(np.max(g))), color=col, alpha=0.25, lw=0, zorder=1)
+            continue
         for j, (m1, m2) in enumerate(lim["masses_ev"]):
             a.plot([m1 * 1e6, m2 * 1e6], [lim["g_gev"]] * 2, "-", color=col, lw=4, solid_capstyle="butt")
             a.plot([(m1 + m2) / 2 * 1e6], [lim["g_gev"]], "*", color=col, ms=13, mfc="none", zorder=2,
