@@ -164,9 +164,12 @@ _MODEL_WARNINGS_TOLERATED = {"cavity", "reach"}
 @pytest.mark.parametrize("name", READERS)
 def test_only_emboost_errors_escape(name: str, tmp_path: Path) -> None:
     file_name, valid, read = _readers()[name]
-    if name == "reach":  # the scenario names its magnet catalogue and booster setups beside it
+    if name in ("reach", "magnets"):  # files beside them: the magnet catalogue, setups, profiles, limit curves
         for p in (ROOT / "models").glob("*.toml"):
             shutil.copyfile(p, tmp_path / p.name)
+        for d in ("limits", "profiles"):
+            if (ROOT / "models" / d).is_dir():
+                shutil.copytree(ROOT / "models" / d, tmp_path / d)
     base = valid()
     path = tmp_path / file_name
     path.write_bytes(base)

@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from emboost.core.errors import InputError, SetupFileError, UnitError
+from emboost.core.textfile import decode_utf8, read_bytes
 from emboost.core.units import parse_quantity
 
 if sys.version_info >= (3, 11):
@@ -69,19 +70,7 @@ def read_toml(path: str | os.PathLike[str], error: type[InputError] = SetupFileE
     A UTF-8 byte-order mark (written by some Windows editors) is accepted.
     """
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise error("file not found", path=path) from None
-    except IsADirectoryError:
-        raise error("is a folder, expected a TOML file", path=path) from None
-    except OSError as exc:
-        raise error(f"cannot read file: {exc.strerror or exc}", path=path) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        raise error("not a UTF-8 text file (expected TOML)", path=path, line=line) from None
+    text = decode_utf8(read_bytes(path, "a TOML file", error), path, "TOML", error)
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

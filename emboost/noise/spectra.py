@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 
 from emboost.core.errors import DataFileError, UnitError
+from emboost.core.textfile import decode_utf8, read_bytes, refuse_binary
 from emboost.core.units import parse_quantity, unit_factor
 
 __all__ = ["Spectrum", "read_spectrum", "read_enr_table", "write_spectrum_csv"]
@@ -123,22 +124,10 @@ def _check(path: Path, names: list[str], kinds: list[str], data: np.ndarray, whe
 
 
 def _read_text_table(path: Path) -> tuple[list[str], list[str | None], int, list[list[str]], list[int], dict]:
-    try:
-        blob = path.read_bytes()
-    except FileNotFoundError:
-        raise DataFileError("file not found", path=path) from None
-    except IsADirectoryError:
-        raise DataFileError("is a folder, expected a text table", path=path) from None
-    except OSError as exc:
-        raise DataFileError(f"cannot read file: {exc.strerror or exc}", path=path) from None
-    if b"\x00" in blob:
-        raise DataFileError("binary file (NUL bytes); expected a text table 'frequency [unit], ...'", path=path,
-                            line=blob[:blob.index(b"\x00")].count(b"\n") + 1)
-    try:
-        text = blob.decode("utf-8-sig")  # a byte-order mark is accepted
-    except UnicodeDecodeError as exc:
-        raise DataFileError("not a UTF-8 text file; expected a text table 'frequency [unit], ...'", path=path,
-                            line=blob[:exc.start].count(b"\n") + 1) from None
+    what = "a text table 'frequency [unit], ...'"
+    blob = read_bytes(path, "a text table")
+    refuse_binary(blob, path, what)
+    text = decode_utf8(blob, path, what)
     header: list[str] | None = None
     units: list[str | None] = []
     header_line = 0

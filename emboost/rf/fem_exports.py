@@ -30,6 +30,7 @@ from typing import Literal
 import numpy as np
 
 from emboost.core.errors import DataFileError
+from emboost.core.textfile import read_bytes, refuse_binary
 
 __all__ = ["ExportTable", "read_export", "read_comsol", "read_cst", "read_reference_csv", "s11_from_table",
            "column_scale", "frequency_column"]
@@ -157,17 +158,8 @@ def _split_titles(s: str, n: int | None) -> list[str]:
 
 
 def _read_lines(path: Path) -> list[str]:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise DataFileError("cannot read the file: file not found", path=path) from None
-    except IsADirectoryError:
-        raise DataFileError("cannot read the file: it is a folder, expected an exported table", path=path) from None
-    except OSError as exc:
-        raise DataFileError(f"cannot read the file: {exc.strerror or exc}", path=path) from None
-    if b"\x00" in raw:
-        raise DataFileError("binary file (NUL bytes); expected an exported text table", path=path,
-                            line=raw[:raw.index(b"\x00")].count(b"\n") + 1)
+    raw = read_bytes(path, "an exported table", prefix="cannot read the file: ")
+    refuse_binary(raw, path, "an exported text table")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -39,6 +39,7 @@ import numpy as np
 from emboost.core.errors import DataFileError, InputError
 from emboost.core.output import file_sha256
 from emboost.core.reprs import short_repr
+from emboost.core.textfile import decode_utf8, read_bytes, refuse_binary
 
 __all__ = ["SParameterData", "read_touchstone", "read_s_parameter", "read_columns", "parse_parameter_name",
            "COLUMN_KINDS"]
@@ -124,22 +125,9 @@ class _Layout:
 
 
 def _decode(path: Path) -> str:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise DataFileError("file not found", path=path) from None
-    except IsADirectoryError:
-        raise DataFileError("is a folder, expected a data file", path=path) from None
-    except OSError as exc:
-        raise DataFileError(f"cannot read file: {exc.strerror}", path=path) from None
-    if b"\x00" in raw:
-        raise DataFileError("binary file (NUL bytes); expected a text data file", path=path)
-    try:
-        return raw.decode("utf-8-sig")  # a byte-order mark (some Windows exporters write one) is accepted
-    except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        raise DataFileError("not a text file (invalid UTF-8); expected a text data file",
-                            path=path, line=line) from None
+    raw = read_bytes(path, "a data file")
+    refuse_binary(raw, path, "a text data file")
+    return decode_utf8(raw, path, "a text data file")  # a byte-order mark (some exporters write one) is accepted
 
 
 def _ports_from_extension(path: Path) -> int | None:
