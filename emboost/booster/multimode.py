@@ -125,6 +125,46 @@ def _gemm(test: np.ndarray, cols: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(out.reshape(test.shape[1], nf, n).transpose(1, 0, 2))
 
 
+#: the series of :func:`_phase_projection` is used while ``max |(beta - beta_0) h|`` stays below this
+_SERIES_LIMIT = 1.0
+
+
+def _phase_projection(test: np.ndarray, cols: np.ndarray, h: np.ndarray, beta: np.ndarray, sign: int) -> np.ndarray:
+    """``P[f, m, n] = sum_q test[q, m] cols[q, n] exp(j sign beta[f, n] h[q])``: shape (F, N, N).
+
+    ``test`` (Q, M) and ``cols`` (Q, N) are real, ``h`` (Q,) the surface height [m], ``beta`` (F, N) [1/m].
+    Over a band the phases change little with frequency, so around ``beta_0 = mean_f beta`` the exponential is
+    ``exp(j s beta_0 h) sum_k (j s (beta - beta_0) h)^k / k!``: a few frequency-independent moments
+    ``sum_q test cols h^k exp(j s beta_0 h)`` (one GEMM each) times per-frequency coefficients, exact to 1e-15
+    relative in the series; where ``|(beta - beta_0) h|`` exceeds 1 the exponential is evaluated directly.
+    """
+    beta0 = beta.mean(axis=0)
+    d = beta - beta0[None, :]
+    x = float(np.max(np.abs(d))) * float(np.max(np.abs(h)))
+    if x > _SERIES_LIMIT:
+        g = np.exp(1j * sign * h[:, None, None] * beta[None, :, :])     # (Q, F, N)
+        return _gemm(test, cols[:, None, :] * g)
+    base = cols * np.exp(1j * sign * h[:, None] * beta0[None, :])          # (Q, N)
+    tt = np.ascontiguousarray(test.T)
+    moments, coefs = [], []
+    hk = np.ones_like(h)
+    coef = np.ones_like(d)
+    k, term = 0, 1.0
+    while True:
+        moments.append(tt @ (base * hk[:, None]))                           # (M, N)
+        coefs.append(coef)
+        k += 1
+        term *= x / k
+        if term < 1e-16:
+            break
+        hk = hk * h
+        coef = coef * (1j * sign * d) / k
+    # out[f, m, n] = sum_k coefs[k][f, n] moments[k][m, n]: one batched GEMM over n
+    c_stack = np.ascontiguousarray(np.stack(coefs).transpose(2, 1, 0))       # (N, F, K)
+    m_stack = np.ascontiguousarray(np.stack(moments).transpose(2, 0, 1))     # (N, K, M)
+    return np.ascontiguousarray((c_stack @ m_stack).transpose(1, 2, 0))      # (F, M, N)
+
+
 def _zeros(m: int, count: int, derivative: bool) -> np.ndarray:
     return special.jnp_zeros(m, count) if derivative else special.jn_zeros(m, count)
 
@@ -373,8 +413,6 @@ class MultiModeSolver:
             return None
         h, hx, hy = hs
         bs = self.basis
-        fwd = np.exp(-1j * h[:, None, None] * beta[None, :, :])   # (Q, F, N)
-        bwd = 1.0 / fwd
         tm = (bs.kind == 1)[None, :]
         kc2 = bs.kc[None, :] ** 2
         cz = np.where(tm, 1j * kc2 / beta, 0.0)            # E_z of a forward TM mode per unit psi: j kc^2/beta
@@ -383,14 +421,16 @@ class MultiModeSolver:
         e_dot_grad = w * (bs.ex * hx[:, None] + bs.ey * hy[:, None])      # e_m . grad h
         ze_dot_grad = w * (bs.ex * hy[:, None] - bs.ey * hx[:, None])     # (z x e_m) . grad h
         we_x, we_y = bs.ex * bs.w[:, None], bs.ey * bs.w[:, None]
-        ex, ey, psi = bs.ex[:, None, :], bs.ey[:, None, :], bs.psi[:, None, :]
-        mix_f = _gemm(we_x, fwd * ex) + _gemm(we_y, fwd * ey)
-        mix_b = _gemm(we_x, bwd * ex) + _gemm(we_y, bwd * ey)
-        gf, gb = psi * fwd, psi * bwd
-        ef = mix_f + _gemm(e_dot_grad, gf) * cz[:, None, :]
-        eb = mix_b - _gemm(e_dot_grad, gb) * cz[:, None, :]
-        hf = mix_f * y[:, None, :] + _gemm(ze_dot_grad, gf) * dz[:, None, :]
-        hb = -mix_b * y[:, None, :] + _gemm(ze_dot_grad, gb) * dz[:, None, :]
+        mix_f = _phase_projection(we_x, bs.ex, h, beta, -1) + _phase_projection(we_y, bs.ey, h, beta, -1)
+        mix_b = _phase_projection(we_x, bs.ex, h, beta, +1) + _phase_projection(we_y, bs.ey, h, beta, +1)
+        gf = _phase_projection(e_dot_grad, bs.psi, h, beta, -1)
+        gb = _phase_projection(e_dot_grad, bs.psi, h, beta, +1)
+        zf = _phase_projection(ze_dot_grad, bs.psi, h, beta, -1)
+        zb = _phase_projection(ze_dot_grad, bs.psi, h, beta, +1)
+        ef = mix_f + gf * cz[:, None, :]
+        eb = mix_b - gb * cz[:, None, :]
+        hf = mix_f * y[:, None, :] + zf * dz[:, None, :]
+        hb = -mix_b * y[:, None, :] + zb * dz[:, None, :]
         return ef, eb, hf, hb
 
     # -------------------------------------------------------------------------------------------- solve
