@@ -52,3 +52,12 @@ def test_validate_unknown_case(tmp_path, capsys):
     status = main(["validate", "nonexistent_case", "--output", str(tmp_path / "o")])
     assert status == 1
     assert "unknown validation case" in capsys.readouterr().err
+
+
+def test_no_references_is_an_error(tmp_path, capsys):
+    """A wrong --root (or an installation without the references) is a one-line error, not '0 passed'."""
+    from emboost.cli import main
+
+    status = main(["validate", "--root", str(tmp_path / "empty"), "--output", str(tmp_path / "out"), "--no-plots"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 1 and len(err) == 1 and "no validation references under" in err[0]
