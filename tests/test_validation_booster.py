@@ -45,11 +45,11 @@ def test_reference_matches_meta(vroot, case):
     if case == "booster_tilt":
         tilts = np.unique(np.real(t["tilt_deg"]))
         assert sorted(tilts.tolist()) == sorted(meta["case"]["tilts_deg"])
-        assert sum(t > 0 for t in tilts) >= 3  # issue: >= 3 tilt angles
+        assert sum(t > 0 for t in tilts) >= 3  # requirement: >= 3 tilt angles
         counts = [int(np.sum(np.real(t["tilt_deg"]) == a)) for a in meta["case"]["tilts_deg"]]
         assert counts == meta["case"]["frequencies_per_tilt"]
     else:
-        assert f.size == meta["case"]["frequencies"] >= 30  # issue: >= 30 frequencies over the booster mode
+        assert f.size == meta["case"]["frequencies"] >= 30  # requirement: >= 30 frequencies over the booster mode
         assert f[0] == meta["case"]["f_start_hz"] and f[-1] == meta["case"]["f_stop_hz"]
     g = meta["geometry"]
     assert g["radius"]["unit"] == "mm" and g["n_disks"] == 3 and len(g["gaps"]["values"]) == 3
@@ -63,7 +63,7 @@ def test_refinement_check_within_1_percent(vroot, case):
     meta = load_reference(vroot / case).meta
     r = meta["refinement"]
     assert r["converged_within_1_percent"] is True
-    assert max(r["max_rel_change_boost_vs_nominal"]) < 0.01  # issue: boost factor converged within 1 %
+    assert max(r["max_rel_change_boost_vs_nominal"]) < 0.01  # requirement: boost factor converged within 1 %
     assert len(r["levels"]) >= 2
 
 
@@ -76,7 +76,7 @@ def test_every_comparison_passes(rows, case):
 
 @pytest.mark.validation
 def test_ideal_nominal_and_fitted(rows):
-    # issue (i): within 2 % without fitting, 1 % after fitting; measured ~1e-5 (FEM refinement level)
+    # requirement: within 2 % without fitting, 1 % after fitting; measured ~1e-5 (FEM refinement level)
     assert _row(rows, "booster_ideal", "boost_factor_nominal").max_deviation < 1e-3
     assert _row(rows, "booster_ideal", "boost_factor_after_fit").max_deviation < 0.01
 

@@ -49,7 +49,7 @@ def test_impedance_tl_vs_fem(ref):
     ok = _away(pick[False], f)
     err = np.abs(z_fem - z_tl) / np.abs(z_tl)
     assert ok.sum() >= 40
-    assert err[ok].max() < 0.02  # issue requirement; measured 6.7e-4 (surface reactance not in the TL)
+    assert err[ok].max() < 0.02  # requirement; measured 6.7e-4 (surface reactance not in the TL)
     # the loss: Re Z within 2 % away from resonances (standing-wave weighted R' plus plate)
     rerr = np.abs(z_fem.real - z_tl.real) / np.abs(z_tl.real)
     assert rerr[ok].max() < 0.02
@@ -62,7 +62,7 @@ def test_voltage_tl_vs_fem(ref):
         v_tl = pick[hollow].voltage(f, 1.0)
         ok = _away(pick[hollow], f)
         err = np.abs(v_fem - v_tl) / np.abs(v_tl)
-        assert err[ok].max() < 0.10  # issue requirement; measured 6.8e-4
+        assert err[ok].max() < 0.10  # requirement; measured 6.8e-4
 
 
 def test_rlc_from_fem_table_vs_dense_fem(ref):
@@ -75,7 +75,7 @@ def test_rlc_from_fem_table_vs_dense_fem(ref):
     bw = 30e6 / (2 * float(t.q[0])) * 3.46 * n_eff / 20.0
     assert bw < 30e6 * 0.01  # the dense FEM sweep (+-1 %) covers it many times over
     err = np.abs(t.pickup.impedance(fd) - zd) / np.abs(zd)
-    assert err.max() < 0.01  # issue requirement, here over +-1 % (>> bandwidth); measured 5.4e-4
+    assert err.max() < 0.01  # requirement, here over +-1 % (>> bandwidth); measured 5.4e-4
     # the RLC agrees with the TL model's own Laurent RLC (independent route): L to 1e-3
     assert float(t.l_eff[0]) == pytest.approx(float(tune(pick[False], [30e6], Tuning()).l_eff[0]), rel=1e-3)
 

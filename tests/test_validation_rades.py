@@ -45,10 +45,10 @@ def test_thick_iris_circuit_reproduces_fem(ref):
     data, meta = ref
     m = chain(meta).modes(BAND)
     assert m.frequency.size == data["f_hz"].size
-    assert np.max(np.abs(m.frequency / data["f_hz"] - 1)) < 5e-3  # issue: 0.5 % (measured 0.09 %)
+    assert np.max(np.abs(m.frequency / data["f_hz"] - 1)) < 5e-3  # requirement: 0.5 % (measured 0.09 %)
     ax = m.axion_index
     assert ax == 0 and m.in_phase[0]
-    assert m.form_factor[ax] == pytest.approx(data["form_factor"][0], rel=0.05)  # issue: 5 % (measured 3.4 %)
+    assert m.form_factor[ax] == pytest.approx(data["form_factor"][0], rel=0.05)  # requirement: 5 % (measured 3.4 %)
     amps = np.array([data[f"amp_{j}"][0] for j in range(1, 6)])
     assert np.allclose(m.amplitude[ax], amps, atol=0.02)  # axis samples vs standing-wave peaks
 

@@ -240,14 +240,14 @@ def _booster_rows(ref: Reference, f: np.ndarray, bf: np.ndarray, s11: np.ndarray
         r = base.response(f)
         rows.append(Comparison(
             ref.name, f"boost_factor_nominal{label}", _peak_dev(r.boost_factor, bf), 0.02,
-            "issue: 1-D model with nominal parameters within 2 % of the FEM boost factor without fitting "
+            "required: 1-D model with nominal parameters within 2 % of the FEM boost factor without fitting "
             "(relative to the peak); measured ~1e-5 with the modal (eps_eff) sources",
             x=f * _GHZ, model=r.boost_factor, reference=bf, ylabel="boost factor"))
         eps = booster_model(ref, source="eps", perturb=perturb).response(f)
         rows.append(Comparison(
             ref.name, f"boost_factor_nominal_eps_sources{label}", _peak_dev(eps.boost_factor, bf), 0.02,
             "the plane-wave (1/eps) sources instead of the modal ones: off by a fraction of (f_c/f)^2 (~1 % at "
-            "20 mm radius), still within the issue's 2 %; the FEM supports eps_eff (see boost_factor_nominal)",
+            "20 mm radius), still within the required 2 %; the FEM supports eps_eff (see boost_factor_nominal)",
             x=f * _GHZ, model=eps.boost_factor, reference=bf, ylabel="boost factor"))
         rows.append(Comparison(
             ref.name, f"s11_nominal{label}", float(np.max(np.abs(r.s11 - s11))), s11_tol,
@@ -260,7 +260,7 @@ def _booster_rows(ref: Reference, f: np.ndarray, bf: np.ndarray, s11: np.ndarray
     fb = fit.boost_factor(f)
     rows.append(Comparison(
         ref.name, f"boost_factor_after_fit{label}", _peak_dev(fb, bf), 0.01,
-        "issue: after fitting the 1-D model to the FEM reflectivity, boost factor within 1 % (relative to the peak)",
+        "required: after fitting the 1-D model to the FEM reflectivity, boost factor within 1 % (relative to the peak)",
         x=f * _GHZ, model=fb, reference=bf, ylabel="boost factor",
         extra={"fit_ok": bool(fit.ok), "fitted_loss_tangent": float(np.ravel(fit.booster().loss_tangent)[0]),
                "min_abs_s11": float(np.min(np.abs(s11))), "s11_dip": s11_dip(s11),
@@ -286,7 +286,7 @@ def _case_booster_ideal(ref: Reference, perturb: float) -> list[Comparison]:
     rows = _booster_rows(ref, f, bf, s11, "", perturb)
     rows[0] = _replace(rows[0], tolerance=1e-3, reason=(
         "ideal booster: the TE11 modes of a uniform cylinder with full-radius disks do not couple, so the FEM must "
-        "equal eta_A x the TE11 line with modal sources; 1e-3 (issue: 2 %) since the FEM refinement changes < 1e-5"))
+        "equal eta_A x the TE11 line with modal sources; 1e-3 (required: 2 %) since the FEM refinement changes < 1e-5"))
     m = ref.table("mirror.csv")
     dev = float(np.max(np.abs(np.real(m["fem_amplitude"]) / np.real(m["analytic_amplitude"]) - 1)))
     rows.append(Comparison(ref.name, "bare_mirror_amplitude", dev, 1e-3,
@@ -465,11 +465,11 @@ def _case_rades(ref: Reference, perturb: float) -> list[Comparison]:
     amps = np.array([np.real(t[f"amp_{j}"])[0] for j in range(1, n + 1)])
     return [
         Comparison(ref.name, "mode_frequencies", float(np.max(np.abs(m.frequency / f_ref - 1))), 5e-3,
-                   "issue: thick-iris circuit within 0.5 % of the FEM eigenfrequencies (measured 0.09 %)",
+                   "required: thick-iris circuit within 0.5 % of the FEM eigenfrequencies (measured 0.09 %)",
                    x=np.arange(1, f_ref.size + 1), model=m.frequency * _GHZ, reference=f_ref * _GHZ,
                    xlabel="mode", ylabel="frequency [GHz]"),
         Comparison(ref.name, "form_factor_axion_mode", abs(m.form_factor[ax] / np.real(t["form_factor"])[0] - 1),
-                   0.05, "issue: 5 % (measured 3.4 %)"),
+                   0.05, "required: 5 % (measured 3.4 %)"),
         Comparison(ref.name, "axion_mode_amplitudes", float(np.max(np.abs(m.amplitude[ax] - amps))), 0.02,
                    "axis samples vs standing-wave peaks, absolute (normalised to 1)", unit="absolute",
                    x=np.arange(1, n + 1), model=np.asarray(m.amplitude[ax]), reference=amps, xlabel="sub-cavity",
@@ -512,7 +512,7 @@ def _case_dmradio(ref: Reference, perturb: float) -> list[Comparison]:
             ok = np.abs(f / (np.maximum(np.round(f / f4), 1) * f4) - 1) > 0.03
             zt = pick.impedance(f)
             rows.append(Comparison(ref.name, "impedance", float(np.max(np.abs(z - zt)[ok] / np.abs(zt)[ok])), 0.02,
-                                   "issue: 2 % away from the internal resonances (+-3 %); measured 6.7e-4",
+                                   "required: 2 % away from the internal resonances (+-3 %); measured 6.7e-4",
                                    x=f[ok] * 1e-6, model=np.abs(zt[ok]), reference=np.abs(z[ok]),
                                    xlabel="frequency [MHz]", ylabel="|Z| [ohm]"))
             rows.append(Comparison(ref.name, "impedance_real_part",
@@ -527,7 +527,7 @@ def _case_dmradio(ref: Reference, perturb: float) -> list[Comparison]:
         ok = np.abs(f / (np.maximum(np.round(f / f4), 1) * f4) - 1) > 0.03
         vt = pick.voltage(f, 1.0)
         rows.append(Comparison(ref.name, f"voltage_{col}", float(np.max(np.abs(v - vt)[ok] / np.abs(vt)[ok])), 0.10,
-                               "issue: 10 % away from resonances; measured 6.8e-4", x=f[ok] * 1e-6,
+                               "required: 10 % away from resonances; measured 6.8e-4", x=f[ok] * 1e-6,
                                model=np.abs(vt[ok]), reference=np.abs(v[ok]), xlabel="frequency [MHz]",
                                ylabel="|V| per unit J_a"))
     return rows
