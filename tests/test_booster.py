@@ -106,8 +106,9 @@ def test_te11_single_disk_and_source_normalisations():
     assert eff / tl - 1 == pytest.approx(0.0002, abs=0.002)  # the ~0.5 % effect is mostly the normalisation
 
 
-def random_booster(rng: np.random.Generator) -> Booster:
-    n = int(rng.integers(0, 6))
+def random_booster(rng: np.random.Generator, max_disks: int = 5) -> Booster:
+    """A random closed or open, lossy or lossless booster of 0 to ``max_disks`` disks (also used by other tests)."""
+    n = int(rng.integers(0, max_disks + 1))
     closed = rng.random() < 0.6
     return Booster.from_disks(
         rng.uniform(0.5e-3, 15e-3, n), rng.uniform(0.1e-3, 3e-3, n), rng.uniform(1.0, 25.0, n),

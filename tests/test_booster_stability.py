@@ -12,6 +12,7 @@ import json
 
 import numpy as np
 import pytest
+from test_booster import random_booster
 
 from emboost.booster.model import (
     Booster,
@@ -87,17 +88,7 @@ def millar_product_reference(b: Booster, f: np.ndarray) -> tuple[np.ndarray, np.
 
 
 def ordinary_booster(rng: np.random.Generator) -> Booster:
-    n = int(rng.integers(0, 8))
-    closed = rng.random() < 0.6
-    return Booster.from_disks(
-        rng.uniform(0.5e-3, 15e-3, n), rng.uniform(0.1e-3, 3e-3, n), rng.uniform(1.0, 25.0, n),
-        rng.choice([0.0, 1e-4, 1e-2]) * rng.random(n),
-        radius=float(rng.uniform(0.02, 0.2)) if closed else None,
-        wall_conductivity=float(rng.uniform(1e6, 6e7)) if closed and rng.random() < 0.5 else None,
-        mirror_conductivity=float(rng.uniform(1e5, 6e7)) if rng.random() < 0.5 else None,
-        output_length=float(rng.uniform(0, 0.05)),
-        source="eps_eff" if rng.random() < 0.3 else "eps",
-    )
+    return random_booster(rng, max_disks=7)
 
 
 def assert_close(a: np.ndarray, b: np.ndarray, rtol: float) -> None:
