@@ -13,16 +13,14 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from emboost.report.plots_base import new_axes
+
 __all__ = ["calibration_figure", "spectrum_fit_figure", "truth_band_figure", "tsys_band_figure"]
 
 
 def _fig(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
-    if ax is not None:
-        fig = ax.get_figure()
-        assert isinstance(fig, Figure)
-        return fig, ax
-    fig = Figure(figsize=figsize)
-    return fig, fig.add_subplot()
+    fig, axes, _ = new_axes(ax, 1, figsize=figsize)
+    return fig, axes[0]
 
 
 def calibration_figure(f: np.ndarray, gain: np.ndarray, sigma_gain: np.ndarray, t_rec: np.ndarray,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -36,16 +36,17 @@ def figure_of(ax: Axes) -> Figure:
 
 
 def new_axes(axes: Axes | Sequence[Axes] | None, n: int, *, figsize: tuple[float, float],
+             layout: Literal["tight", "constrained"] = "tight",
              **subplots: Any) -> tuple[Figure, list[Axes], bool]:
     """``(figure, n panels, created)``: the caller's axes, or a new figure of ``n`` stacked panels.
 
     ``axes`` may be one :class:`~matplotlib.axes.Axes` (when ``n == 1``) or a sequence of ``n``; the
     figure returned is the one that holds the first. ``created`` tells whether the figure is new
-    (only a new figure gets the tight layout and the default size ``figsize`` [inch]).
+    (only a new figure gets the ``layout`` engine, "tight" or "constrained", and the default size ``figsize`` [inch]).
     ``subplots`` go to :meth:`Figure.subplots` (``sharex``, ``gridspec_kw``) for a new figure.
     """
     if axes is None:
-        fig = Figure(figsize=figsize, layout="tight")
+        fig = Figure(figsize=figsize, layout=layout)
         grid = fig.subplots(n, 1, squeeze=False, **subplots)
         return fig, [a for a in grid[:, 0]], True
     panels = [axes] if isinstance(axes, Axes) else list(axes)

@@ -15,18 +15,15 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 from emboost.core.constants import GeV
+from emboost.report.plots_base import new_axes
 from emboost.search.analysis import SearchResult
 
 __all__ = ["gus_figure", "histogram_figure", "significance_figure", "exclusion_figure"]
 
 
 def _axes(ax: Axes | None, size: tuple[float, float] = (7.0, 4.0)) -> tuple[Figure, Axes]:
-    if ax is not None:
-        fig = ax.figure
-        assert isinstance(fig, Figure)
-        return fig, ax
-    fig = Figure(figsize=size, layout="constrained")
-    return fig, fig.add_subplot()
+    fig, axes, _ = new_axes(ax, 1, figsize=size, layout="constrained")
+    return fig, axes[0]
 
 
 def _ghz(f: np.ndarray) -> np.ndarray:
