@@ -9,6 +9,9 @@ returns a :class:`~emboost.reach.detector.Placement`:
   ``magnetoresistance``, ``tuning``, ``q_loaded``;
 * ``kind = "rades_chain"`` — :class:`emboost.reach.chains.RadesChain` from ``coupling``, a
   ``[haloscope.chain]`` table and, to fill the bore, a ``[haloscope.packing]`` table;
+* ``kind = "te111"`` — :class:`emboost.reach.longcavity.TE111Cavity`, a copper cylinder along the bore in its
+  TE111 mode (E transverse, for dipole and toroid fields), from ``coupling`` and a ``[haloscope.cavity]`` table:
+  ``radius``, ``length``, ``conductivity``, ``anomalous_factor``, ``tuning``, ``q_loaded``;
 * ``kind = "booster"`` — :class:`emboost.reach.boosters.BoosterInMagnet` from a booster ``setup`` file
   (relative to the scenario file), placed as one unit.
 
@@ -34,10 +37,11 @@ from emboost.core.setupfile import Table
 from emboost.reach.boosters import BoosterInMagnet
 from emboost.reach.chains import RadesChain, fill_bore
 from emboost.reach.detector import Host, Placement, register_detector
+from emboost.reach.longcavity import TE111Cavity
 from emboost.reach.magnets import Magnet
 from emboost.rf.materials import SIGMA_CU_RT
 
-__all__ = ["tm010_from_table", "rades_chain_from_table", "booster_from_table"]
+__all__ = ["tm010_from_table", "rades_chain_from_table", "booster_from_table", "te111_from_table"]
 
 
 def _anomalous(t: Table, default: float | str) -> float | str:
@@ -96,6 +100,35 @@ def _tm010(t: Table, magnet: Magnet, fill: str) -> TM010Cavity:
                       q_loaded=None if q_loaded is None else float(q_loaded), field_direction=magnet.field_direction)
     t.finish()
     return cav
+
+
+# ------------------------------------------------------------------------------------------ te111
+def te111_from_table(t: Table, host: Host) -> Placement:
+    """``kind = "te111"``: a TE111 cylinder along the bore, polarised along the transverse field."""
+    coupling = _coupling(t)
+    ct = t.table("cavity")
+    radius = float(ct.quantity("radius", "length", minimum=0.0, exclusive=True))
+    length = float(ct.quantity("length", "length", minimum=0.0, exclusive=True))
+    magnet = host.magnet
+    if 2 * radius > magnet.bore_diameter:
+        raise ct.fail("radius", f"a {2 * radius:g} m diameter cavity does not fit the {magnet.bore_diameter:g} m "
+                                f"bore of {magnet.name}")
+    if length > magnet.length:
+        raise ct.fail("length", f"{length:g} m is longer than the {magnet.name} field length {magnet.length:g} m")
+    raw = ct.quantity("tuning", "dimensionless", (1.0, 1.0), minimum=0.0, exclusive=True)
+    tuning = tuple(float(x) for x in np.atleast_1d(np.asarray(raw, dtype=float)).tolist())
+    if len(tuning) != 2 or tuning[1] < tuning[0]:
+        raise ct.fail("tuning", "expected { values = [low, high], unit = \"1\" } as multiples of f0, low <= high")
+    conductivity = float(ct.quantity("conductivity", "conductivity", SIGMA_CU_RT, minimum=0.0, exclusive=True))
+    anomalous = _anomalous(ct, "cahill")
+    q_loaded = ct.quantity("q_loaded", "dimensionless", None, minimum=0.0, exclusive=True)
+    ct.finish()
+    bx, by, bz = magnet.field_direction
+    cav = TE111Cavity(radius=radius, length=length, conductivity=conductivity, anomalous=anomalous,
+                      tuning=(tuning[0], tuning[1]), q_loaded=None if q_loaded is None else float(q_loaded),
+                      field_direction=(bx, by, bz))
+    return Placement(cav, coupling=coupling, notes=_misaligned("TE111 E field (transverse to the bore)",
+                                                               cav.form_factor, magnet))
 
 
 # ------------------------------------------------------------------------------------------ rades_chain
@@ -164,3 +197,4 @@ def booster_from_table(t: Table, host: Host) -> Placement:
 register_detector("tm010", tm010_from_table)
 register_detector("rades_chain", rades_chain_from_table)
 register_detector("booster", booster_from_table)
+register_detector("te111", te111_from_table)

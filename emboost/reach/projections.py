@@ -46,6 +46,7 @@ The names that lived here before the families had their own modules (``TM010Cavi
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,7 +70,7 @@ from emboost.cavity.tm010 import (
 )
 from emboost.core.constants import GEV_PER_CM3
 from emboost.core.constants import h as h_planck
-from emboost.core.errors import EmboostError, PhysicsError, SetupFileError
+from emboost.core.errors import EmboostError, InputError, PhysicsError, SetupFileError
 from emboost.core.radiometry import YEAR, axion_q, booster_scan_rate, cavity_scan_rate, scan_time
 from emboost.core.reprs import short_repr
 from emboost.core.search import CavityFigures, Run
@@ -77,7 +78,10 @@ from emboost.core.setupfile import Table, read_toml
 from emboost.reach import families as _families  # noqa: F401  (registers the built-in detector families)
 from emboost.reach.boosters import BoosterInMagnet
 from emboost.reach.chains import RadesChain, fill_bore
+from emboost.reach.coherent import MODES as COMBINATION_MODES
+from emboost.reach.coherent import Combination, combine, expected_phase_efficiency
 from emboost.reach.detector import Detector, Host, detector_builder, detector_kinds
+from emboost.reach.fieldform import ProfileFactor, longitudinal_factor
 from emboost.reach.limits import load_limit
 from emboost.reach.magnets import Magnet, load_magnets
 from emboost.reach.packing import Packing, rectangles_in_circle
@@ -125,11 +129,47 @@ class Haloscope:
     coupling: float = 1.0
     packing: Packing | None = None
     notes: tuple[str, ...] = ()
+    combination: str = "incoherent"
+    phase_rms: float = 0.0
+    unit_fields: tuple[float, ...] | None = None
+    profile_factors: tuple[ProfileFactor, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.combination not in COMBINATION_MODES:
+            raise InputError(f"combination must be one of {COMBINATION_MODES}, got {self.combination!r}")
+        if not (np.isfinite(self.phase_rms) and self.phase_rms >= 0):
+            raise InputError(f"phase_rms must be >= 0 rad, got {self.phase_rms!r}")
+        if self.unit_fields is not None and len(self.unit_fields) != self.units:
+            raise InputError(f"unit_fields has {len(self.unit_fields)} entries for {self.units} units")
 
     @property
     def units(self) -> int:
         """Number of detector units (1 unless a packing fills the magnet)."""
         return 1 if self.packing is None else self.packing.units
+
+    @property
+    def unit_amplitudes(self) -> np.ndarray:
+        """Signal amplitude of each unit relative to one unit in ``b_field``: ``B_eff,i / b_field``
+        (all 1 without a field profile)."""
+        if self.unit_fields is None:
+            return np.ones(self.units)
+        return np.asarray(self.unit_fields, dtype=float) / self.b_field
+
+    def combination_result(self) -> Combination:
+        """How the units combine (:func:`emboost.reach.coherent.combine`): coherent with the expected phase
+        efficiency for ``phase_rms``, or power-sum."""
+        a = self.unit_amplitudes
+        if self.combination == "coherent":
+            if self.phase_rms > 0 and np.all(a == a[0]):
+                return combine(self.units, mode="coherent", amplitudes=a, phase_rms=self.phase_rms)
+            if self.phase_rms > 0:  # unequal amplitudes: the mean efficiency of equal chains, applied to the sum
+                eta = expected_phase_efficiency(self.units, self.phase_rms)
+                base = combine(self.units, mode="coherent", amplitudes=a)
+                return dataclasses.replace(base, snr_gain=base.snr_gain * eta, phase_efficiency=eta,
+                                           coupling_factor=(base.snr_gain * eta) ** -0.5,
+                                           rate_factor=(base.snr_gain * eta) ** 2)
+            return combine(self.units, mode="coherent", amplitudes=a)
+        return combine(self.units, mode="incoherent", amplitudes=a)
 
     def grid(self) -> np.ndarray:
         """The reach grid [Hz]: ``points`` frequencies spanning ``band`` (one if the band is a point)."""
@@ -160,20 +200,66 @@ class ReachResult:
     boost_factor: np.ndarray
     scan_seconds: float
     extra: dict[str, Any] = field(default_factory=dict)
+    checks: dict[str, tuple[bool, str]] = field(default_factory=dict)
+
+    @property
+    def failed_checks(self) -> list[str]:
+        """``"name: detail"`` of every failed plausibility check."""
+        return [f"{k}: {d}" for k, (ok, d) in self.checks.items() if not ok]
 
 
 def evaluate(h: Haloscope) -> ReachResult:
     """Reach g(f) at ``h.time_per_step`` and the scan rate and time over ``h.band`` at the target.
 
-    The detector answers for one unit (:meth:`~emboost.reach.detector.Detector.response`); the
-    ``h.units`` units are combined incoherently: ``g = g_1 n^(-1/4)`` (their SNR^2 add).
+    The detector answers for one unit in the field ``h.b_field`` (:meth:`~emboost.reach.detector.Detector.response`);
+    the ``h.units`` units are combined (:meth:`Haloscope.combination_result`, :mod:`emboost.reach.coherent`) with
+    the SNR gain ``G``: ``g = g_1 G^(-1/2)``, ``rate = G^2 rate_1``. Power-sum combination of equal units gives
+    ``g_1 n^(-1/4)`` and ``n rate_1``, coherent ``g_1 n^(-1/2)`` and ``n^2 rate_1``. The plausibility checks of
+    the combination, the field profile, the form factor and the reach are in ``checks``.
     """
     run = Run(b_field=h.b_field, t_sys=h.t_sys, time_per_step=h.time_per_step, snr=h.snr, rho=h.rho,
-              target=h.target, coupling=h.coupling, units=h.units)
+              target=h.target, coupling=h.coupling, units=1)
     d = h.detector.response(h.grid(), run)
-    g = d.g_unit * float(h.units) ** -0.25  # incoherent combination: g^-4 = sum over units
-    return ReachResult(h, d.frequency, g, d.g_unit, d.g_target, d.rate, d.volume, d.form_factor, d.q0, d.q_loaded,
-                       d.boost_factor, d.scan_seconds, dict(d.extra))
+    comb = h.combination_result()
+    g = d.g_unit * comb.coupling_factor
+    rate = d.rate * comb.rate_factor
+    seconds = d.scan_seconds
+    if comb.rate_factor != 1.0:
+        if "band_rate_hz_per_s" in d.extra:  # a booster: its rate lives on the band grid
+            seconds = scan_time(d.extra["band_frequency_hz"], np.asarray(d.extra["band_rate_hz_per_s"])
+                                * comb.rate_factor)
+        else:
+            with np.errstate(divide="ignore"):
+                seconds = scan_time(d.frequency, rate)
+    extra = dict(d.extra)
+    extra["combination"] = {"mode": comb.mode, "units": comb.n, "snr_gain": comb.snr_gain,
+                            "phase_efficiency": comb.phase_efficiency, "phase_rms_rad": h.phase_rms,
+                            "coupling_factor": comb.coupling_factor, "rate_factor": comb.rate_factor}
+    if h.profile_factors:
+        extra["field_profile"] = [{"z_start_m": p.z0, "length_m": p.length, "shape": p.shape, "kappa": p.kappa,
+                                   "b_max_T": p.b_max, "b_mean_T": p.b_mean, "b_eff_T": p.b_eff}
+                                  for p in h.profile_factors]
+    checks: dict[str, tuple[bool, str]] = {f"combination.{k}": v for k, v in comb.checks.items()}
+    for i, p in enumerate(h.profile_factors):
+        checks.update({f"profile[{i}].{k}": v for k, v in p.checks.items()})
+    cf = d.form_factor[np.isfinite(d.form_factor)]
+    if cf.size:
+        checks["form_factor_range"] = (bool(np.all((cf >= 0) & (cf <= 1))),
+                                       f"form factor {float(cf.min()):.4g}-{float(cf.max()):.4g} in [0, 1]")
+        aligned = cf >= MISALIGNED_FORM_FACTOR
+        g_aligned = g[np.isfinite(d.form_factor)][aligned]
+        ok = bool(np.all(np.isfinite(g_aligned) & (g_aligned > 0)))
+        checks["reach_finite"] = (ok, "the reach is finite and > 0 wherever the mode couples")
+        ql = d.q_loaded[np.isfinite(d.q_loaded)]
+        if ql.size:
+            ratio = float(ql.max()) / axion_q()
+            checks["q_loaded_below_q_a"] = (ratio < 1.0, f"Q_L/Q_a = {ratio:.3g} < 1 (the scan-rate formula needs "
+                                                         "Q_L << Q_a)")
+    else:
+        ok = bool(np.all(np.isfinite(g) & (g > 0)))
+        checks["reach_finite"] = (ok, "the reach is finite and > 0")
+    return ReachResult(h, d.frequency, g, d.g_unit, d.g_target, rate, d.volume, d.form_factor, d.q0, d.q_loaded,
+                       d.boost_factor, seconds, extra, checks)
 
 
 # ------------------------------------------------------------------------------------------ scenario files
@@ -261,10 +347,15 @@ def _haloscope(t: Table, k: int, magnets: dict[str, Magnet], defaults: dict[str,
     points = int(t.number("points", 5, integer=True, minimum=1))
     t_sys = float(t.quantity("t_sys", "temperature", minimum=0.0, exclusive=True))
     per = {}
+    exposure = t.quantity("exposure", "time", None, minimum=0.0, exclusive=True)
+    if exposure is not None and "time_per_step" in t:
+        raise t.fail("exposure", "give time_per_step or exposure, not both")
     for key, dim in (("time_per_step", "time"), ("snr", "dimensionless"), ("dm_density", "energy_density")):
+        if key == "time_per_step" and exposure is not None:
+            continue
         per[key] = t.quantity(key, dim, defaults[key], minimum=0.0, exclusive=True)
         if per[key] is None:
-            raise t.fail(key, f"missing: give {key} here or in [scenario]")
+            raise t.fail(key, f"missing: give {key} (or exposure) here or in [scenario]")
     target = _target(t, defaults["target_coupling"])
     fill = t.string("fill", "single", choices=("single", "bore"))
     host = Host(magnet=magnet, b_field=b_field, band=(float(band[0]), float(band[1])), fill=fill, folder=path.parent)
@@ -277,16 +368,75 @@ def _haloscope(t: Table, k: int, magnets: dict[str, Magnet], defaults: dict[str,
         raise SetupFileError(reason, path=path,
                              key=t.key("band") if isinstance(exc, PhysicsError) else t.prefix) from None
     inputs.extend(placed.inputs)
+    copies = int(t.number("copies", 1, integer=True, minimum=1))
+    combination = t.string("combination", "incoherent", choices=COMBINATION_MODES)
+    phase_rms = float(t.quantity("phase_rms", "angle", 0.0, minimum=0.0))
+    packing = placed.packing
+    det_length = getattr(placed.detector, "length", None)
+    if copies > 1:
+        if packing is not None:
+            raise t.fail("copies", "copies places units end to end along one bore; not with fill = 'bore'")
+        if not isinstance(det_length, float):
+            raise t.fail("copies", f"a {kind} detector has no fixed length to place copies end to end")
+    ptab = t.table("field_profile", None)
+    gap = 0.0
+    profile_factors: tuple[ProfileFactor, ...] = ()
+    unit_fields = None
+    if ptab is not None:
+        if "b_field" in t:
+            raise t.fail("b_field", "give b_field or [field_profile] (the field then comes from the magnet's "
+                                    "profile), not both")
+        shape = getattr(placed.detector, "longitudinal_shape", _SHAPE_OF_KIND.get(kind))
+        if shape is None or not isinstance(det_length, float):
+            raise ptab.fail("z_start", f"a {kind} detector has no fixed length and mode shape for a field profile")
+        z0 = float(ptab.quantity("z_start", "length", 0.0))
+        gap = float(ptab.quantity("gap", "length", 0.0, minimum=0.0))
+        ptab.finish()
+        prof = magnet.field_profile
+        try:
+            profile_factors = tuple(longitudinal_factor(prof, z0 + i * (det_length + gap), det_length, shape)
+                                    for i in range(copies))
+        except PhysicsError as exc:
+            raise SetupFileError(exc.reason if hasattr(exc, "reason") else str(exc), path=path,
+                                 key=ptab.key("z_start")) from None
+        unit_fields = tuple(p.b_eff for p in profile_factors)
+        b_field = max(unit_fields)
+    if copies > 1:
+        assert isinstance(det_length, float)
+        if copies * det_length + (copies - 1) * gap > magnet.length * (1 + 1e-9):
+            raise t.fail("copies", f"{copies} detectors of {det_length:g} m (gap {gap:g} m) do not fit the "
+                                   f"{magnet.length:g} m field length of {magnet.name}")
+        packing = Packing(1, copies, 1, 0.0, gap, det_length)
+    if exposure is not None:
+        per["time_per_step"] = _time_per_step_from_exposure(t, placed, host, float(exposure))
     t.finish()
     h = Haloscope(name=name, kind=kind, detector=placed.detector, magnet=magnet, b_field=b_field,
                   band=host.band, points=points, t_sys=t_sys,
                   time_per_step=float(per["time_per_step"]), snr=float(per["snr"]), rho=float(per["dm_density"]),
-                  target=target, coupling=placed.coupling, packing=placed.packing, notes=placed.notes)
+                  target=target, coupling=placed.coupling, packing=packing, notes=placed.notes,
+                  combination=combination, phase_rms=phase_rms, unit_fields=unit_fields,
+                  profile_factors=profile_factors)
     try:  # the band must be one the detector can cover: check now, naming the key
         h.detector.check_band(h.grid())
     except EmboostError as exc:
         raise SetupFileError(getattr(exc, "reason", str(exc)), path=path, key=t.key("band")) from None
     return h
+
+
+#: longitudinal mode shape of the detector families without a ``longitudinal_shape`` attribute
+_SHAPE_OF_KIND = {"tm010": "uniform"}
+
+
+def _time_per_step_from_exposure(t: Table, placed: Any, host: Host, exposure: float) -> float:
+    """Time per tuning step [s] that spends ``exposure`` [s] on the band: ``exposure (f_c / Q_L) / (f2 - f1)`` with
+    the cavity linewidth ``f_c / Q_L`` at the band centre ``f_c`` (one step per linewidth)."""
+    figures = getattr(placed.detector, "figures", None)
+    f1, f2 = host.band
+    if figures is None or not f2 > f1:
+        raise t.fail("exposure", "exposure needs a resonant detector (a cavity) and a band of non-zero width")
+    fc = 0.5 * (f1 + f2)
+    ql = float(np.atleast_1d(figures(np.array([fc]), placed.coupling).q_loaded)[0])
+    return float(exposure * (fc / ql) / (f2 - f1))
 
 
 def scan_years(result: ReachResult) -> float:
