@@ -5,6 +5,10 @@ and combined, the target coupling and the scan rate at it, the cavity figures or
 ``scan_times.json`` (per haloscope: the time to scan its band at the target coupling, with the inputs
 and assumptions), ``provenance.json`` and ``reach.png`` (|g| against the axion mass with the KSVZ and
 DFSZ lines and the published CAST-RADES and MADMAX CB200 limits).
+
+Exit status: 0 on success; 3 (outputs still written, one line on stderr naming the first failed check) when a
+plausibility check of a reach fails: a form factor outside [0, 1], a field-profile factor outside [0, 1], a
+combination gain above its bound, a non-finite reach where the mode couples, or Q_L >= Q_a.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -35,11 +40,15 @@ ASSUMPTIONS = (
     "Reach: Dicke radiometer, SNR = P/(k T_sys) sqrt(dt/dnu_a), dnu_a = f/Q_a, Q_a = 6.78e5 (standard halo).",
     "Cavity scan rate: dnu/dt = (pi/4)(Q_a/Q_L)(P_a/(k T_sys))^2/SNR^2 — amplifier-noise dominated, continuous "
     "tuning, valid for Q_L << Q_a.",
-    "Parallel chains filling a bore each have their own readout and are combined incoherently: "
-    "g = g_1 n^(-1/4), rate = n rate_1.",
+    "Units (chains filling a bore, copies end to end) each have their own readout and are combined by power sum "
+    "(g = g_1 n^(-1/4), rate = n rate_1) unless the haloscope says combination = 'coherent' (amplitudes add: "
+    "g = g_1 / sqrt(n eta), rate = (n eta)^2 rate_1, eta the expected phase efficiency for the phase error rms).",
+    "With a [field_profile] the field along the bore is the magnet's profile: each unit's form factor is "
+    "normalised to its largest field, C = C_uniform kappa, and it counts with B_eff = B_max sqrt(kappa).",
     "Packing: rows of chain sections (plus walls) across the circular bore section, chains end to end "
     "along the field length with a gap.",
-    "Magnet field uniform at the catalogue's central value (or the haloscope's b_field) along the bore; its "
+    "Without a [field_profile], the magnet field is uniform at the catalogue's central value (or the haloscope's "
+    "b_field) along the bore; its "
     "direction is the magnet's (dipole/toroid: transverse, solenoid: axial) and the form factor is the overlap "
     "of the mode's E field with it (a TM010 cylinder along a dipole bore: C = 0, listed under 'warnings').",
     "TM010 tuning: C and Q0 held at the empty-cavity values over the tuning range (approximation).",
@@ -110,6 +119,8 @@ def _summary(r: ReachResult) -> dict[str, Any]:
         warnings = warnings or [f"form factor {float(np.nanmax(r.form_factor)):.3g}: the mode does not couple "
                                 "to the magnet's field"]
     row["warnings"] = warnings
+    row["checks"] = {k: {"ok": ok, "detail": d} for k, (ok, d) in r.checks.items()}
+    row["checks_passed"] = not r.failed_checks
     row["details"] = {k: v for k, v in r.extra.items() if k not in ("band_rate_hz_per_s", "band_frequency_hz")}
     return row
 
@@ -134,6 +145,11 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_plot:
         _plot(out, results, sc.name, sc.limits or PUBLISHED_LIMITS)
     say(args, f"wrote {out}")
+    failed = [f"{r.haloscope.name}: {msg}" for r in results for msg in r.failed_checks]
+    if failed:
+        print(f"emboost reach: check failed: {failed[0]}" + (f" (and {len(failed) - 1} more, see scan_times.json)"
+                                                            if len(failed) > 1 else ""), file=sys.stderr)
+        return 3
     return 0
 
 
