@@ -232,9 +232,10 @@ def evaluate(h: Haloscope) -> ReachResult:
             with np.errstate(divide="ignore"):
                 seconds = scan_time(d.frequency, rate)
     extra = dict(d.extra)
-    extra["combination"] = {"mode": comb.mode, "units": comb.n, "snr_gain": comb.snr_gain,
-                            "phase_efficiency": comb.phase_efficiency, "phase_rms_rad": h.phase_rms,
-                            "coupling_factor": comb.coupling_factor, "rate_factor": comb.rate_factor}
+    if comb.n > 1:
+        extra["combination"] = {"mode": comb.mode, "units": comb.n, "snr_gain": comb.snr_gain,
+                                "phase_efficiency": comb.phase_efficiency, "phase_rms_rad": h.phase_rms,
+                                "coupling_factor": comb.coupling_factor, "rate_factor": comb.rate_factor}
     if h.profile_factors:
         extra["field_profile"] = [{"z_start_m": p.z0, "length_m": p.length, "shape": p.shape, "kappa": p.kappa,
                                    "b_max_T": p.b_max, "b_mean_T": p.b_mean, "b_eff_T": p.b_eff}
