@@ -40,9 +40,10 @@ ASSUMPTIONS = (
     "Reach: Dicke radiometer, SNR = P/(k T_sys) sqrt(dt/dnu_a), dnu_a = f/Q_a, Q_a = 6.78e5 (standard halo).",
     "Cavity scan rate: dnu/dt = (pi/4)(Q_a/Q_L)(P_a/(k T_sys))^2/SNR^2 — amplifier-noise dominated, continuous "
     "tuning, valid for Q_L << Q_a.",
-    "Units (chains filling a bore, copies end to end) each have their own readout and are combined by power sum "
-    "(g = g_1 n^(-1/4), rate = n rate_1) unless the haloscope says combination = 'coherent' (amplitudes add: "
-    "g = g_1 / sqrt(n eta), rate = (n eta)^2 rate_1, eta the expected phase efficiency for the phase error rms).",
+    "Units (chains filling a bore, copies end to end) each have their own readout and are combined incoherently, "
+    "by power sum (g = g_1 n^(-1/4), rate = n rate_1), unless the haloscope says combination = 'coherent' "
+    "(amplitudes add: g = g_1 / sqrt(n eta), rate = (n eta)^2 rate_1, eta the expected phase efficiency for "
+    "the phase error rms).",
     "With a [field_profile] the field along the bore is the magnet's profile: each unit's form factor is "
     "normalised to its largest field, C = C_uniform kappa, and it counts with B_eff = B_max sqrt(kappa).",
     "Packing: rows of chain sections (plus walls) across the circular bore section, chains end to end "
