@@ -25,12 +25,15 @@ def results(scenario):
 
 
 def test_projection_matches_the_paper(results):
-    """Tolerance 30 % per point: the radii, Q (copper, Cahill r(f)), T_sys = 6 K, SNR = 1.64, beta = 2 and the
-    equal split of the 440 days are reconstructions (docs/reach.md); the curve is read off a log-scale figure
-    (a few per cent). The reconstruction lands within 9 %."""
+    """The overall level is not a test: SNR = 1.64 and T_sys = 6 K (g ~ sqrt(SNR T_sys)) were chosen after
+    comparing with the published curve (docs/reach.md). What is tested is everything else: the shape across the
+    four cavity pairs and the steps between them, with the common level divided out (median ratio), within 10 %
+    per point (the curve is read off a log-scale figure, a few per cent, and Q follows the copper model).
+    The level itself stays within the 30 % that the reconstructed inputs allow."""
     cmp = compare_projection([(r.frequency, r.g_reach) for r in results], BABYIAXO_LOWF_2023, tolerance=0.3)
     assert cmp.ok, cmp.checks
-    assert np.max(np.abs(cmp.ratio - 1)) < 0.1
+    shape = cmp.ratio / np.median(cmp.ratio)
+    assert np.max(np.abs(shape - 1)) < 0.1, shape
     for r in results:
         assert not r.failed_checks
         assert r.extra["combination"]["mode"] == "coherent" and r.haloscope.units == 2
