@@ -176,7 +176,8 @@ def test_complex_reference_is_written_renormalised_to_50_ohm(tmp_path):
 
 
 def test_cavity_pickup_and_fit_networks():
-    from emboost.cavity.chain import CavityChain  # noqa: F401  (the chain's own test builds one)
+    from emboost.cavity.chain import CavityChain, Port
+    from emboost.cavity.iris import Iris
     from emboost.fit.resonance import fit_resonance, resonance_response
 
     f = np.linspace(8.39e9, 8.41e9, 201)
@@ -196,6 +197,15 @@ def test_cavity_pickup_and_fit_networks():
 
     pn = br.to_network(_Pickup(), np.array([1e6, 2e6]))
     assert np.allclose(pn.z[:, 0, 0], _Pickup().impedance([1e6, 2e6]))
+
+    # a 5-cavity RADES chain, two ports: the Network is its S-matrix; its S11 matches the one-port reflection
+    chain = CavityChain(a=22.86e-3, b=10.16e-3, lengths=(23.9e-3,) * 5, irises=(Iris("inductive", window=8e-3),) * 4,
+                        conductivity=5.8e7, ports=(Port("left", 20.0), Port("right", 20.0)))
+    fc = np.linspace(8.3e9, 8.6e9, 101)
+    cn = br.to_network(chain, fc)
+    assert cn.nports == 2 and np.array_equal(cn.s, chain.s_parameters(fc))
+    assert np.allclose(cn.s[:, 0, 0], chain.s11(fc), atol=1e-12)
+    assert np.allclose(cn.s[:, 1, 0], cn.s[:, 0, 1], atol=1e-12)  # reciprocal
 
 
 def test_cli_boost_writes_a_touchstone_equal_to_the_api(root, tmp_path):
