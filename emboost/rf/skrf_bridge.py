@@ -109,7 +109,8 @@ def _z0_array(z0: ArrayLike, nf: int, nports: int) -> np.ndarray:
 
 def convert_s_def(s: ArrayLike, z0: ArrayLike, to: SDef, frm: SDef = EMBOOST_S_DEF) -> np.ndarray:
     """S-parameters ``s`` (shape ``(nf, n, n)``) of definition ``frm`` re-expressed in definition ``to``,
-    for the same reference impedances ``z0`` (through the impedance matrix, scikit-rf's ``s2s``).
+    for the same reference impedances ``z0`` (through the impedance matrix, scikit-rf's ``s2s``). For real,
+    positive ``z0`` the definitions coincide and ``s`` is returned unchanged (bit for bit).
 
     >>> z0 = 50 - 10j
     >>> s = np.array([[[0.3 + 0.1j]]])
@@ -121,9 +122,9 @@ def convert_s_def(s: ArrayLike, z0: ArrayLike, to: SDef, frm: SDef = EMBOOST_S_D
     _check_sdef(to)
     _check_sdef(frm)
     s = np.asarray(s, dtype=complex)
-    if to == frm:
-        return s.copy()
     z = _z0_array(z0, s.shape[0], s.shape[-1])
+    if to == frm or (np.all(z.imag == 0) and np.all(z.real > 0)):
+        return s.copy()  # for real reference impedances the three definitions coincide: no rounding added
     return np.asarray(skrf.network.s2s(s, z, to, frm), dtype=complex)
 
 
