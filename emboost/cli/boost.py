@@ -1,4 +1,8 @@
-"""``emboost boost``: boost factor, reflectivity and group delay of a booster setup file."""
+"""``emboost boost``: boost factor, reflectivity and group delay of a booster setup file.
+
+Writes ``boost.csv``, ``boost.s1p`` (S11 as Touchstone v1, Hz, RI, full precision), ``boost.png``,
+``boost_smith.png`` (S11 on Smith and polar charts) and ``summary.json``.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ from emboost.booster.setup import load_booster_setup
 from emboost.core.errors import PhysicsError
 from emboost.core.output import atomic_write_csv, atomic_write_json, prepare_output_dir, provenance
 from emboost.report.plots import booster_response_png
+from emboost.report.plots_smith import s11_smith_polar_png
+from emboost.rf.skrf_bridge import booster_network, write_touchstone
 
 from .common import add_common_options, say
 
@@ -51,6 +57,11 @@ def run(args: argparse.Namespace) -> int:
                  f"setup sha256 {setup.sha256}",
                  "boost factor relative to a bare perfect mirror of the same area; S11 in exp(+jwt)"])
     booster_response_png(out / "boost.png", f, r.boost_factor, r.reflected_power_db, gd, title=setup.name)
+    ntw = booster_network(r, name=setup.name)
+    write_touchstone(ntw, out / "boost.s1p", comments=(
+        f"emboost boost {setup.path.name} ({setup.name}); solver {args.solver}; setup sha256 {setup.sha256}",
+        "S11 at the port reference plane, exp(+jwt), pseudo-waves of the output line, labelled 50 ohm"))
+    s11_smith_polar_png(out / "boost_smith.png", {"model S11": ntw}, title=f"{setup.name}: S11")
     i = int(np.argmax(r.boost_factor))
     summary = {
         "setup": setup.name,
@@ -64,5 +75,6 @@ def run(args: argparse.Namespace) -> int:
     atomic_write_json(out / "summary.json", summary)
     say(args, f"{setup.name}: peak boost factor {summary['peak_boost_factor']:.1f} at "
               f"{summary['peak_frequency_Hz'] / 1e9:.4f} GHz")
-    say(args, f"wrote {out / 'boost.csv'}, {out / 'boost.png'}, {out / 'summary.json'}")
+    say(args, f"wrote {out / 'boost.csv'}, {out / 'boost.s1p'}, {out / 'boost.png'}, {out / 'boost_smith.png'}, "
+              f"{out / 'summary.json'}")
     return 0

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import os
 import sys
 import threading
@@ -260,39 +259,47 @@ class Checkpoint:
 
 # ---------------------------------------------------------------------------------------- progress
 class Progress:
-    """A one-line progress display on stderr (silent when ``quiet``)."""
+    """Progress of a run of ``total`` items on ``stream`` (stderr), silent when ``quiet``.
+
+    On a terminal a tqdm bar (rate, elapsed and remaining time), redrawn at most every ``interval`` seconds.
+    Anywhere else (a log file, a pipe, CI) no carriage-return redraws: one plain line when the run ends,
+    ``"<label>: <done>/<total> <unit> in <t> s"``, so logs stay readable.
+    """
 
     def __init__(self, total: int, label: str = "mc", quiet: bool = False, stream: Any = None,
                  interval: float = 0.25, unit: str = "samples") -> None:
         self.total, self.label, self.quiet, self.unit = total, label, quiet, unit
         self.stream = sys.stderr if stream is None else stream
-        self.interval = interval
         self.done = 0
         self.t0 = time.perf_counter()
-        self._last = -math.inf
-        self._shown = -1
+        isatty = getattr(self.stream, "isatty", None)
+        self.tty = bool(isatty()) if callable(isatty) else False
+        self._bar: Any = None
+        self._closed = False
+        if not quiet and self.tty:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total, desc=label, unit=f" {unit}", file=self.stream, mininterval=interval,
+                             dynamic_ncols=True, leave=True, smoothing=0.1)
 
     def update(self, n: int, force: bool = False) -> None:
+        """Count ``n`` more items done (``force`` redraws the bar at once)."""
         self.done += n
-        if self.quiet:
-            return
-        now = time.perf_counter()
-        if not force and now - self._last < self.interval and self.done < self.total:
-            return
-        self._last = now
-        el = now - self.t0
-        frac = self.done / self.total if self.total else 1.0
-        bar = "#" * int(30 * frac)
-        left = f", ~{el / frac - el:.0f} s left" if 0 < frac < 1 else ""
-        self.stream.write(f"\r{self.label}: [{bar:<30s}] {self.done}/{self.total} {self.unit}, {el:.1f} s{left} ")
-        self.stream.flush()
-        self._shown = self.done
+        if self._bar is not None:
+            self._bar.update(n)
+            if force:
+                self._bar.refresh()
 
     def close(self) -> None:
-        if not self.quiet:
-            if self._shown != self.done:
-                self.update(0, force=True)
-            self.stream.write("\n")
+        """End the display: close the bar, or write the one summary line when not on a terminal."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._bar is not None:
+            self._bar.close()
+        elif not self.quiet:
+            self.stream.write(f"{self.label}: {self.done}/{self.total} {self.unit} in "
+                              f"{time.perf_counter() - self.t0:.1f} s\n")
             self.stream.flush()
 
 

@@ -86,6 +86,10 @@ _ARTICLE = {"area": "an area", "energy": "an energy", "energy_density": "an ener
             "inductance": "an inductance", "angle": "an angle"}
 
 
+#: said after every list of units: how the spellings are compared
+_SPELLING_NOTE = "; \u00b5 (micro sign) and \u03bc (Greek mu) alike, the space before the unit optional"
+
+
 def _describe(dimension: str) -> str:
     return _ARTICLE.get(dimension, "a " + dimension.replace("_", " "))
 
@@ -105,13 +109,13 @@ def unit_factor(unit: str, dimension: str, *, path: str | PathLike[str] | None =
                         path=path, key=key)
     name = _SPELLINGS.get(_normalise(unit))
     if name is None:
-        raise UnitError(f"unknown unit {unit.strip()[:40]!r}; expected {_describe(dimension)} (one of: {choices})",
-                        path=path, key=key)
+        raise UnitError(f"unknown unit {unit.strip()[:40]!r}; expected {_describe(dimension)} (one of: {choices}"
+                        f"{_SPELLING_NOTE})", path=path, key=key)
     dim, factor = _UNITS[name]
     unit = name
     if dim != dimension:
         raise UnitError(f"unit {unit!r} is {_describe(dim)}, expected {_describe(dimension)} "
-                        f"(one of: {choices})", path=path, key=key)
+                        f"(one of: {choices}{_SPELLING_NOTE})", path=path, key=key)
     return factor
 
 

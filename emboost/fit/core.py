@@ -184,6 +184,8 @@ class FitResult:
     units: tuple[str, ...]
     bounds: np.ndarray = field(repr=False)
     residual: np.ndarray = field(repr=False)
+    #: lmfit's Minimizer and result (:class:`emboost.fit.lmfit_result.LmfitResult`): fit_report, conf_interval, emcee
+    lmfit_result: Any = field(default=None, repr=False, compare=False)
 
     @property
     def chi2_probability(self) -> float | None:
@@ -261,6 +263,8 @@ def least_squares(residual: Callable[[np.ndarray], np.ndarray], specs: Sequence[
     (scipy trust-region reflective, native bounds) or "leastsq" (MINPACK Levenberg-Marquardt).
     """
     import lmfit
+
+    from emboost.fit.lmfit_result import LmfitResult
 
     if method not in METHODS:
         raise InputError(f"fit method {method!r}; expected one of {list(METHODS)}", key="method")
@@ -345,7 +349,9 @@ def least_squares(residual: Callable[[np.ndarray], np.ndarray], specs: Sequence[
                      nfev=int(out.nfev), method=method, scale_covar=scale_covar, success=success,
                      converged=success and have_cov and bool(np.all(np.isfinite(resid))),
                      at_bound=tuple(at_bound), message=str(out.message), units=tuple(s.unit for s in specs),
-                     bounds=bounds, residual=resid)
+                     bounds=bounds, residual=resid,
+                     lmfit_result=LmfitResult(mini, out, dict(zip(names, map(float, scales))),
+                                              dict(zip(names, map(float, offsets))), scale_covar, norm))
 
 
 def propagate(func: Callable[[np.ndarray], np.ndarray], x: np.ndarray, covariance: np.ndarray,

@@ -33,6 +33,7 @@ import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -40,6 +41,9 @@ from emboost.core.errors import DataFileError, InputError
 from emboost.core.output import file_sha256
 from emboost.core.reprs import short_repr
 from emboost.core.textfile import decode_utf8, read_bytes, refuse_binary
+
+if TYPE_CHECKING:
+    import skrf
 
 __all__ = ["SParameterData", "read_touchstone", "read_s_parameter", "read_columns", "parse_parameter_name",
            "COLUMN_KINDS"]
@@ -334,11 +338,18 @@ def _check_structure(path: Path, text: str) -> _Layout:
     return _Layout(nports=nports, version=version, unit=unit, fmt=fmt, record=rec_len, nfreq=len(freqs))
 
 
-def read_touchstone(path: str | os.PathLike[str]) -> SParameterData:
+def read_touchstone(path: str | os.PathLike[str] | skrf.Network) -> SParameterData:
     """Read a Touchstone v1 (``.sNp``) or v2 (``.ts``/``.sNp``) file; S-parameters only.
 
+    A ``skrf.Network`` is taken as it is (:func:`emboost.rf.skrf_bridge.from_network`).
     Raises :class:`~emboost.core.errors.DataFileError` naming the file (and line) for any malformed input.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        from emboost.rf.skrf_bridge import from_network, is_network
+
+        if is_network(path):
+            return from_network(path)
+        raise InputError(f"expected a Touchstone file path or a skrf.Network, got {type(path).__name__}")
     path = Path(path)
     text = _decode(path)
     layout = _check_structure(path, text)
@@ -369,7 +380,8 @@ def read_touchstone(path: str | os.PathLike[str]) -> SParameterData:
                           sha256=file_sha256(path))
 
 
-def read_s_parameter(path: str | os.PathLike[str], parameter: str = "S11") -> tuple[np.ndarray, np.ndarray]:
+def read_s_parameter(path: str | os.PathLike[str] | skrf.Network,
+                     parameter: str = "S11") -> tuple[np.ndarray, np.ndarray]:
     """Frequencies [Hz] and one complex S-parameter (e.g. ``"S11"``, ``"S21"``) from a Touchstone file."""
     data = read_touchstone(path)
     return data.frequency, data.parameter(parameter)

@@ -1,0 +1,151 @@
+"""Write the gallery notebooks (examples/notebooks/*.ipynb) from the cells below, without outputs.
+
+Run ``python3 examples/notebooks/make_notebooks.py`` after editing a cell; tests/test_notebooks.py executes the
+notebooks. Every data set in them is SYNTHETIC, generated in the notebook with its true values.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+HERE = Path(__file__).resolve().parent
+
+BOOSTER = [
+    ("md", """# Booster: boost factor, S11 and a reflectivity fit
+
+The CB200-like 3-disk booster of `models/cb200_config1.toml`: its boost factor and S11, then a fit of its
+three gaps to **synthetic** noisy S11 (truth printed below) and the fitted boost factor with its uncertainty."""),
+    ("code", """%matplotlib inline
+import numpy as np
+
+import emboost as eb
+from emboost.fit.booster import Observable, booster_parameter_specs, fit_booster, observables_from_s11
+from emboost.report.plots_booster import booster_response_figure
+from emboost.report.plots_smith import s11_smith_polar_figure
+from emboost.rf.skrf_bridge import booster_network
+
+setup = eb.load_booster_setup("../../models/cb200_config1.toml")
+r = setup.booster.response(setup.frequencies)
+i = int(np.argmax(r.boost_factor))
+print(f"peak boost factor {r.boost_factor[i]:.0f} at {setup.frequencies[i] / 1e9:.4f} GHz")
+booster_response_figure(setup.frequencies, r.boost_factor, r.reflected_power_db, r.group_delay, title=setup.name)"""),
+    ("md", """## Synthetic measurement and fit
+
+S11 of the booster with shifted gaps plus complex Gaussian noise of sigma 0.003 (seeded)."""),
+    ("code", """f = np.linspace(16e9, 21e9, 161)
+free = ["gap_1", "gap_2", "gap_3"]
+truth = {"gap_1": 8.455e-3, "gap_2": 12.320e-3, "gap_3": 12.610e-3}
+base = setup.booster
+rng = np.random.default_rng(42)
+sigma = 3e-3
+s_meas = base.with_gaps(np.array([truth[n] for n in free])).reflectivity(f)
+s_meas = s_meas + sigma * (rng.standard_normal(f.size) + 1j * rng.standard_normal(f.size))
+
+start = {n: float(v) for n, v in zip(free, base.gaps)}
+specs = booster_parameter_specs(base, free, initial=start)
+res = fit_booster(f, observables_from_s11(f, s_meas), base, specs, [Observable("s11", sigma)])
+for n in free:
+    print(f"{n}: fitted {res.fit.value(n) * 1e3:.4f} +- {res.fit.error(n) * 1e3:.4f} mm, "
+          f"true {truth[n] * 1e3:.4f} mm, pull {(res.fit.value(n) - truth[n]) / res.fit.error(n):+.2f}")
+print("converged:", res.fit.converged, " reduced chi^2:", round(res.fit.redchi, 3))
+assert res.fit.converged"""),
+    ("code", """bf, sbf = res.boost_factor(setup.frequencies, with_error=True)
+k = int(np.argmax(bf))
+print(f"fitted peak boost factor {bf[k]:.0f} +- {sbf[k]:.0f} at {setup.frequencies[k] / 1e9:.4f} GHz")
+s11_smith_polar_figure({"measured": (f, s_meas), "fitted": booster_network(res.booster().response(f))},
+                       title="CB200-like booster, synthetic S11")"""),
+]
+
+RESONANCE = [
+    ("md", """# A cavity resonance fit in reflection
+
+A **synthetic** reflection resonance (truth: f0 = 8.4 GHz, loaded Q 12000, circle diameter 0.7) with complex
+Gaussian noise of sigma 0.002: the fit, the derived Q and coupling, lmfit's report, and an emcee check that the
+covariance errors describe the posterior."""),
+    ("code", """%matplotlib inline
+import numpy as np
+
+from emboost.fit.resonance import fit_resonance, resonance_response
+from emboost.report.plots_smith import s11_smith_polar_figure
+
+f = np.linspace(8.396e9, 8.404e9, 161)
+truth = dict(f0=8.4e9, q_loaded=12000.0, diameter=0.7)
+s_true = resonance_response(f, truth["f0"], truth["q_loaded"], truth["diameter"], 0.4, 0.8 + 0.3j, 2e-9, 8.4e9,
+                            "reflection")
+rng = np.random.default_rng(1)
+s = s_true + 2e-3 * (rng.standard_normal(f.size) + 1j * rng.standard_normal(f.size))
+fit = fit_resonance(f, s, "reflection", sigma=2e-3)
+for name in ("f0", "loaded_q", "diameter"):
+    print(f"{name}: {fit.fit.value(name):.6g} +- {fit.fit.error(name):.2g}")
+print(f"unloaded Q {fit.unloaded_q:.0f}, coupling beta {fit.coupling:.3f} ({fit.regime})")
+assert fit.fit.converged"""),
+    ("code", """print(fit.fit.lmfit_result.fit_report(min_correl=0.5))"""),
+    ("code", """import warnings
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # lmfit's advice on chain length; the chain is short on purpose here
+    samples, names, run = fit.fit.lmfit_result.emcee(steps=400, nwalkers=32, burn=150, seed=3)
+ratio = samples.std(axis=0, ddof=1) / np.array([fit.fit.error(n) for n in names])
+print("posterior width / covariance error:", dict(zip(names, ratio.round(2))))"""),
+    ("code", """curves = {"measured": (f, s), "fitted": (f, fit.model())}
+s11_smith_polar_figure(curves, title="synthetic resonance")"""),
+]
+
+NOISE = [
+    ("md", """# Noise calibration: Y-factor and LNA noise sources
+
+A **synthetic** receiver (gain about 60 dB, T_rec 80 K +- 20 K ripple) calibrated with a noise source of
+ENR about 15 dB behind a 6 dB attenuator, then the fit of an LNA's noise sources to the system temperatures
+measured with a short, an open and a load at its input (truth printed next to the fit)."""),
+    ("code", """import numpy as np
+
+from emboost.core.constants import k_B
+from emboost.noise.calibration import ENRTable, calibrate_receiver, hot_cold_temperatures
+
+f = np.linspace(17e9, 21e9, 401)
+rbw = 1e5
+gain = 10 ** ((60 + 3 * np.sin(f / 1e9)) / 10)
+t_rec = 80 + 20 * np.cos(f / 7e8)
+enr = ENRTable(np.array([10e9, 30e9]), np.array([15.5, 14.5]), sigma_db=0.1)
+t_on, t_off = hot_cold_temperatures(enr.linear(f), 297.0, 10 ** 0.6)
+rng = np.random.default_rng(7)
+p_on = gain * k_B * rbw * (t_on + t_rec) * (1 + 1e-3 * rng.standard_normal(f.size))
+p_off = gain * k_B * rbw * (t_off + t_rec) * (1 + 1e-3 * rng.standard_normal(f.size))
+cal = calibrate_receiver(f, p_on, p_off, enr, 297.0, rbw, attenuation_db=6.0, attenuation_range_db=(5.8, 6.2))
+dev = (cal.t_rec - t_rec) / cal.sigma_t_rec
+print(f"T_rec median {np.median(cal.t_rec):.1f} K (truth {np.median(t_rec):.1f} K), "
+      f"median relative sigma of c_cal {np.median(cal.sigma_c_cal / cal.c_cal):.2%}, "
+      f"rms (fit - truth)/sigma {np.sqrt(np.mean(dev ** 2)):.2f} (sigma includes the ENR and attenuator "
+      "systematics, common to all bins)")"""),
+    ("code", """from emboost.fit.noise import fit_standards, standards_temperatures
+from emboost.noise.amplifier import NoiseSources
+
+truth = NoiseSources(371e-12, 7.4e-12, 0.35, 0.8)
+fs = np.linspace(17e9, 21e9, 201)
+t_std = standards_temperatures(fs, truth, 0.2, 295.0, 1.2e-9, 1.1e-9)
+sig = {k: np.full(fs.size, 0.05) for k in t_std}
+data = {k: t_std[k] + 0.05 * rng.standard_normal(fs.size) for k in t_std}
+nf = fit_standards(fs, data, sig, 0.2, 295.0, (1.0e-9, 1.4e-9), (0.9e-9, 1.3e-9))
+for name, true in zip(("sqrt_sv", "sqrt_si", "rho_mag"), (truth.sqrt_sv, truth.sqrt_si, truth.rho_mag)):
+    print(f"{name}: {nf.result.value(name):.4g} +- {nf.result.error(name):.2g} (truth {true:.4g})")
+assert nf.result.converged"""),
+]
+
+
+def write(name: str, cells: list[tuple[str, str]]) -> Path:
+    nb = new_notebook(cells=[new_markdown_cell(src) if kind == "md" else new_code_cell(src) for kind, src in cells],
+                      metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+                                "language_info": {"name": "python"}})
+    path = HERE / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+NOTEBOOKS = {"booster_boost_and_fit": BOOSTER, "resonance_fit": RESONANCE, "noise_calibration": NOISE}
+
+if __name__ == "__main__":
+    for nb_name, nb_cells in NOTEBOOKS.items():
+        print(write(nb_name, nb_cells))
