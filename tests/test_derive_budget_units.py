@@ -179,3 +179,35 @@ def test_field_shape_sigma_needs_a_stated_source(tmp_path):
             derive(p, tmp_path / "out", samples=5)
         assert err.value.key == "montecarlo.field_shape_sigma"
         assert not (tmp_path / "out").exists()  # refused before anything is written
+
+
+def test_every_stage_number_has_a_unit_and_the_time_and_length_units_are_right(run):
+    from emboost.jobs.derive_results import STAGE_UNITS, stage_unit
+
+    res, doc, samples, _ = run
+    st = {k: v["result"] for k, v in doc["stages"].items()}
+    assert doc["units"]["keys"] == STAGE_UNITS
+
+    def get(path: str) -> object:
+        node: object = st
+        for part in path.split("."):
+            assert isinstance(node, dict) and part in node, f"units table names {path}, which is not in results.json"
+            node = node[part]
+        return node
+
+    # every entry of the table exists, and its time/length/frequency numbers have the size of their SI unit
+    for path, unit in STAGE_UNITS.items():
+        v = get(path)
+        if v is None and path == "montecarlo.convergence.worst_frequency":
+            continue  # 20 samples are too few for the convergence window: no worst frequency (NaN)
+        assert isinstance(v, float), path
+        if unit == "s" and "stderr" not in path and "sigma" not in path and "std" not in path:
+            assert 1e-10 < v < 1e-8, (path, v)   # delays of ns: a number in ns or ps would be > 1e-8
+        if unit == "m" and "sigma" not in path and "std" not in path:
+            assert 5e-3 < v < 2e-2, (path, v)    # gaps of ~1 cm
+        if unit == "V/sqrt(Hz)" and path.startswith("noise_fit.sources"):
+            assert 1e-11 < v < 1e-8, (path, v)   # the recipe's 300 pV/sqrt(Hz) start
+    # the estimators' values: the Monte-Carlo refits against the stored samples
+    assert get("montecarlo.tau_mean") == pytest.approx(np.mean(samples["tau"]), rel=1e-12)
+    assert get("montecarlo.gap_std") == pytest.approx(np.nanstd(samples["gap"], ddof=1), rel=1e-12)
+    assert stage_unit("montecarlo.tau_std") == "s" and stage_unit("sensitivity.best.g_median_GeV") == "GeV^-1"

@@ -43,7 +43,15 @@ import numpy as np
 
 from emboost.core.errors import DataFileError, InputError
 from emboost.jobs.campaign import CampaignRecipe, load_campaign, read_truth
-from emboost.jobs.derive_results import CampaignResults, TruthComparison, compare_truth, t_sys_at_peak, to_json
+from emboost.jobs.derive_results import (
+    STAGE_UNITS,
+    UNIT_SUFFIXES,
+    CampaignResults,
+    TruthComparison,
+    compare_truth,
+    t_sys_at_peak,
+    to_json,
+)
 from emboost.jobs.derive_stages import RUNNERS, STAGES, Context, Progress, Stage, hash_json, truth_on
 from emboost.jobs.inputs import Inputs
 
@@ -307,6 +315,10 @@ def _write_outputs(ctx: Context, R: CampaignResults, summary: dict[str, Any], tc
                                "result": {k: v for k, v in ctx.results[s.name].items()
                                           if not isinstance(v, list) or len(v) < 50}}
                       for s in STAGES},
+           "units": {"convention": "SI numbers (docs/units.md); a key's unit is its suffix (suffixes), else the "
+                                   "table keys (dotted below stages.<name>.result), else a 'unit' field beside the "
+                                   "number, else dimensionless",
+                     "suffixes": UNIT_SUFFIXES, "keys": STAGE_UNITS},
            "provenance": prov}
     atomic_write_json(ctx.out / "results.json", doc)
     variables = {

@@ -21,11 +21,48 @@ from emboost.mc.engine import Convergence, UncertaintyBudget
 __all__ = ["CalibrationResult", "FittedParameter", "BoosterFitSummary", "NoiseFitSummary", "MirrorGapSummary",
            "BandPeak", "MonteCarloSummary", "ReachBest", "ReachSettings", "SensitivitySummary", "CampaignResults",
            "to_json", "JSON", "TruthComparison", "compare_truth", "t_sys_at_peak", "BudgetSummary",
-           "budget_summary"]
+           "budget_summary", "STAGE_UNITS", "UNIT_SUFFIXES", "stage_unit"]
 
 #: a stage result as stored (JSON types; arrays as lists)
 JSON = dict[str, object]
 T = TypeVar("T")
+
+
+_LNA = {"sqrt_sv": "V/sqrt(Hz)", "sqrt_si": "A/sqrt(Hz)", "rho_mag": "1", "rho_phase": "rad"}
+#: SI unit of every stage-result number whose key carries no unit suffix and is not dimensionless
+#: (``results.json`` ``units.keys``; dotted paths below ``stages.<name>.result``)
+STAGE_UNITS: dict[str, str] = {
+    "line_delay.tau": "s", "line_delay.sigma_tau": "s", "mirror_gap.gap": "m", "mirror_gap.sigma_gap": "m",
+    "montecarlo.tau_mean": "s", "montecarlo.tau_std": "s", "montecarlo.gap_mean": "m", "montecarlo.gap_std": "m",
+    "montecarlo.nominal_refits.tau": "s", "montecarlo.nominal_refits.gap": "m",
+    "montecarlo.convergence.worst_frequency": "Hz",
+    "noise_fit.tau_open": "s", "noise_fit.tau_short": "s", "noise_fit.tau_open_stderr": "s",
+    "noise_fit.tau_short_stderr": "s", "noise_fit.noise_parameters_z0_50.r_n": "ohm",
+    "noise_fit.noise_parameters_z0_50.t_min": "K", "noise_fit.noise_parameters_z0_50.f_min_db": "dB",
+    "noise_fit.noise_parameters_z0_50.gamma_opt_phase": "rad",
+    **{f"noise_fit.{t}.{k}": u for t in ("sources", "stderr", "calibration_band_half_spread", "lna_sigma")
+       for k, u in _LNA.items() if u != "1"},
+}
+#: key suffix -> SI unit (the suffix names the unit; ``_GeV`` on a coupling means GeV^-1, docs/units.md)
+UNIT_SUFFIXES: dict[str, str] = {"_Hz": "Hz", "_s": "s", "_m": "m", "_K": "K", "_dB": "dB", "_T": "T", "_m2": "m^2",
+                                 "_J_per_m3": "J/m^3", "_K_per_W": "K/W", "_GeV": "GeV^-1"}
+
+
+def stage_unit(path: str) -> str:
+    """The SI unit of the stage-result number at dotted ``path`` (``"line_delay.tau"`` -> ``"s"``): from
+    :data:`STAGE_UNITS`, else the key's suffix (:data:`UNIT_SUFFIXES`), else ``"1"``. Booster parameters carry
+    their own ``unit`` field.
+
+    >>> stage_unit("line_delay.tau"), stage_unit("sensitivity.best.t_sys_K"), stage_unit("noise_fit.redchi")
+    ('s', 'K', '1')
+    """
+    if path in STAGE_UNITS:
+        return STAGE_UNITS[path]
+    last = path.rsplit(".", 1)[-1]
+    for suffix, unit in UNIT_SUFFIXES.items():
+        if last.endswith(suffix):
+            return unit
+    return "1"
 
 
 def to_json(obj: object) -> JSON:
