@@ -42,7 +42,7 @@ def test_lookup_uses_package_data_then_the_checkout(tmp_path, monkeypatch):
     from emboost.jobs import validate
 
     src = (ROOT / "emboost" / "jobs" / "validate.py").read_text()
-    assert "importlib.resources" in src and 'joinpath("data", name)' in src
+    assert "importlib.resources" in src and 'joinpath("data").joinpath(name)' in src
     # from a checkout (no emboost/data/ in the repository: one copy of the data) the top-level folders
     assert not (ROOT / "emboost" / "data").exists()
     assert validate.default_root() == ROOT / "validation"

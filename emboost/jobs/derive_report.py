@@ -272,8 +272,10 @@ def build_campaign_report(path: Path, recipe: CampaignRecipe, R: CampaignResults
     secs.append(Section("montecarlo", "Monte-Carlo boost-factor band", (
         f"{mc.samples} samples (seed {mc.seed}): booster parameters from the fit covariance, LNA noise "
         "parameters from independent normals, τ and mirror gap refitted per sample, field-shape factor "
-        f"N(1, {fmt(recipe.montecarlo.field_shape_sigma, 3)}) and frequency shift "
-        f"N(0, {fmt(recipe.montecarlo.frequency_sigma / 1e6, 3)} MHz) (physics.md §2.8). {conv.message}.",
+        f"N(1, {fmt(recipe.montecarlo.field_shape_sigma, 3)})"
+        + (f" (source: {mc.budget.field_shape_source})" if mc.budget is not None else "")
+        + f" and frequency shift N(0, {fmt(recipe.montecarlo.frequency_sigma / 1e6, 3, 'MHz')}) (physics.md §2.8); "
+        f"the uncertainty budget section splits the band's σ by contribution. {conv.message}.",
         f"Refits over the samples: τ mean {fmt(mc.tau_mean / 1e-9, 7, 'ns')}, Monte-Carlo spread "
         f"{fmt(mc.tau_std / 1e-12, 3, 'ps')} (conditional fit σ {fmt(ld.sigma_tau / 1e-12, 3, 'ps')}); gap mean "
         f"{fmt(mc.gap_mean / 1e-3, 7, 'mm')}, Monte-Carlo spread {fmt(mc.gap_std / 1e-6, 3, 'µm')} (conditional fit "

@@ -45,7 +45,7 @@ from emboost.jobs.sections import (
     sensitivity_section,
 )
 from emboost.jobs.stages import MonteCarloBand, ReachResult
-from emboost.mc.engine import MonteCarloModel
+from emboost.mc.engine import MonteCarloModel, UncertaintyBudget, uncertainty_budget
 
 __all__ = ["RunSettings", "MonteCarloRecipe", "load_mc_recipe", "load_booster_fit_json", "build_model",
            "run_recipe", "write_netcdf"]
@@ -325,6 +325,16 @@ def _source(raw: dict[str, Any], key: str) -> str:
     return src if isinstance(src, str) and src.strip() else "not stated in the recipe"
 
 
+def _budget_at(b: UncertaintyBudget, boost: np.ndarray, shape: np.ndarray, k: int) -> dict[str, Any]:
+    """The uncertainty budget at band index ``k`` (boost-factor units; docs/derive.md)."""
+    return {"unit": "1 (boost factor)", "frequency_Hz": float(b.frequency[k]),
+            "sources": {n: float(v[k]) for n, v in b.sources.items()},
+            "paths": {n: float(v[k]) for n, v in b.channels.items() if n != "lna_direct"},
+            "path_cross_variance": float(b.channel_cross[k] + b.channels["lna_direct"][k] ** 2),
+            "total_linear": float(b.total[k]), "mc_std": float(np.std(boost[:, k], ddof=1)),
+            "mc_std_without_field_shape": float(np.std(boost[:, k] / shape, ddof=1))}
+
+
 def _qname(q: float) -> str:
     return f"q{100 * q:g}".replace(".", "_")
 
@@ -367,6 +377,11 @@ def _run_one(r: MonteCarloRecipe, run: RunSettings, index: int, fit: BoosterFitR
         cols["linear_std"] = lin.std
         for part, v in lin.parts.items():
             cols[f"linear_std_{part}"] = v
+    budget = uncertainty_budget(model)
+    for part, v in budget.channels.items():
+        if part != "lna_direct":
+            cols[f"path_std_{part}"] = v
+    cols["std_without_field_shape"] = np.std(res.boost / res.draws.shape[:, None], axis=0, ddof=1)
     write_csv(out / "band.csv", cols, comments=[
         f"emboost montecarlo {r.name} / {run.name}: delivered boost factor, {samples} samples, seed {run_seed}",
         "mean, std (ddof 1) and quantiles per frequency; nominal = best-fit parameters without shape factor or shift",
@@ -392,6 +407,7 @@ def _run_one(r: MonteCarloRecipe, run: RunSettings, index: int, fit: BoosterFitR
         "lna_sigma_SI": dict(zip(("sqrt_sv", "sqrt_si", "rho_mag", "rho_phase"), r.lna_sigma)),
         "delay_search_s": list(model.delay_bounds), "gap_search_m": model.gap_bounds,
         "nominal_refits": nominal_info,
+        "uncertainty_budget_at_peak": _budget_at(budget, res.boost, res.draws.shape, int(np.argmax(mean))),
         "refits": {"tau_mean_s": float(np.mean(res.tau)), "tau_std_s": float(np.std(res.tau, ddof=1)),
                    "tau_redchi_median": float(np.median(res.tau_redchi)),
                    "gap_mean_m": float(np.mean(res.gap)) if run.refit_mirror_gap else None,

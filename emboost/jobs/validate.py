@@ -152,7 +152,7 @@ def data_root(name: str) -> Path:
 
     if name not in ("validation", "models"):
         raise InputError(f"unknown data folder {name!r}; known: validation, models", key="name")
-    packaged = files("emboost").joinpath("data", name)
+    packaged = files("emboost").joinpath("data").joinpath(name)
     if packaged.is_dir():
         return Path(str(packaged))
     return Path(__file__).resolve().parents[2] / name
