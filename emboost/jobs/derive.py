@@ -58,7 +58,7 @@ from emboost.jobs.inputs import Inputs
 __all__ = ["Stage", "STAGES", "CampaignRecipe", "load_campaign", "derive", "DeriveResult", "read_truth",
            "stage_key"]
 
-FORMAT = "emboost-derive-1"
+FORMAT = "emboost-derive-2"  # 2: booster parameters in their SI unit, the uncertainty budget
 
 
 # -------------------------------------------------------------------------------------------- the cache

@@ -74,7 +74,8 @@ def _budget_section(out: Path, recipe: CampaignRecipe, R: CampaignResults, bud: 
     tk = float(tot[k])
 
     def row(name: str, v: np.ndarray, kind: str) -> tuple[str, ...]:
-        share = f"{fmt(100 * float(v[k]) ** 2 / tk ** 2, 3)} %" if kind != "path" else "(not additive)"
+        share = {"source": f"{fmt(100 * float(v[k]) ** 2 / tk ** 2, 3)} %", "path": "(not additive)",
+                 "total": "-"}[kind]
         return (name, kind, fmt(float(v[k]), 4), share, fmt(float(np.median(v)), 3), fmt(float(np.max(v)), 3))
 
     lab = SOURCE_LABELS
