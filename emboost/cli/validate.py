@@ -24,7 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     f"with a tolerance and its reason. Cases: {', '.join(CASES)}.",
         epilog="example: emboost validate booster_ideal booster_tilt --output out/validation")
     p.add_argument("cases", nargs="*", metavar="CASE", help="cases to run (default: all with a folder)")
-    p.add_argument("--root", default=None, help="folder holding the references (default: the checkout's validation/)")
+    p.add_argument("--root", default=None, help="folder holding the references (default: the installed package "
+                                                "data, or the checkout's validation/)")
     p.add_argument("--no-plots", action="store_true", help="skip the overlay PNGs")
     add_common_options(p)
     p.set_defaults(func=run)

@@ -43,14 +43,22 @@ import numpy as np
 
 from emboost.core.errors import DataFileError, InputError
 from emboost.jobs.campaign import CampaignRecipe, load_campaign, read_truth
-from emboost.jobs.derive_results import CampaignResults, TruthComparison, compare_truth, t_sys_at_peak, to_json
+from emboost.jobs.derive_results import (
+    STAGE_UNITS,
+    UNIT_SUFFIXES,
+    CampaignResults,
+    TruthComparison,
+    compare_truth,
+    t_sys_at_peak,
+    to_json,
+)
 from emboost.jobs.derive_stages import RUNNERS, STAGES, Context, Progress, Stage, hash_json, truth_on
 from emboost.jobs.inputs import Inputs
 
 __all__ = ["Stage", "STAGES", "CampaignRecipe", "load_campaign", "derive", "DeriveResult", "read_truth",
            "stage_key"]
 
-FORMAT = "emboost-derive-1"
+FORMAT = "emboost-derive-2"  # 2: booster parameters in their SI unit, the uncertainty budget
 
 
 # -------------------------------------------------------------------------------------------- the cache
@@ -155,9 +163,11 @@ def derive(recipe: str | os.PathLike[str], out: str | os.PathLike[str], *, sampl
     cache (a new one by default; after the run its ``reads`` count the parses per file).
     """
     from emboost.core.output import finish_output_dir, prepare_output_dir
+    from emboost.jobs.recipes import required_source
 
     inputs = inputs if inputs is not None else Inputs()
     r = load_campaign(recipe, inputs)
+    required_source(r.raw, "montecarlo.field_shape_sigma", r.path)  # an assumed sigma states where it comes from
     n = r.montecarlo.samples if samples is None else int(samples)
     if not 2 <= n <= 1_000_000:
         raise InputError(f"--samples must be between 2 and 1000000, got {n}", key="samples")
@@ -213,10 +223,15 @@ def derive(recipe: str | os.PathLike[str], out: str | os.PathLike[str], *, sampl
     code = 0 if conv.converged else 3
     progress.say(f"report: {outp / 'report.html'} ({seconds['report']:.1f} s); total {seconds['total']:.1f} s")
     pk = summary["boost_factor"]
-    progress.say(f"peak delivered boost factor {pk['mean']:.4g} +- {pk['std']:.4g} at {pk['frequency_Hz'] / 1e9:.5f} "
-                 f"GHz (95 % band {pk['q2_5']:.4g}..{pk['q97_5']:.4g})"
+    progress.say(f"peak delivered boost factor {pk['mean']:.4g}, Monte-Carlo std {pk['std']:.4g}, at "
+                 f"{pk['frequency_Hz'] / 1e9:.5f} GHz (95 % band {pk['q2_5']:.4g}..{pk['q97_5']:.4g})"
                  + ("" if "truth" not in summary else f"; truth {summary['truth']['peak']:.4g}"
                     f" ({'inside' if summary['truth']['peak_inside_95'] else 'OUTSIDE'} the band)"))
+    if "uncertainty_budget_at_peak" in summary:
+        b = summary["uncertainty_budget_at_peak"]
+        progress.say("1-sigma at the peak by contribution (linear, boost-factor units): " + ", ".join(
+            f"{n} {b['sources'][n]:.3g}" for n in b["sources"]) + f"; total {b['total_linear']:.4g}; Monte-Carlo "
+            f"std {b['mc_std']:.4g}, without the field-shape factor {b['mc_std_without_field_shape']:.3g}")
     if code:
         progress.say(f"WARNING: {conv.message}")
     finish_output_dir(outp)
@@ -230,25 +245,64 @@ def _summary(ctx: Context, R: CampaignResults) -> tuple[dict[str, Any], TruthCom
         "recipe": {"name": ctx.recipe.name, "path": str(ctx.recipe.path), "description": ctx.recipe.description},
         "boost_factor": {k: getattr(pk, k) for k in ("frequency_Hz", "mean", "std", "q2_5", "q97_5", "nominal",
                                                      "linear_std")},
-        "line_delay_s": {"value": R.line_delay.tau, "stderr": R.line_delay.sigma_tau},
-        "mirror_gap_m": {"value": R.mirror_gap.gap, "stderr": R.mirror_gap.sigma_gap},
+        # conditional fit sigma: the fit error at fixed booster and LNA; Monte-Carlo spread: the std of the
+        # per-sample refits over the drawn booster and LNA parameters (what the band carries)
+        "line_delay_s": {"value": R.line_delay.tau, "conditional_fit_sigma": R.line_delay.sigma_tau,
+                         "montecarlo_mean": mc.tau_mean, "montecarlo_spread": mc.tau_std},
+        "mirror_gap_m": {"value": R.mirror_gap.gap, "conditional_fit_sigma": R.mirror_gap.sigma_gap,
+                         "montecarlo_mean": mc.gap_mean, "montecarlo_spread": mc.gap_std},
         "t_sys_at_peak_K": t_sys_at_peak(R),
         "reach_best": to_json(R.sensitivity.best),
         "convergence": to_json(mc.convergence),
     }
+    bud = mc.budget
+    k = int(np.argmin(np.abs(mc.frequency - pk.frequency_Hz)))
+    if bud is not None:
+        at = bud.at(k)
+        out["uncertainty_budget_at_peak"] = {
+            "unit": "1 (boost factor)", "frequency_Hz": pk.frequency_Hz, "nominal": float(mc.nominal[k]),
+            "sources": {n: at[f"source_{n}"] for n in bud.sources},
+            "paths": {n: at[f"path_{n}"] for n in bud.paths},
+            "path_cross_variance": at["path_cross_variance"],
+            "conditional_not_in_band": {n: at[f"conditional_{n}"] for n in bud.conditional},
+            "total_linear": at["total_linear"], "mc_std": at["mc_std"],
+            "mc_std_without_field_shape": at["mc_std_without_field_shape"],
+            "field_shape_sigma": {"value": bud.field_shape_sigma, "unit": "1", "source": bud.field_shape_source},
+            "frequency_sigma_Hz": {"value": bud.frequency_sigma_Hz, "source": bud.frequency_sigma_source},
+            "refit_linear_spread": {"tau_s": bud.tau_sigma_s, "gap_m": bud.gap_sigma_m}}
+        share = {n: float(np.median(v**2 / bud.total_linear**2)) for n, v in bud.sources.items()}
+        out["uncertainty_budget_band"] = {
+            "unit": "1 (fraction of the linear variance)",
+            "median_variance_share": share,
+            "max_std": {n: float(np.max(v)) for n, v in bud.sources.items()}}
     tc = None
     if ctx.recipe.truth is not None:
         truth = truth_on(ctx, mc.frequency)
         if truth is not None:
             tc = compare_truth(mc, truth, ctx.recipe.truth.label, str(ctx.recipe.truth.file))
             out["truth"] = to_json(tc)
+            if bud is not None:
+                ratio = {"with_field_shape": _ratio_band(mc.mean, mc.quantile(0.025), mc.quantile(0.975), truth, k),
+                         "without_field_shape": _ratio_band(bud.mc_mean_without_shape,
+                                                            bud.mc_quantiles_without_shape["0.025"],
+                                                            bud.mc_quantiles_without_shape["0.975"], truth, k)}
+                out["truth"]["recovered_over_true_at_peak"] = ratio
     return out, tc
+
+
+def _ratio_band(mean: np.ndarray, lo: np.ndarray, hi: np.ndarray, truth: np.ndarray, k: int) -> dict[str, Any]:
+    """recovered/true at index ``k`` with its 95 % band, and where the truth lies inside the band."""
+    inside = (truth >= lo) & (truth <= hi)
+    return {"ratio": float(mean[k] / truth[k]), "ratio_q2_5": float(lo[k] / truth[k]),
+            "ratio_q97_5": float(hi[k] / truth[k]), "truth_inside_95_at_peak": bool(inside[k]),
+            "fraction_of_band_inside_95": float(np.mean(inside))}
 
 
 def _write_outputs(ctx: Context, R: CampaignResults, summary: dict[str, Any], tc: TruthComparison | None,
                    status: dict[str, str], seconds: dict[str, float]) -> None:
     from emboost.core.output import atomic_write_json, provenance
     from emboost.jobs.derive_report import TruthCurves, build_campaign_report
+    from emboost.jobs.files import write_csv
     from emboost.jobs.mc import write_netcdf
 
     mc, sn = R.montecarlo, R.sensitivity
@@ -261,6 +315,10 @@ def _write_outputs(ctx: Context, R: CampaignResults, summary: dict[str, Any], tc
                                "result": {k: v for k, v in ctx.results[s.name].items()
                                           if not isinstance(v, list) or len(v) < 50}}
                       for s in STAGES},
+           "units": {"convention": "SI numbers (docs/units.md); a key's unit is its suffix (suffixes), else the "
+                                   "table keys (dotted below stages.<name>.result), else a 'unit' field beside the "
+                                   "number, else dimensionless",
+                     "suffixes": UNIT_SUFFIXES, "keys": STAGE_UNITS},
            "provenance": prov}
     atomic_write_json(ctx.out / "results.json", doc)
     variables = {
@@ -273,6 +331,28 @@ def _write_outputs(ctx: Context, R: CampaignResults, summary: dict[str, Any], tc
         "g_median": (("frequency",), sn.g_median, "GeV-1"),
         "g_quantiles": (("quantile", "frequency"), np.array([sn.g_quantiles[str(x)] for x in q]), "GeV-1"),
     }
+    bud = mc.budget
+    if bud is not None:
+        for n, v in bud.sources.items():
+            variables[f"budget_{n}_std"] = (("frequency",), v, "1")
+        for n, v in bud.paths.items():
+            variables[f"budget_path_{n}_std"] = (("frequency",), v, "1")
+        variables["budget_total_linear_std"] = (("frequency",), bud.total_linear, "1")
+        variables["boost_std_without_field_shape"] = (("frequency",), bud.mc_std_without_shape, "1")
+        cols: dict[str, Any] = {"frequency_Hz": f, "nominal": mc.nominal, "mc_std": bud.mc_std,
+                                "mc_std_without_field_shape": bud.mc_std_without_shape,
+                                "total_linear_std": bud.total_linear}
+        cols.update({f"{n}_std": v for n, v in bud.sources.items()})
+        cols.update({f"path_{n}_std": v for n, v in bud.paths.items()})
+        cols["path_cross_variance"] = bud.path_cross_variance
+        cols.update({f"conditional_{n}_std": v for n, v in bud.conditional.items()})
+        write_csv(ctx.out / "budget.csv", cols, comments=[
+            f"emboost derive {ctx.recipe.name}: 1-sigma of the delivered boost factor by contribution (boost-factor "
+            "units, linear propagation); sources add in quadrature to total_linear_std; the path_* columns split "
+            "booster_fit and lna by the way they act (path_cross_variance: their correlations, a variance); the "
+            "conditional_* columns are the conditional fit sigma of tau and gap, not in the band",
+            f"field_shape_sigma {bud.field_shape_sigma:g} (source: {bud.field_shape_source}); frequency_sigma "
+            f"{bud.frequency_sigma_Hz:g} Hz (source: {bud.frequency_sigma_source})"])
     write_netcdf(ctx.out / "results.nc", variables, {"frequency": f.size, "quantile": len(q)},
                  {"title": f"emboost derive: {ctx.recipe.name}", "samples": mc.samples, "seed": mc.seed})
     curves = None

@@ -15,19 +15,39 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from emboost.jobs.campaign import CampaignRecipe
-from emboost.jobs.derive_results import CampaignResults, TruthComparison, t_sys_at_peak
+from emboost.jobs.derive_results import (
+    BudgetSummary,
+    CampaignResults,
+    FittedParameter,
+    TruthComparison,
+    t_sys_at_peak,
+)
 from emboost.jobs.derive_stages import Stage
-from emboost.report.campaign_figures import truth_band_figure, tsys_band_figure
+from emboost.jobs.recipes import display_value
+from emboost.report.campaign_figures import (
+    budget_figure,
+    recovered_over_true_figure,
+    truth_band_figure,
+    tsys_band_figure,
+)
 from emboost.report.html import Figure, ReportTable, Section, fmt, fmt_pm, write_report
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure as MplFigure
 
-__all__ = ["build_campaign_report", "CAMPAIGN_SECTIONS", "TruthCurves"]
+__all__ = ["build_campaign_report", "CAMPAIGN_SECTIONS", "TruthCurves", "SOURCE_LABELS", "PATH_LABELS"]
+
+#: names of the budget's independent sources (:class:`emboost.jobs.derive_results.BudgetSummary`)
+SOURCE_LABELS = {"booster_fit": "booster fit covariance (τ and gap refitted)",
+                 "lna": "LNA noise parameters (through the τ and gap refits)",
+                 "field_shape": "field-shape factor", "frequency_shift": "frequency shift"}
+#: names of the paths by which the booster and LNA terms act
+PATH_LABELS = {"direct": "booster parameters at fixed τ and gap", "tau_refit": "τ refit",
+               "gap_refit": "mirror-gap refit"}
 
 #: section ids of the campaign report, in page order ("truth" only when the recipe names a truth file)
 CAMPAIGN_SECTIONS = ("summary", "truth", "calibration", "booster_fit", "noise_fit", "line_delay", "mirror_gap",
-                     "montecarlo", "tsys", "sensitivity", "stages", "inputs", "provenance")
+                     "montecarlo", "budget", "tsys", "sensitivity", "stages", "inputs", "provenance")
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,6 +65,83 @@ def _save(fig: MplFigure, path: Path) -> None:
     atomic_savefig(fig, path, dpi=100)
 
 
+def _budget_section(out: Path, recipe: CampaignRecipe, R: CampaignResults, bud: BudgetSummary, k: int,
+                    truth: TruthCurves | None) -> Section:
+    """The uncertainty budget: table at the peak and across the band, stacked plot, recovered/true panel."""
+    mc = R.montecarlo
+    f = mc.frequency
+    tot = bud.total_linear
+    tk = float(tot[k])
+
+    def row(name: str, v: np.ndarray, kind: str) -> tuple[str, ...]:
+        share = {"source": f"{fmt(100 * float(v[k]) ** 2 / tk ** 2, 3)} %", "path": "(not additive)",
+                 "total": "-"}[kind]
+        return (name, kind, fmt(float(v[k]), 4), share, fmt(float(np.median(v)), 3), fmt(float(np.max(v)), 3))
+
+    lab = SOURCE_LABELS
+    rows = [row(f"{lab['booster_fit']}", bud.sources["booster_fit"], "source"),
+            row(f"{lab['lna']}", bud.sources["lna"], "source"),
+            row(f"  path: {PATH_LABELS['direct']}", bud.paths["direct"], "path"),
+            row(f"  path: τ refit (linear spread of τ {fmt(bud.tau_sigma_s / 1e-12, 3, 'ps')})",
+                bud.paths["tau_refit"], "path"),
+            row(f"  path: mirror-gap refit (linear spread of the gap {fmt(bud.gap_sigma_m / 1e-6, 3, 'µm')})",
+                bud.paths["gap_refit"], "path"),
+            ("  path correlations (signed variance)", "path", fmt(float(bud.path_cross_variance[k]), 4),
+             "(not additive)", fmt(float(np.median(bud.path_cross_variance)), 3), "-"),
+            row(f"field-shape factor N(1, {fmt(bud.field_shape_sigma, 3)}) [{bud.field_shape_source}]",
+                bud.sources["field_shape"], "source"),
+            row(f"frequency shift N(0, {fmt(bud.frequency_sigma_Hz / 1e6, 3, 'MHz')}) [{bud.frequency_sigma_source}]",
+                bud.sources["frequency_shift"], "source"),
+            row("total (linear propagation)", tot, "total"),
+            row("Monte-Carlo std (all terms)", bud.mc_std, "total"),
+            row("Monte-Carlo std without the field-shape factor", bud.mc_std_without_shape, "total"),
+            ("not in the band: conditional fit σ of τ (T_sys noise)", "conditional",
+             fmt(float(bud.conditional["tau_fit"][k]), 3), "-", fmt(float(np.median(bud.conditional["tau_fit"])), 3),
+             fmt(float(np.max(bud.conditional["tau_fit"])), 3)),
+            ("not in the band: conditional fit σ of the mirror gap (T_sys noise)", "conditional",
+             fmt(float(bud.conditional["gap_fit"][k]), 3), "-", fmt(float(np.median(bud.conditional["gap_fit"])), 3),
+             fmt(float(np.max(bud.conditional["gap_fit"])), 3))]
+    _save(budget_figure(f, bud.sources, SOURCE_LABELS, bud.paths, PATH_LABELS, bud.mc_std, bud.mc_std_without_shape),
+          out / "budget.png")
+    figs = [Figure(out / "budget.png", "1σ by source, stacked in variance, and the booster/LNA terms by path")]
+    text = [
+        f"Every entry is a 1σ of the delivered boost factor (boost-factor units) at the peak "
+        f"{fmt(f[k] / 1e9, 7, 'GHz')} (nominal {fmt(float(mc.nominal[k]))}), with its median and maximum over the band "
+        f"{fmt(f[0] / 1e9, 5)}-{fmt(f[-1] / 1e9, 5)} GHz; linear propagation through the whole pipeline (refits "
+        "included, emboost.mc.engine.uncertainty_budget) unless marked Monte-Carlo. The sources are independent: "
+        "their variances add up to the total. The booster and LNA terms act through three paths (the booster "
+        "parameters at fixed τ and gap, the τ refit, the mirror-gap refit); the gap refit largely cancels the direct "
+        "path (it pins the mode to the measured T_sys), so the paths are listed with their correlation term and are "
+        "not additive.",
+        f"The field-shape factor is an assumed input, σ = {fmt(bud.field_shape_sigma, 3)}, source: "
+        f"{bud.field_shape_source} (recipe key montecarlo.field_shape_sigma). At the peak it is "
+        f"{fmt(100 * float(bud.sources['field_shape'][k]) ** 2 / tk ** 2, 3)} % of the variance; without it the "
+        f"Monte-Carlo std would be {fmt(float(bud.mc_std_without_shape[k]), 3)} instead of "
+        f"{fmt(float(bud.mc_std[k]), 3)}."]
+    if truth is not None and truth.boost is not None:
+        t = truth.boost
+        lo, hi = mc.quantile(0.025), mc.quantile(0.975)
+        nlo, nhi = bud.mc_quantiles_without_shape["0.025"], bud.mc_quantiles_without_shape["0.975"]
+        _save(recovered_over_true_figure(f, t, [("with the field-shape term", mc.mean, lo, hi),
+                                                ("without the field-shape term", bud.mc_mean_without_shape, nlo,
+                                                 nhi)]), out / "recovered_over_true.png")
+        figs.append(Figure(out / "recovered_over_true.png", "recovered/true with and without the field-shape term"))
+        ins = float(np.mean((t >= lo) & (t <= hi)))
+        ins_n = float(np.mean((t >= nlo) & (t <= nhi)))
+        text.append(
+            f"Against the stored truth ({truth.label}): at the peak recovered/true = "
+            f"{fmt(float(mc.mean[k] / t[k]), 4)} (95 % band {fmt(float(lo[k] / t[k]), 4)} .. "
+            f"{fmt(float(hi[k] / t[k]), 4)}) with the field-shape term and "
+            f"{fmt(float(bud.mc_mean_without_shape[k] / t[k]), 4)} "
+            f"({fmt(float(nlo[k] / t[k]), 4)} .. {fmt(float(nhi[k] / t[k]), 4)}) without it; the truth lies inside "
+            f"the 95 % band over {fmt(100 * ins, 3)} % of the band with it and {fmt(100 * ins_n, 3)} % without it. "
+            "The synthetic campaign has no field-shape error of its own beyond the non-planar disk, so this shows "
+            "how much of the band the assumed term carries.")
+    return Section("budget", "Uncertainty budget", tuple(text),
+                   (ReportTable(("contribution", "kind", "1σ at the peak", "share of the variance at the peak",
+                                 "median over the band", "max over the band"), tuple(rows)),), tuple(figs))
+
+
 def build_campaign_report(path: Path, recipe: CampaignRecipe, R: CampaignResults, tc: TruthComparison | None,
                           truth: TruthCurves | None, status: Mapping[str, str], seconds: Mapping[str, float],
                           prov: Mapping[str, Any], stages: Sequence[Stage]) -> Path:
@@ -59,25 +156,44 @@ def build_campaign_report(path: Path, recipe: CampaignRecipe, R: CampaignResults
     f = mc.frequency
     pk = mc.peak
     secs: list[Section] = []
-    rows = [("peak delivered boost factor (Monte-Carlo mean ± std)", fmt_pm(pk.mean, pk.std)),
-            ("95 % band at the peak", f"{fmt(pk.q2_5)} .. {fmt(pk.q97_5)}"),
+    bud = mc.budget
+    kpk = int(np.argmin(np.abs(f - pk.frequency_Hz)))
+    rows = [("peak delivered boost factor: Monte-Carlo mean, Monte-Carlo std", f"{fmt(pk.mean)}, {fmt(pk.std, 3)}"),
+            ("95 % band at the peak (Monte-Carlo quantiles)", f"{fmt(pk.q2_5)} .. {fmt(pk.q97_5)}"),
             ("peak frequency", fmt(pk.frequency_Hz / 1e9, 7, "GHz")),
             ("best-fit (nominal) boost factor at the peak", fmt(pk.nominal)),
-            ("linear-propagation std at the peak", fmt(pk.linear_std)),
-            ("booster-LNA line delay τ", fmt_pm(ld.tau, ld.sigma_tau, 1e-9, "ns")),
-            ("mirror gap during the run", fmt_pm(mg.gap, mg.sigma_gap, 1e-3, "mm")),
-            ("T_sys at the peak", fmt(t_sys_at_peak(R), 4, "K")),
-            ("best |g_aγ| reach (median, 95 % band)",
-             f"{fmt(sn.best.g_median_GeV, 3)} GeV⁻¹ ({fmt(sn.best.g_q2_5_GeV, 3)} .. "
-             f"{fmt(sn.best.g_q97_5_GeV, 3)}) at {fmt(sn.best.frequency_Hz / 1e9, 6)} GHz"),
-            ("KSVZ / DFSZ there", f"{fmt(sn.best.ksvz_GeV, 3)} / {fmt(sn.best.dfsz_GeV, 3)} GeV⁻¹"),
-            ("Monte-Carlo samples, seed", f"{mc.samples}, {mc.seed}"),
-            ("convergence", mc.convergence.message)]
+            ("linear-propagation std at the peak", fmt(pk.linear_std))]
+    if bud is not None:
+        src = {n: float(v[kpk]) for n, v in bud.sources.items()}
+        top = max(src, key=lambda n: src[n])
+        rows.append(("largest contribution to the std at the peak",
+                     f"{SOURCE_LABELS.get(top, top)}: {fmt(src[top], 4)} of {fmt(float(bud.total_linear[kpk]), 4)} "
+                     f"(linear; {fmt(100 * src[top] ** 2 / float(bud.total_linear[kpk]) ** 2, 3)} % of the variance); "
+                     "see the uncertainty budget"))
+        rows.append(("Monte-Carlo std at the peak without the field-shape factor",
+                     fmt(float(bud.mc_std_without_shape[kpk]), 3)))
+    rows += [("booster-LNA line delay τ (value; conditional fit σ; Monte-Carlo spread)",
+              f"{fmt(ld.tau / 1e-9, 7, 'ns')}; {fmt(ld.sigma_tau / 1e-12, 3, 'ps')}; "
+              f"{fmt(mc.tau_std / 1e-12, 3, 'ps')}"),
+             ("mirror gap during the run (value; conditional fit σ; Monte-Carlo spread)",
+              f"{fmt(mg.gap / 1e-3, 7, 'mm')}; {fmt(mg.sigma_gap / 1e-6, 3, 'µm')}; "
+              f"{fmt(mc.gap_std / 1e-6, 3, 'µm')}"),
+             ("T_sys at the peak", fmt(t_sys_at_peak(R), 4, "K")),
+             ("best |g_aγ| reach (median, 95 % band)",
+              f"{fmt(sn.best.g_median_GeV, 3)} GeV⁻¹ ({fmt(sn.best.g_q2_5_GeV, 3)} .. "
+              f"{fmt(sn.best.g_q97_5_GeV, 3)} GeV⁻¹) at {fmt(sn.best.frequency_Hz / 1e9, 6)} GHz"),
+             ("KSVZ / DFSZ there", f"{fmt(sn.best.ksvz_GeV, 3)} / {fmt(sn.best.dfsz_GeV, 3)} GeV⁻¹"),
+             ("Monte-Carlo samples, seed", f"{mc.samples}, {mc.seed}"),
+             ("convergence", mc.convergence.message)]
     secs.append(Section("summary", "Summary", (
         f"Campaign recipe {recipe.path.name}: {recipe.name}. {recipe.description}".strip(),
         "Procedure (MADMAX, physics.md §2.1, §2.6-§2.8): Y-factor calibration, booster reflectivity fit, LNA noise "
         "fit to the standards, line-delay fit to the broadband T_sys, mirror-gap refit to the narrowband T_sys, "
-        "Monte-Carlo of the delivered boost factor, sensitivity."),
+        "Monte-Carlo of the delivered boost factor, sensitivity.",
+        "Two kinds of uncertainty appear in this report and are always labelled: the conditional fit σ (the fit "
+        "error of a quantity with everything else held at its best value, from the noise of the data fitted) and "
+        "the Monte-Carlo spread (the standard deviation over the samples, where the booster and LNA parameters are "
+        "drawn and τ and the mirror gap refitted per sample). The band is built from the Monte-Carlo samples."),
         (ReportTable(("quantity", "value"), tuple(rows)),)))
     if truth is not None and truth.boost is not None and tc is not None:
         tr = tc
@@ -108,8 +224,11 @@ def build_campaign_report(path: Path, recipe: CampaignRecipe, R: CampaignResults
             ("σ(c_cal) budget", budget or "-"),
             ("resolution bandwidth", fmt(cal.resolution_bandwidth_Hz / 1e3, 4, "kHz")))),),
         (Figure(out / "calibration.png", "gain, T_rec and c_cal with their 1σ bands"),)))
-    prow = tuple((n, fmt_pm(p.value, p.stderr, *( (1e-3, "mm") if p.unit == "mm" else (1.0, ""))),
-                  fmt(p.initial / (1e-3 if p.unit == "mm" else 1.0), 6, p.unit if p.unit == "mm" else ""))
+    def _shown(p: FittedParameter) -> tuple[float, str]:
+        u = "" if p.display_unit == "1" else p.display_unit
+        return (1.0 / display_value(1.0, p.display_unit), u)
+
+    prow = tuple((n, fmt_pm(p.value, p.stderr, *_shown(p)), fmt(p.initial / _shown(p)[0], 6, _shown(p)[1]))
                  for n, p in bf.parameters.items())
     secs.append(Section("booster_fit", "Booster reflectivity fit", (
         f"Complex S11 over {fmt(bf.band_Hz[0] / 1e9, 5)}-{fmt(bf.band_Hz[1] / 1e9, 5)} GHz ({bf.points} "
@@ -118,7 +237,8 @@ def build_campaign_report(path: Path, recipe: CampaignRecipe, R: CampaignResults
         f"{fmt_pm(bf.peak_boost_matched, bf.peak_boost_matched_stderr)} at "
         f"{fmt(bf.peak_frequency_Hz / 1e9, 6)} GHz (setup-file values: {fmt(bf.nominal_peak_boost)} at "
         f"{fmt(bf.nominal_peak_frequency_Hz / 1e9, 6)} GHz).",),
-        (ReportTable(("parameter", "fitted value", "start"), prow, "fitted parameters (1σ from the covariance)"),),
+        (ReportTable(("parameter", "fitted value ± 1σ (fit covariance)", "start"), prow,
+                     "fitted parameters (1σ from the covariance)"),),
         (Figure(out / "booster_fit.png", "reflected power and group delay: data, model, residuals"),
          Figure(out / "booster_model.png", "the fitted booster model"))))
     names = ("sqrt_sv", "sqrt_si", "rho_mag", "rho_phase")
@@ -138,32 +258,41 @@ def build_campaign_report(path: Path, recipe: CampaignRecipe, R: CampaignResults
         (ReportTable(("parameter", "fit", "calibration-band half spread", "Monte-Carlo σ"), nrows),),
         (Figure(out / "noise_standards.png", "T_sys of the standards with the fitted noise model"),)))
     secs.append(Section("line_delay", "Line delay", (
-        f"τ = {fmt_pm(ld.tau, ld.sigma_tau, 1e-9, 'ns')} from the broadband T_sys with the fitted booster "
-        f"(reduced χ² {fmt(ld.redchi, 4)}, {ld.ndata} points).",), (),
+        f"τ = {fmt(ld.tau / 1e-9, 7, 'ns')} from the broadband T_sys with the fitted booster (reduced χ² "
+        f"{fmt(ld.redchi, 4)}, {ld.ndata} points); conditional fit σ {fmt(ld.sigma_tau / 1e-12, 3, 'ps')} (booster "
+        f"and LNA at their best values); Monte-Carlo spread {fmt(mc.tau_std / 1e-12, 3, 'ps')} (see the "
+        "Monte-Carlo section).",), (),
         (Figure(out / "tsys_broadband.png", "broadband T_sys and the combined booster + line + LNA model"),)))
     secs.append(Section("mirror_gap", "Mirror-gap refit", (
-        f"Mirror gap during the run {fmt_pm(mg.gap, mg.sigma_gap, 1e-3, 'mm')} (fitted at the VNA "
-        f"measurement: {fmt(mg.fitted_gap_1_m * 1e3, 6, 'mm')}; reduced χ² {fmt(mg.redchi, 4)}).",), (),
+        f"Mirror gap during the run {fmt(mg.gap / 1e-3, 7, 'mm')}, conditional fit σ "
+        f"{fmt(mg.sigma_gap / 1e-6, 3, 'µm')}; Monte-Carlo spread {fmt(mc.gap_std / 1e-6, 3, 'µm')} (fitted at "
+        f"the VNA measurement: {fmt(mg.fitted_gap_1_m / 1e-3, 6, 'mm')}; reduced χ² {fmt(mg.redchi, 4)}).",), (),
         (Figure(out / "tsys_narrowband.png", "narrowband T_sys during the run and the model"),)))
     conv = mc.convergence
     nr = mc.nominal_refits
     secs.append(Section("montecarlo", "Monte-Carlo boost-factor band", (
         f"{mc.samples} samples (seed {mc.seed}): booster parameters from the fit covariance, LNA noise "
         "parameters from independent normals, τ and mirror gap refitted per sample, field-shape factor "
-        f"N(1, {fmt(recipe.montecarlo.field_shape_sigma, 3)}) and frequency shift "
-        f"N(0, {fmt(recipe.montecarlo.frequency_sigma / 1e6, 3)} MHz) (physics.md §2.8). {conv.message}.",
-        f"Refits: τ {fmt(mc.tau_mean * 1e9, 6)} ± {fmt(mc.tau_std * 1e12, 3)} ps, gap "
-        f"{fmt(mc.gap_mean * 1e3, 6)} ± {fmt(mc.gap_std * 1e6, 3)} µm; nominal refit reduced χ² τ "
+        f"N(1, {fmt(recipe.montecarlo.field_shape_sigma, 3)})"
+        + (f" (source: {mc.budget.field_shape_source})" if mc.budget is not None else "")
+        + f" and frequency shift N(0, {fmt(recipe.montecarlo.frequency_sigma / 1e6, 3, 'MHz')}) (physics.md §2.8); "
+        f"the uncertainty budget section splits the band's σ by contribution. {conv.message}.",
+        f"Refits over the samples: τ mean {fmt(mc.tau_mean / 1e-9, 7, 'ns')}, Monte-Carlo spread "
+        f"{fmt(mc.tau_std / 1e-12, 3, 'ps')} (conditional fit σ {fmt(ld.sigma_tau / 1e-12, 3, 'ps')}); gap mean "
+        f"{fmt(mc.gap_mean / 1e-3, 7, 'mm')}, Monte-Carlo spread {fmt(mc.gap_std / 1e-6, 3, 'µm')} (conditional fit "
+        f"σ {fmt(mg.sigma_gap / 1e-6, 3, 'µm')}); nominal refit reduced χ² τ "
         f"{fmt(nr['tau_redchi'], 4)}, gap {fmt(nr['gap_redchi'], 4)}; {mc.samples_on_search_edge} samples on a "
         "search-window edge.",),
         (ReportTable(("quantity", "value"), (
-            ("peak mean ± std", fmt_pm(pk.mean, pk.std)),
-            ("relative std at the peak", fmt(100 * pk.std / pk.mean, 3, "%")),
+            ("peak: Monte-Carlo mean, Monte-Carlo std", f"{fmt(pk.mean)}, {fmt(pk.std, 3)}"),
+            ("relative Monte-Carlo std at the peak", fmt(100 * pk.std / pk.mean, 3, "%")),
             ("linear propagation std (cross-check)", fmt(pk.linear_std)),
             ("Monte-Carlo wall time", fmt(mc.timing["wall_s"], 3, "s")),
             ("chunks computed / reused", f"{mc.timing['computed_chunks']} / {mc.timing['reused_chunks']}"))),),
         (Figure(out / "boost_band.png", "delivered boost-factor band (68 % and 95 %)"),
          Figure(out / "boost_relative_uncertainty.png", "relative uncertainty, Monte-Carlo and linear"))))
+    if bud is not None:
+        secs.append(_budget_section(out, recipe, R, bud, kpk, truth))
     _save(tsys_band_figure(f, sn.t_sys, sn.t_sys_source, truth.t_sys if truth is not None else None,
                            truth.label if truth is not None else ""), out / "tsys_band.png")
     secs.append(Section("tsys", "System temperature", (
@@ -194,7 +323,7 @@ def build_campaign_report(path: Path, recipe: CampaignRecipe, R: CampaignResults
     vers = prov.get("versions", {})
     secs.append(Section("provenance", "Provenance", (
         f"Created {prov.get('created', '-')}; command: {prov.get('command', '-')}.",
-        "Machine-readable results: results.json, boost_band.csv, reach.csv, results.nc, calibration.csv, "
+        "Machine-readable results: results.json, boost_band.csv, budget.csv, reach.csv, results.nc, calibration.csv, "
         "booster_fit.json, noise_standards.csv, tsys_broadband.csv, tsys_narrowband.csv."),
         (ReportTable(("package", "version"), tuple((k, str(v)) for k, v in vers.items())),)))
     return write_report(path, f"emboost derive: {recipe.name}", secs,

@@ -9,22 +9,60 @@ Frequencies [Hz], temperatures [K], lengths [m], times [s], couplings [GeV^-1], 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
 import numpy as np
 
 from emboost.fit.noise import DelayFit
-from emboost.mc.engine import Convergence
+from emboost.mc.engine import Convergence, UncertaintyBudget
 
 __all__ = ["CalibrationResult", "FittedParameter", "BoosterFitSummary", "NoiseFitSummary", "MirrorGapSummary",
            "BandPeak", "MonteCarloSummary", "ReachBest", "ReachSettings", "SensitivitySummary", "CampaignResults",
-           "to_json", "JSON", "TruthComparison", "compare_truth", "t_sys_at_peak"]
+           "to_json", "JSON", "TruthComparison", "compare_truth", "t_sys_at_peak", "BudgetSummary",
+           "budget_summary", "STAGE_UNITS", "UNIT_SUFFIXES", "stage_unit"]
 
 #: a stage result as stored (JSON types; arrays as lists)
 JSON = dict[str, object]
 T = TypeVar("T")
+
+
+_LNA = {"sqrt_sv": "V/sqrt(Hz)", "sqrt_si": "A/sqrt(Hz)", "rho_mag": "1", "rho_phase": "rad"}
+#: SI unit of every stage-result number whose key carries no unit suffix and is not dimensionless
+#: (``results.json`` ``units.keys``; dotted paths below ``stages.<name>.result``)
+STAGE_UNITS: dict[str, str] = {
+    "line_delay.tau": "s", "line_delay.sigma_tau": "s", "mirror_gap.gap": "m", "mirror_gap.sigma_gap": "m",
+    "montecarlo.tau_mean": "s", "montecarlo.tau_std": "s", "montecarlo.gap_mean": "m", "montecarlo.gap_std": "m",
+    "montecarlo.nominal_refits.tau": "s", "montecarlo.nominal_refits.gap": "m",
+    "montecarlo.convergence.worst_frequency": "Hz",
+    "noise_fit.tau_open": "s", "noise_fit.tau_short": "s", "noise_fit.tau_open_stderr": "s",
+    "noise_fit.tau_short_stderr": "s", "noise_fit.noise_parameters_z0_50.r_n": "ohm",
+    "noise_fit.noise_parameters_z0_50.t_min": "K", "noise_fit.noise_parameters_z0_50.f_min_db": "dB",
+    "noise_fit.noise_parameters_z0_50.gamma_opt_phase": "rad",
+    **{f"noise_fit.{t}.{k}": u for t in ("sources", "stderr", "calibration_band_half_spread", "lna_sigma")
+       for k, u in _LNA.items() if u != "1"},
+}
+#: key suffix -> SI unit (the suffix names the unit; ``_GeV`` on a coupling means GeV^-1, docs/units.md)
+UNIT_SUFFIXES: dict[str, str] = {"_Hz": "Hz", "_s": "s", "_m": "m", "_K": "K", "_dB": "dB", "_T": "T", "_m2": "m^2",
+                                 "_J_per_m3": "J/m^3", "_K_per_W": "K/W", "_GeV": "GeV^-1"}
+
+
+def stage_unit(path: str) -> str:
+    """The SI unit of the stage-result number at dotted ``path`` (``"line_delay.tau"`` -> ``"s"``): from
+    :data:`STAGE_UNITS`, else the key's suffix (:data:`UNIT_SUFFIXES`), else ``"1"``. Booster parameters carry
+    their own ``unit`` field.
+
+    >>> stage_unit("line_delay.tau"), stage_unit("sensitivity.best.t_sys_K"), stage_unit("noise_fit.redchi")
+    ('s', 'K', '1')
+    """
+    if path in STAGE_UNITS:
+        return STAGE_UNITS[path]
+    last = path.rsplit(".", 1)[-1]
+    for suffix, unit in UNIT_SUFFIXES.items():
+        if last.endswith(suffix):
+            return unit
+    return "1"
 
 
 def to_json(obj: object) -> JSON:
@@ -88,11 +126,13 @@ class CalibrationResult:
 
 @dataclass(frozen=True)
 class FittedParameter:
-    """A free booster parameter: fitted ``value`` and ``stderr`` (SI), display ``unit``, start ``initial`` (SI)."""
+    """A free booster parameter: fitted ``value``, ``stderr`` and start ``initial``, all in the SI ``unit``
+    (``"m"``, ``"1"``); ``display_unit`` is the recipe's unit (``"mm"``), used by the report only."""
 
     value: float
     stderr: float
     unit: str
+    display_unit: str
     initial: float
 
 
@@ -119,6 +159,75 @@ class BoosterFitSummary:
         p = d["parameters"]
         assert isinstance(p, Mapping)
         return _build(cls, d, parameters={str(k): FittedParameter(**v) for k, v in p.items()})
+
+
+@dataclass(frozen=True, eq=False)
+class BudgetSummary:
+    """The uncertainty budget of the delivered boost factor on the band (every std in boost-factor units).
+
+    ``sources`` (independent, their variances add to ``total_linear``): ``booster_fit`` (fit covariance, with
+    the refits following), ``lna`` (LNA noise parameters, through the refits), ``field_shape``,
+    ``frequency_shift``; ``paths``: the booster and LNA terms split by the way they act (``direct`` at fixed tau
+    and gap, ``tau_refit``, ``gap_refit``) with ``path_cross_variance`` the signed remainder (their
+    correlations); ``conditional``: what the conditional fit sigma of tau and gap would add (not in the band);
+    ``tau_sigma_s`` [s] and ``gap_sigma_m`` [m]: linear spreads of the refits. ``mc_std``/``mc_std_without_shape``,
+    ``mc_mean_without_shape`` and ``mc_quantiles_without_shape``: the Monte-Carlo samples with and without
+    their field-shape factor (each sample divided by its drawn factor). The assumed sigmas with their stated
+    ``*_source``."""
+
+    field_shape_sigma: float
+    field_shape_source: str
+    frequency_sigma_Hz: float
+    frequency_sigma_source: str
+    sources: dict[str, np.ndarray]
+    paths: dict[str, np.ndarray]
+    path_cross_variance: np.ndarray
+    total_linear: np.ndarray
+    conditional: dict[str, np.ndarray]
+    tau_sigma_s: float
+    gap_sigma_m: float
+    mc_std: np.ndarray
+    mc_std_without_shape: np.ndarray
+    mc_mean_without_shape: np.ndarray
+    mc_quantiles_without_shape: dict[str, np.ndarray]
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, object]) -> BudgetSummary:
+        return _build(cls, d, **{k: _arrays(d[k]) for k in ("sources", "paths", "conditional",
+                                                             "mc_quantiles_without_shape")},
+                      **{k: _arr(d[k]) for k in ("path_cross_variance", "total_linear", "mc_std",
+                                                 "mc_std_without_shape", "mc_mean_without_shape")})
+
+    def at(self, k: int) -> dict[str, float]:
+        """Every contribution at band index ``k`` (std, boost-factor units), by name."""
+        out = {f"source_{n}": float(v[k]) for n, v in self.sources.items()}
+        out.update({f"path_{n}": float(v[k]) for n, v in self.paths.items()})
+        out["path_cross_variance"] = float(self.path_cross_variance[k])
+        out.update({f"conditional_{n}": float(v[k]) for n, v in self.conditional.items()})
+        out["total_linear"] = float(self.total_linear[k])
+        out["mc_std"] = float(self.mc_std[k])
+        out["mc_std_without_field_shape"] = float(self.mc_std_without_shape[k])
+        return out
+
+
+def budget_summary(budget: UncertaintyBudget, boost: np.ndarray, shape: np.ndarray, quantiles: Sequence[float],
+                   field_shape_source: str, frequency_sigma_Hz: float, frequency_sigma_source: str,
+                   field_shape_sigma: float) -> BudgetSummary:
+    """The :class:`BudgetSummary` of a linear budget and the Monte-Carlo samples ``boost`` ``(n, nf)`` with their
+    drawn field-shape factors ``shape`` ``(n,)``."""
+    from emboost.mc.engine import band_statistics
+
+    full = band_statistics(boost, ())
+    ns = band_statistics(boost / shape[:, None], quantiles)
+    paths = {"direct": budget.channels["direct"], "tau_refit": budget.channels["tau_refit"],
+             "gap_refit": budget.channels["gap_refit"]}
+    # the LNA parameters have no direct path (beta^2 does not depend on them at fixed tau and gap): its
+    # numerically zero remainder goes into the cross term
+    cross = budget.channel_cross + budget.channels["lna_direct"] ** 2
+    return BudgetSummary(field_shape_sigma, field_shape_source, frequency_sigma_Hz, frequency_sigma_source,
+                         dict(budget.sources), paths, cross, budget.total, dict(budget.conditional),
+                         budget.tau_sigma, budget.gap_sigma, full["std"], ns["std"], ns["mean"],
+                         {str(q): v for q, v in zip(quantiles, ns["quantiles"])})
 
 
 @dataclass(frozen=True)
@@ -195,12 +304,14 @@ class MonteCarloSummary:
     samples_on_search_edge: int
     timing: dict[str, float | int]
     peak: BandPeak
+    budget: BudgetSummary | None = None
 
     @classmethod
     def from_json(cls, d: Mapping[str, object]) -> MonteCarloSummary:
-        conv, peak, lin = d["convergence"], d["peak"], d["linear_parts_at_peak"]
+        conv, peak, lin, bud = d["convergence"], d["peak"], d["linear_parts_at_peak"], d.get("budget")
         assert isinstance(conv, Mapping) and isinstance(peak, Mapping)
-        return _build(cls, d, frequency=_arr(d["frequency"]), mean=_arr(d["mean"]), std=_arr(d["std"]),
+        return _build(cls, d, budget=None if not isinstance(bud, Mapping) else BudgetSummary.from_json(bud),
+                      frequency=_arr(d["frequency"]), mean=_arr(d["mean"]), std=_arr(d["std"]),
                       nominal=_arr(d["nominal"]), quantiles=_arrays(d["quantiles"]),
                       linear_std=None if d["linear_std"] is None else _arr(d["linear_std"]),
                       linear_parts_at_peak=None if lin is None else _floats(lin), convergence=Convergence(**conv),

@@ -25,6 +25,7 @@ from emboost.jobs.derive_results import (
     JSON,
     BandPeak,
     BoosterFitSummary,
+    BudgetSummary,
     CalibrationResult,
     FittedParameter,
     MirrorGapSummary,
@@ -203,6 +204,7 @@ def _calibration(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
 def _booster_fit(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
     from emboost.core.output import atomic_write_json, provenance
     from emboost.jobs.fit_recipes import booster_fit_document
+    from emboost.jobs.recipes import si_unit
     from emboost.report.plots import booster_response_png, power_delay_png
     from emboost.rf.touchstone import parse_parameter_name
 
@@ -243,8 +245,9 @@ def _booster_fit(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
     nominal = setup.booster.boost_factor(fb)
     fit = res.fit
     out = BoosterFitSummary(
-        parameters={n: FittedParameter(fit.value(n), fit.error(n), fit.units[fit.names.index(n)],
-                                       float(fit.initial[fit.names.index(n)])) for n in fit.free},
+        parameters={n: FittedParameter(fit.value(n), fit.error(n), si_unit(fit.units[fit.names.index(n)]),
+                                       fit.units[fit.names.index(n)], float(fit.initial[fit.names.index(n)]))
+                    for n in fit.free},
         redchi=fit.redchi, chi2=fit.chisqr, ndata=fit.ndata, chi2_probability=fit.chi2_probability,
         rms_s11=float(np.sqrt(np.mean(np.abs(s - m["s11"]) ** 2))), points=int(f.size),
         band_Hz=[float(f[0]), float(f[-1])], peak_boost_matched=float(bf[k]), peak_boost_matched_stderr=float(sbf[k]),
@@ -380,6 +383,7 @@ def _montecarlo(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
         curves["linear propagation"] = lin.std / lin.nominal
     relative_uncertainty_png(ctx.out / "boost_relative_uncertainty.png", f, curves, title="relative uncertainty")
     k = band.peak
+    budget = _budget(ctx, model, res.boost, res.draws.shape)
     out = MonteCarloSummary(
         frequency=f, mean=mean, std=std, quantiles=dict(zip([str(x) for x in q], band.quantiles)),
         nominal=res.nominal, linear_std=None if lin is None else lin.std,
@@ -390,9 +394,33 @@ def _montecarlo(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
         samples_on_search_edge=int(np.count_nonzero(res.on_bound)), timing=res.timing,
         peak=BandPeak(float(f[k]), float(mean[k]), float(std[k]), float(res.nominal[k]),
                       float(band.quantiles[q.index(0.025)][k]), float(band.quantiles[q.index(0.975)][k]),
-                      None if lin is None else float(lin.std[k])))
+                      None if lin is None else float(lin.std[k])), budget=budget)
     return to_json(out), ["boost_band.csv", "boost_band.png", "boost_relative_uncertainty.png",
                           "montecarlo/boost_samples.npz"]
+
+
+def _budget(ctx: Context, model: MonteCarloModel, boost: np.ndarray, shape: np.ndarray) -> BudgetSummary:
+    """The uncertainty budget of the band (:func:`emboost.mc.engine.uncertainty_budget`) with the samples
+    with and without their field-shape factor, and the stated sources of the assumed sigmas."""
+    from emboost.jobs.derive_results import budget_summary
+    from emboost.jobs.recipes import required_source
+    from emboost.mc.engine import uncertainty_budget
+
+    r = ctx.recipe
+    ub = uncertainty_budget(model, fit_sigma_tau=ctx.line_delay().sigma_tau,
+                            fit_sigma_gap=float(ctx.results["mirror_gap"]["sigma_gap"]))  # type: ignore[arg-type]
+    mc = r.montecarlo
+    return budget_summary(ub, boost, shape, mc.quantiles,
+                          required_source(r.raw, "montecarlo.field_shape_sigma", r.path), mc.frequency_sigma,
+                          _source_or(r.raw, "montecarlo.frequency_sigma"), mc.field_shape_sigma)
+
+
+def _source_or(raw: dict[str, Any], dotted: str) -> str:
+    node: Any = raw
+    for part in dotted.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    src = node.get("source") if isinstance(node, dict) else None
+    return src if isinstance(src, str) and src.strip() else "not stated in the recipe"
 
 
 def truth_on(ctx: Context, f: np.ndarray, column: str | None = None) -> np.ndarray | None:

@@ -26,7 +26,7 @@ from emboost.fit.noise import STANDARDS, delivered_boost_factor, standards_param
 from emboost.fit.resonance import ResonanceFit, default_parameters, fit_resonance, initial_guess, skrf_qfactor
 from emboost.jobs.files import write_csv
 from emboost.jobs.inputs import Inputs
-from emboost.jobs.recipes import recipe_header
+from emboost.jobs.recipes import display_value, recipe_header
 from emboost.jobs.sections import (
     DataSettings,
     DelaySettings,
@@ -185,7 +185,9 @@ def run_booster_recipe(path: Path, top: Table, out: Path, quiet: bool = False) -
         print(f"{r.name}: reduced chi2 = {res.fit.redchi:.3g}, peak boost factor {bf.max():.0f} at "
               f"{fb[np.argmax(bf)] / 1e9:.4f} GHz; results in {out}")
         for n in res.fit.free:
-            print(f"  {n} = {res.fit.value(n):.6g} +- {res.fit.error(n):.2g} (SI)")
+            u = res.fit.units[res.fit.names.index(n)]
+            print(f"  {n} = {display_value(res.fit.value(n), u):.6g} +- {display_value(res.fit.error(n), u):.2g}"
+                  f"{'' if u == '1' else ' ' + u} (1-sigma from the fit covariance)")
         if not res.ok:
             print(f"WARNING: fit not converged or on a bound: {list(res.fit.at_bound)} {res.fit.message}")
     return 0 if res.ok else 3
@@ -357,7 +359,9 @@ def run_standards_recipe(path: Path, top: Table, out: Path, quiet: bool = False)
     write_csv(out / "model.csv", columns, comments=[f"emboost noise_standards fit of {r.spectra.name}"])
     if not quiet:
         for i, n in enumerate(res.names):
-            print(f"{n:10s} = {res.values[i]:.6g} +- {res.stderr[i]:.3g} (SI)")
+            u = res.units[i]
+            print(f"{n:10s} = {display_value(res.values[i], u):.6g} +- {display_value(res.stderr[i], u):.3g}"
+                  f"{'' if u == '1' else ' ' + u} (1-sigma from the fit covariance)")
         print(f"reduced chi^2 = {res.redchi:.3f}; results in {out}")
     return 0 if res.ok else 3
 
@@ -474,10 +478,11 @@ def run_line_delay_recipe(path: Path, top: Table, out: Path, quiet: bool = False
     summary["provenance"] = provenance(inputs_used)
     atomic_write_json(out / "fit.json", summary)
     if not quiet:
-        print(f"tau = {tau * 1e9:.6f} +- {d.fit.sigma_tau * 1e9:.2g} ns (reduced chi^2 {d.fit.redchi:.3f})")
+        print(f"tau = {tau * 1e9:.6f} ns, conditional fit sigma {d.fit.sigma_tau * 1e12:.2g} ps (reduced chi^2 "
+              f"{d.fit.redchi:.3f})")
         if "mirror_gap" in summary:
             mg = summary["mirror_gap"]
-            print(f"mirror gap = {mg['gap'] * 1e3:.5f} +- {mg['sigma_gap'] * 1e3:.2g} mm")
+            print(f"mirror gap = {mg['gap'] * 1e3:.5f} mm, conditional fit sigma {mg['sigma_gap'] * 1e6:.2g} um")
         print(f"results in {out}")
     if not np.isfinite(d.fit.sigma_tau):
         raise FitError("the delay fit has no curvature: the spectrum does not constrain tau")

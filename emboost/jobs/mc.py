@@ -45,7 +45,7 @@ from emboost.jobs.sections import (
     sensitivity_section,
 )
 from emboost.jobs.stages import MonteCarloBand, ReachResult
-from emboost.mc.engine import MonteCarloModel
+from emboost.mc.engine import MonteCarloModel, UncertaintyBudget, uncertainty_budget
 
 __all__ = ["RunSettings", "MonteCarloRecipe", "load_mc_recipe", "load_booster_fit_json", "build_model",
            "run_recipe", "write_netcdf"]
@@ -307,6 +307,34 @@ def write_netcdf(path: Path, variables: dict[str, tuple[tuple[str, ...], np.ndar
     atomic_write_bytes(path, buf.getvalue())
 
 
+def _si_units(fit: BoosterFitResult) -> list[str]:
+    """The SI unit of each free booster parameter (the order of the samples' columns)."""
+    from emboost.jobs.recipes import si_unit
+
+    return [si_unit(fit.fit.units[fit.fit.names.index(n)]) for n in fit.fit.free]
+
+
+def top_raw(r: MonteCarloRecipe) -> dict[str, Any]:
+    """The recipe's TOML document (for the stated sources of its assumed numbers)."""
+    return read_toml(r.path, error=RecipeError)
+
+
+def _source(raw: dict[str, Any], key: str) -> str:
+    v = raw.get("montecarlo", {}).get(key)
+    src = v.get("source") if isinstance(v, dict) else None
+    return src if isinstance(src, str) and src.strip() else "not stated in the recipe"
+
+
+def _budget_at(b: UncertaintyBudget, boost: np.ndarray, shape: np.ndarray, k: int) -> dict[str, Any]:
+    """The uncertainty budget at band index ``k`` (boost-factor units; docs/derive.md)."""
+    return {"unit": "1 (boost factor)", "frequency_Hz": float(b.frequency[k]),
+            "sources": {n: float(v[k]) for n, v in b.sources.items()},
+            "paths": {n: float(v[k]) for n, v in b.channels.items() if n != "lna_direct"},
+            "path_cross_variance": float(b.channel_cross[k] + b.channels["lna_direct"][k] ** 2),
+            "total_linear": float(b.total[k]), "mc_std": float(np.std(boost[:, k], ddof=1)),
+            "mc_std_without_field_shape": float(np.std(boost[:, k] / shape, ddof=1))}
+
+
 def _qname(q: float) -> str:
     return f"q{100 * q:g}".replace(".", "_")
 
@@ -349,6 +377,11 @@ def _run_one(r: MonteCarloRecipe, run: RunSettings, index: int, fit: BoosterFitR
         cols["linear_std"] = lin.std
         for part, v in lin.parts.items():
             cols[f"linear_std_{part}"] = v
+    budget = uncertainty_budget(model)
+    for part, v in budget.channels.items():
+        if part != "lna_direct":
+            cols[f"path_std_{part}"] = v
+    cols["std_without_field_shape"] = np.std(res.boost / res.draws.shape[:, None], axis=0, ddof=1)
     write_csv(out / "band.csv", cols, comments=[
         f"emboost montecarlo {r.name} / {run.name}: delivered boost factor, {samples} samples, seed {run_seed}",
         "mean, std (ddof 1) and quantiles per frequency; nominal = best-fit parameters without shape factor or shift",
@@ -369,10 +402,12 @@ def _run_one(r: MonteCarloRecipe, run: RunSettings, index: int, fit: BoosterFitR
     summary: dict[str, Any] = {
         "run": run.name, "samples": samples, "seed": run_seed, "chunk_size": mcs.chunk_size,
         "receiver_recipe": str(run.receiver.path), "refit_mirror_gap": run.refit_mirror_gap,
-        "field_shape_sigma": r.field_shape_sigma, "frequency_sigma_Hz": run.frequency_sigma,
+        "field_shape_sigma": r.field_shape_sigma, "field_shape_sigma_source": _source(top_raw(r), "field_shape_sigma"),
+        "frequency_sigma_Hz": run.frequency_sigma,
         "lna_sigma_SI": dict(zip(("sqrt_sv", "sqrt_si", "rho_mag", "rho_phase"), r.lna_sigma)),
         "delay_search_s": list(model.delay_bounds), "gap_search_m": model.gap_bounds,
         "nominal_refits": nominal_info,
+        "uncertainty_budget_at_peak": _budget_at(budget, res.boost, res.draws.shape, int(np.argmax(mean))),
         "refits": {"tau_mean_s": float(np.mean(res.tau)), "tau_std_s": float(np.std(res.tau, ddof=1)),
                    "tau_redchi_median": float(np.median(res.tau_redchi)),
                    "gap_mean_m": float(np.mean(res.gap)) if run.refit_mirror_gap else None,
@@ -406,8 +441,9 @@ def _run_one(r: MonteCarloRecipe, run: RunSettings, index: int, fit: BoosterFitR
         "sample_frequency_shift": (("sample",), res.draws.shift, "Hz"),
         "sample_on_bound": (("sample",), res.on_bound.astype(np.int32), "1"),
         "sample_peak_boost": (("sample",), res.boost[:, k], "1"),
-        "sample_booster_parameters": (("sample", "booster_parameter"), res.draws.booster, "SI"),
-        "sample_lna_parameters": (("sample", "lna_parameter"), res.draws.lna, "SI"),
+        "sample_booster_parameters": (("sample", "booster_parameter"), res.draws.booster,
+                                      "SI: " + ",".join(_si_units(fit))),
+        "sample_lna_parameters": (("sample", "lna_parameter"), res.draws.lna, "SI: V/sqrt(Hz),A/sqrt(Hz),1,rad"),
     }
     if lin is not None:
         variables["linear_std"] = (("frequency",), lin.std, "1")
@@ -430,9 +466,9 @@ def _run_one(r: MonteCarloRecipe, run: RunSettings, index: int, fit: BoosterFitR
              ylabel=r"$|g_{a\gamma}|$ reach [GeV$^{-1}$]", log=True, lines=dict(lines),
              center_label="Monte-Carlo median")
     if not quiet:
-        lin_txt = "" if lin is None else f", linear {lin.std[k]:.4g} (MC/linear {std[k] / lin.std[k]:.3f})"
-        print(f"{run.name}: peak boost factor {mean[k]:.4g} +- {std[k]:.4g} ({100 * std[k] / mean[k]:.1f} %) at "
-              f"{f[k] / 1e9:.5f} GHz{lin_txt}")
+        lin_txt = "" if lin is None else f", linear std {lin.std[k]:.4g} (MC/linear {std[k] / lin.std[k]:.3f})"
+        print(f"{run.name}: peak boost factor, Monte-Carlo mean {mean[k]:.4g}, Monte-Carlo std {std[k]:.4g} "
+              f"({100 * std[k] / mean[k]:.1f} %) at {f[k] / 1e9:.5f} GHz{lin_txt}")
         print(f"{run.name}: |g_ag| median {np.median(g[:, k]):.3g} GeV^-1 at the peak (KSVZ {lines['KSVZ'][k]:.3g})")
         print(f"{run.name}: {band.convergence_message}")
         if on_bound:

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from emboost.core.errors import RecipeError
 from emboost.core.setupfile import Table, read_toml
 
-__all__ = ["RECIPE_KINDS", "load_recipe", "recipe_header", "recipe_input_files", "resolve_path", "run_recipe"]
+__all__ = ["RECIPE_KINDS", "load_recipe", "recipe_header", "recipe_input_files", "resolve_path", "run_recipe",
+           "required_source", "display_value", "si_unit"]
 
 #: recipe kind -> "module:function"
 RECIPE_KINDS: dict[str, str] = {
@@ -73,6 +76,75 @@ def recipe_input_files(path: str | os.PathLike[str], _depth: int = 0) -> list[Pa
             if q.suffix == ".toml":
                 found.extend(x for x in recipe_input_files(q, _depth + 1) if x not in found)
     return found
+
+
+def required_source(raw: Mapping[str, Any], dotted: str, path: str | os.PathLike[str]) -> str:
+    """The ``source`` string of the quantity at ``dotted`` (e.g. ``"montecarlo.field_shape_sigma"``) of a parsed
+    recipe ``raw``: where an assumed number comes from is a required part of the recipe. A quantity written
+    without ``{ value = ..., unit = ..., source = "..." }`` or with an empty source is a :class:`RecipeError`
+    (an :class:`~emboost.core.errors.InputError`) naming the key.
+
+    >>> required_source({"mc": {"s": {"value": 0.1, "unit": "1", "source": "drawing"}}}, "mc.s", "r.toml")
+    'drawing'
+    >>> try:
+    ...     required_source({"mc": {"s": 0.1}}, "mc.s", "r.toml")
+    ... except RecipeError as e:
+    ...     print(e.key)
+    mc.s
+    """
+    node: Any = raw
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            raise RecipeError("missing; give it as { value = ..., unit = \"...\", source = \"...\" }", path=path,
+                              key=dotted)
+        node = node[part]
+    src = node.get("source") if isinstance(node, Mapping) else None
+    if not isinstance(src, str) or not src.strip():
+        raise RecipeError("give where this number comes from: { value = ..., unit = \"...\", source = \"...\" } "
+                          "(a required source string)", path=path, key=dotted)
+    return src.strip()
+
+
+def si_unit(unit: str) -> str:
+    """The SI unit of a display ``unit`` (``"mm"`` -> ``"m"``, ``"ns"`` -> ``"s"``; ``"1"`` for dimensionless).
+
+    >>> si_unit("mm"), si_unit("pV/sqrt(Hz)"), si_unit("1"), si_unit("GHz")
+    ('m', 'V/sqrt(Hz)', '1', 'Hz')
+    """
+    from emboost.core.errors import UnitError
+    from emboost.core.units import DIMENSIONS, unit_factor
+
+    for dim in DIMENSIONS:
+        try:
+            unit_factor(unit, dim)
+        except UnitError:
+            continue
+        return _SI.get(dim, "SI")
+    raise UnitError(f"unknown unit {unit!r}")
+
+
+_SI = {"length": "m", "area": "m^2", "volume": "m^3", "frequency": "Hz", "time": "s", "dimensionless": "1",
+       "conductivity": "S/m", "resistance": "ohm", "inductance": "H", "capacitance": "F", "temperature": "K",
+       "magnetic_field": "T", "energy": "J", "energy_density": "J/m^3", "coupling": "1/J", "velocity": "m/s",
+       "angle": "rad", "power": "W", "voltage": "V", "voltage_noise": "V/sqrt(Hz)", "current_noise": "A/sqrt(Hz)",
+       "surface_resistance": "ohm/sq", "helioscope_fom": "T^2 m^4", "haloscope_fom": "T^2 m^3"}
+
+
+def display_value(value: float, unit: str) -> float:
+    """An SI ``value`` expressed in the display ``unit`` (``0.00975`` m in ``"mm"`` -> ``9.75``).
+
+    >>> round(display_value(0.00975, "mm"), 9), display_value(3.0, "1")
+    (9.75, 3.0)
+    """
+    from emboost.core.errors import UnitError
+    from emboost.core.units import DIMENSIONS, unit_factor
+
+    for dim in DIMENSIONS:
+        try:
+            return float(value) / unit_factor(unit, dim)
+        except UnitError:
+            continue
+    raise UnitError(f"unknown unit {unit!r}")
 
 
 def load_recipe(path: str | os.PathLike[str]) -> tuple[str, Table]:

@@ -41,7 +41,7 @@ from emboost.core.output import atomic_write_json, atomic_write_text
 from emboost.rf.fem_exports import ExportTable, read_export
 
 __all__ = ["Reference", "Comparison", "load_reference", "compare", "run_validation", "format_table",
-           "write_report", "CASES", "default_root", "booster_model", "fit_to_reference", "tilt_threshold",
+           "write_report", "CASES", "default_root", "data_root", "booster_model", "fit_to_reference", "tilt_threshold",
            "s11_dip"]
 
 
@@ -138,9 +138,30 @@ class Comparison:
 REQUIRED_META = ("solver.name", "solver.version", "solver.element_order")
 
 
+def data_root(name: str) -> Path:
+    """The folder of the shipped data ``name`` (``"validation"`` or ``"models"``).
+
+    An installed wheel holds them as package data, ``emboost/data/<name>`` (found with
+    :mod:`importlib.resources`; the build copies the repository's top-level folders there, see setup.py);
+    a source checkout or an editable install has them at the repository's top level.
+
+    >>> (data_root("validation") / "booster_ideal" / "meta.toml").is_file()
+    True
+    """
+    from importlib.resources import files
+
+    if name not in ("validation", "models"):
+        raise InputError(f"unknown data folder {name!r}; known: validation, models", key="name")
+    packaged = files("emboost").joinpath("data").joinpath(name)
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[2] / name
+
+
 def default_root() -> Path:
-    """``validation/`` next to the package (a source checkout)."""
-    return Path(__file__).resolve().parents[2] / "validation"
+    """The stored references: ``emboost/data/validation`` of an installed wheel, else the checkout's
+    ``validation/`` (:func:`data_root`)."""
+    return data_root("validation")
 
 
 def load_reference(path: str | os.PathLike[str], files: Sequence[str] | None = None) -> Reference:

@@ -73,6 +73,9 @@ __all__ = [
     "band_statistics",
     "linear_propagation",
     "LinearPropagation",
+    "UncertaintyBudget",
+    "BUDGET_TERMS",
+    "uncertainty_budget",
     "run_montecarlo",
     "Checkpoint",
     "reach_samples",
@@ -537,6 +540,138 @@ def linear_propagation(model: MonteCarloModel, step: float = 0.1) -> LinearPropa
     parts = {"booster": np.sqrt(np.abs(var_b)), "lna": np.sqrt(np.abs(var_l)), "shape": np.sqrt(var_s),
              "frequency": np.sqrt(var_f)}
     return LinearPropagation(model.frequency, nominal, np.sqrt(np.abs(var_b + var_l) + var_s + var_f), parts, jac)
+
+
+# ------------------------------------------------------------------------------------- uncertainty budget
+#: the contributions of :func:`uncertainty_budget`, in table order
+BUDGET_TERMS = ("booster_fit", "lna", "tau_refit", "gap_refit", "field_shape", "frequency_shift")
+
+
+@dataclass(frozen=True, eq=False)
+class UncertaintyBudget:
+    """The 1-sigma of the delivered boost factor split by contribution, on ``frequency`` [Hz] ``(nf,)``.
+
+    ``sources`` holds the independent inputs of the Monte-Carlo, whose variances add up to ``total``
+    (``total**2 = sum(sources[k]**2)``; it equals :func:`linear_propagation`'s std):
+
+    * ``booster_fit``: the booster parameters drawn from the reflectivity fit's covariance, *with* the
+      delay and mirror gap refitted as they move;
+    * ``lna``: the four LNA noise parameters; they enter beta^2 only through the refits of tau and the gap;
+    * ``field_shape``: the field-shape factor, ``sigma_shape * beta^2``;
+    * ``frequency_shift``: the frequency shift, ``sigma_f |d beta^2 / df|``.
+
+    ``channels`` splits the first two by the path they take (linear chain rule at the best values):
+    ``direct`` (the booster parameters at fixed tau and gap), ``tau_refit`` (``d beta^2/d tau`` times the
+    spread of the refitted tau), ``gap_refit`` (likewise for the mirror gap); ``channel_cross`` is the signed
+    remainder (the correlations between the three paths, a variance), so that
+    ``direct**2 + tau_refit**2 + gap_refit**2 + channel_cross == booster_fit**2 + lna**2``.
+    ``tau_sigma`` [s] and ``gap_sigma`` [m] are the linear spreads of the refits over the drawn inputs;
+    ``conditional`` holds, for reference, what the conditional fit sigma of tau and the gap (the fit errors
+    at fixed booster and LNA, from the T_sys noise) would add; they are not part of the Monte-Carlo band.
+    Every std is in boost-factor units (dimensionless).
+    """
+
+    __repr__ = short_repr
+
+    frequency: np.ndarray
+    nominal: np.ndarray
+    sources: dict[str, np.ndarray]
+    channels: dict[str, np.ndarray]
+    channel_cross: np.ndarray
+    total: np.ndarray
+    tau_sigma: float
+    gap_sigma: float
+    conditional: dict[str, np.ndarray]
+
+
+def _delivered_fixed(model: MonteCarloModel, booster: np.ndarray, tau: np.ndarray, gap: np.ndarray) -> np.ndarray:
+    """beta^2 on the output grid for booster parameters ``(m, k)``, delay ``tau`` ``(m,)`` [s] and mirror gap
+    ``gap`` ``(m,)`` [m] held fixed (no refit, no shape factor, no shift)."""
+    boosters = model.booster_fit.booster(booster)
+    if model.refit_gap:
+        boosters = boosters.with_mirror_gap(gap)
+    f = model.frequency
+    resp = boosters.response(f)
+    return np.asarray(delivered_boost_factor(f, resp.boost_factor, resp.s11, model.lna.gamma_at(f), tau))
+
+
+def uncertainty_budget(model: MonteCarloModel, step: float = 0.1, *, fit_sigma_tau: float = 0.0,
+                       fit_sigma_gap: float = 0.0) -> UncertaintyBudget:
+    """Split the linear 1-sigma of the delivered boost factor by contribution (see :class:`UncertaintyBudget`).
+
+    The Jacobian with respect to the booster and LNA parameters is that of :func:`linear_propagation`
+    (central differences of :func:`evaluate_samples`, refits included, ``step`` sigma), together with the
+    derivatives of the refitted tau and gap; ``d beta^2/d tau`` and ``d beta^2/d gap`` are central differences
+    at fixed parameters (steps 0.01 ps and 10 nm, far below the refits' spreads and the 27 ps ripple period).
+    ``fit_sigma_tau`` [s] and ``fit_sigma_gap`` [m]: the conditional fit errors, for ``conditional``.
+    One batch of ``2 (k + 4) + 1`` pipeline evaluations and one of 5 fixed-refit evaluations.
+    """
+    k = model.n_booster
+    sig = np.concatenate([np.sqrt(np.clip(np.diag(model.covariance), 0, None)), model.lna_sigma])
+    x0 = np.concatenate([model.center, model.lna_mean])
+    active = np.nonzero(sig > 0)[0]
+    h = step * sig[active]
+    pts = [x0]
+    for sign in (1.0, -1.0):
+        for a, ha in zip(active, h):
+            p = x0.copy()
+            p[a] += sign * ha
+            pts.append(p)
+    x = np.array(pts)
+    n = x.shape[0]
+    ev = evaluate_samples(dataclasses.replace(model, frequency_sigma=0.0),
+                          Draws(0, x[:, :k], x[:, k:], np.ones(n), np.zeros(n)))
+    na = active.size
+    nf = model.frequency.size
+    jac = np.zeros((k + 4, nf))
+    jac[active] = (ev["boost"][1:1 + na] - ev["boost"][1 + na:]) / (2 * h[:, None])
+    refit_gap = model.refit_gap
+    tau0 = float(ev["tau"][0])
+    gap0 = float(ev["gap"][0]) if refit_gap else math.nan
+    jt = np.zeros(k + 4)
+    jg = np.zeros(k + 4)
+    jt[active] = (ev["tau"][1:1 + na] - ev["tau"][1 + na:]) / (2 * h)
+    if refit_gap:
+        jg[active] = (ev["gap"][1:1 + na] - ev["gap"][1 + na:]) / (2 * h)
+    # d beta^2 / d tau and d beta^2 / d gap at the best values, refits held fixed
+    ht, hg = 1e-14, 1e-8
+    c = np.repeat(model.center[None, :], 5, axis=0)
+    taus = np.array([tau0, tau0 + ht, tau0 - ht, tau0, tau0])
+    gaps = np.array([gap0, gap0, gap0, gap0 + hg, gap0 - hg]) if refit_gap else np.full(5, np.nan)
+    y = _delivered_fixed(model, c, taus, gaps)
+    d_tau = (y[1] - y[2]) / (2 * ht)
+    d_gap = (y[3] - y[4]) / (2 * hg) if refit_gap else np.zeros(nf)
+    direct = jac - jt[:, None] * d_tau[None, :] - jg[:, None] * d_gap[None, :]
+    cov = np.zeros((k + 4, k + 4))
+    cov[:k, :k] = model.covariance
+    cov[k:, k:] = np.diag(model.lna_sigma**2)
+
+    def var(j: np.ndarray, c_: np.ndarray) -> np.ndarray:
+        return np.einsum("if,ij,jf->f", j, c_, j)
+
+    cb, cl = np.zeros_like(cov), np.zeros_like(cov)
+    cb[:k, :k] = cov[:k, :k]
+    cl[k:, k:] = cov[k:, k:]
+    var_b, var_l = var(jac, cb), var(jac, cl)
+    var_t = float(jt @ cov @ jt)
+    var_g = float(jg @ cov @ jg)
+    v_direct = var(direct, cb)
+    v_lna_direct = var(direct, cl)
+    v_tau = d_tau**2 * var_t
+    v_gap = d_gap**2 * var_g
+    nominal = ev["boost"][0]
+    var_s = (model.field_shape_sigma * nominal) ** 2
+    slope = np.gradient(nominal, model.frequency)
+    var_f = (model.frequency_sigma * slope) ** 2
+    sources = {"booster_fit": np.sqrt(np.abs(var_b)), "lna": np.sqrt(np.abs(var_l)), "field_shape": np.sqrt(var_s),
+               "frequency_shift": np.sqrt(var_f)}
+    channels = {"direct": np.sqrt(np.abs(v_direct)), "lna_direct": np.sqrt(np.abs(v_lna_direct)),
+                "tau_refit": np.sqrt(v_tau), "gap_refit": np.sqrt(v_gap)}
+    cross = var_b + var_l - v_direct - v_lna_direct - v_tau - v_gap
+    conditional = {"tau_fit": np.abs(d_tau) * fit_sigma_tau, "gap_fit": np.abs(d_gap) * fit_sigma_gap}
+    return UncertaintyBudget(model.frequency, nominal, sources, channels, cross,
+                             np.sqrt(np.abs(var_b + var_l) + var_s + var_f), math.sqrt(var_t), math.sqrt(var_g),
+                             conditional)
 
 
 # ------------------------------------------------------------------------------------------ execution

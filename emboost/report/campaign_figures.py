@@ -15,7 +15,8 @@ from matplotlib.figure import Figure
 
 from emboost.report.plots_base import new_axes
 
-__all__ = ["calibration_figure", "spectrum_fit_figure", "truth_band_figure", "tsys_band_figure"]
+__all__ = ["calibration_figure", "spectrum_fit_figure", "truth_band_figure", "tsys_band_figure", "budget_figure",
+           "recovered_over_true_figure"]
 
 
 def _fig(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
@@ -111,4 +112,56 @@ def tsys_band_figure(f: np.ndarray, t_sys: np.ndarray, source: str, truth: np.nd
     ax.legend(fontsize=8)
     ax.set_title("system temperature used for the sensitivity", fontsize=10)
     fig.tight_layout()
+    return fig
+
+
+def budget_figure(f: np.ndarray, sources: Mapping[str, np.ndarray], labels: Mapping[str, str],
+                  paths: Mapping[str, np.ndarray], path_labels: Mapping[str, str], mc_std: np.ndarray | None = None,
+                  mc_std_without: np.ndarray | None = None, axes: Sequence[Axes] | None = None) -> Figure:
+    """The uncertainty budget over ``f`` [Hz]: top, the variances of the independent ``sources`` stacked (as
+    std of the boost factor: the top edge is the total linear std, every layer's thickness in variance is its
+    share) with the Monte-Carlo std (with and without the field-shape factor) as lines; bottom, the std of each
+    of the ``paths`` (not additive). ``labels``/``path_labels`` name the curves. All in boost-factor units."""
+    fig, ax, _ = new_axes(axes, 2, figsize=(7, 7), sharex=True)
+    fg = np.asarray(f) / 1e9
+    cum = np.zeros_like(fg)
+    for i, (n, v) in enumerate(sources.items()):
+        new = cum + np.asarray(v) ** 2
+        ax[0].fill_between(fg, np.sqrt(cum), np.sqrt(new), color=f"C{i}", alpha=0.6, lw=0, label=labels.get(n, n))
+        cum = new
+    if mc_std is not None:
+        ax[0].plot(fg, mc_std, "k-", lw=1.2, label="Monte-Carlo std (all terms)")
+    if mc_std_without is not None:
+        ax[0].plot(fg, mc_std_without, "k--", lw=1.2, label="Monte-Carlo std without the field-shape factor")
+    ax[0].set_ylabel(r"1$\sigma$ of $\beta^2$ (stacked in variance)")
+    ax[0].legend(fontsize=7)
+    ax[0].set_title("uncertainty budget of the delivered boost factor", fontsize=10)
+    for i, (n, v) in enumerate(paths.items()):
+        ax[1].plot(fg, v, color=f"C{i + len(sources)}", label=path_labels.get(n, n))
+    ax[1].set_ylabel(r"1$\sigma$ of $\beta^2$ by path")
+    ax[1].set_xlabel("frequency [GHz]")
+    ax[1].legend(fontsize=7)
+    for a in ax:
+        a.grid(alpha=0.3)
+    return fig
+
+
+def recovered_over_true_figure(f: np.ndarray, truth: np.ndarray,
+                               bands: Sequence[tuple[str, np.ndarray, np.ndarray, np.ndarray]],
+                               ax: Axes | None = None) -> Figure:
+    """recovered/true over ``f`` [Hz] for each ``(label, mean, q2_5, q97_5)``: the ratio of the mean and its
+    95 % band to the ``truth`` (SYNTHETIC campaigns), with the line at 1."""
+    fig, ax = _fig(ax, (7, 4.5))
+    fg = np.asarray(f) / 1e9
+    t = np.asarray(truth)
+    for i, (label, mean, lo, hi) in enumerate(bands):
+        ax.fill_between(fg, np.asarray(lo) / t, np.asarray(hi) / t, color=f"C{i}", alpha=0.25, lw=0,
+                        label=f"95 % band, {label}")
+        ax.plot(fg, np.asarray(mean) / t, color=f"C{i}", lw=1.2, label=f"mean / true, {label}")
+    ax.axhline(1.0, color="k", lw=0.8)
+    ax.set_xlabel("frequency [GHz]")
+    ax.set_ylabel("recovered / true delivered boost factor")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    ax.set_title("recovered over true, with and without the field-shape term", fontsize=10)
     return fig
