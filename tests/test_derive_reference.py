@@ -7,7 +7,10 @@ one worker), both written by tests/data/make_derive_reference.py:
   model's rounding, so the fits end elsewhere within their tolerance: the largest change is 6.6e-7 relative (the
   fitted loss tangent, whose relative error is about 1e-2), the band and the reach move by about 1e-8. Compared at
   2e-6 relative, the reason being the fit tolerance, not the data.
-* ``derive_reference.json``: the current code; every number to 1e-12 relative, so any change of the numbers is seen.
+* ``derive_reference.json``: the current code; every number to 1e-12 relative, so any change of the numbers is seen,
+  except the standard deviations (keys with ``sigma``) at 1e-9: they come from inverting J^T J, whose condition
+  number amplifies the last-bit differences between library versions (lmfit, LAPACK builds) to a few 1e-12
+  (7.4e-12 seen on the calibration constant's sigma).
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ def _compare(ref: object, new: object, where: str, bad: list[str], rtol: float =
         return
     a, b = np.asarray(ref, float), np.asarray(new, float)
     assert a.shape == b.shape, where
+    if "sigma" in where.rsplit(".", 1)[-1] and rtol < 1e-9:
+        rtol = 1e-9
     if not np.allclose(b, a, rtol=rtol, atol=0.0):
         bad.append(f"{where}: max relative difference {np.max(np.abs(b - a) / np.abs(a)):.3g}")
 
