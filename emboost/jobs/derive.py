@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,7 +45,7 @@ import numpy as np
 from emboost.core.errors import DataFileError, InputError
 from emboost.jobs.campaign import CampaignRecipe, load_campaign, read_truth
 from emboost.jobs.derive_results import CampaignResults, TruthComparison, compare_truth, t_sys_at_peak, to_json
-from emboost.jobs.derive_stages import RUNNERS, STAGES, Context, Progress, Stage, hash_json, truth_on
+from emboost.jobs.derive_stages import RUNNERS, STAGES, Context, Progress, Stage, failed_verdicts, hash_json, truth_on
 from emboost.jobs.inputs import Inputs
 
 __all__ = ["Stage", "STAGES", "CampaignRecipe", "load_campaign", "derive", "DeriveResult", "read_truth",
@@ -211,6 +212,12 @@ def derive(recipe: str | os.PathLike[str], out: str | os.PathLike[str], *, sampl
     seconds["total"] = time.perf_counter() - t_all
     conv = ctx.montecarlo().convergence
     code = 0 if conv.converged else 3
+    failed = failed_verdicts(ctx.results)
+    if failed:  # every output is written; the failed checks are flagged in results.json and here
+        code = 3
+        err = stream if stream is not None else sys.stderr
+        err.write(f"emboost derive: {r.name}: verdict failed: {failed[0]}"
+                  + (f" (+{len(failed) - 1} more stages)" if len(failed) > 1 else "") + "\n")
     progress.say(f"report: {outp / 'report.html'} ({seconds['report']:.1f} s); total {seconds['total']:.1f} s")
     pk = summary["boost_factor"]
     progress.say(f"peak delivered boost factor {pk['mean']:.4g} +- {pk['std']:.4g} at {pk['frequency_Hz'] / 1e9:.5f} "
