@@ -266,17 +266,18 @@ class BoosterFitResult:
                 out[n] = bg if bg > 0 else 1.0
         return out
 
-    def verdict(self, *, max_relative_error: float = 0.1, min_chi2_probability: float = 1e-3,
-                max_runs_z: float = 4.0) -> Verdict:
+    def verdict(self, *, max_relative_error: float = 0.1, max_loss_tangent_error: float = 1.0,
+                min_chi2_probability: float = 1e-3, max_runs_z: float = 4.0) -> Verdict:
         """Whether this booster fit can be trusted (docs/fitting.md, "Verdicts"); every threshold is an argument.
 
         Checks: ``converged`` (optimiser success and a covariance); ``bounds`` (no free parameter on a bound);
         ``location`` (the fitted booster's boost-factor peak lies inside the data band, not on its first or last
         point: the data see the booster mode); ``precision`` (each standard error below ``max_relative_error`` of
-        the parameter's natural size, :meth:`natural_sizes`); ``residuals`` (with every sigma given: chi^2
-        probability above ``min_chi2_probability``; otherwise a runs test |z| below ``max_runs_z`` on each
-        observable's residuals along frequency); ``physical`` (finite values, gaps and thicknesses > 0,
-        loss tangent >= 0).
+        the parameter's natural size, :meth:`natural_sizes`; the loss tangent, weakly constrained by a reflectivity,
+        below ``max_loss_tangent_error`` of it: the data must show the loss at all); ``residuals`` (with every
+        sigma given: chi^2 probability above ``min_chi2_probability``; otherwise a runs test |z| below
+        ``max_runs_z`` on each observable's residuals along frequency); ``physical`` (finite values, gaps and
+        thicknesses > 0, loss tangent >= 0).
         """
         fr = self.fit
         f = self.frequency
@@ -291,8 +292,8 @@ class BoosterFitResult:
         checks.append(Check("location", inside, f"the boost-factor peak ({where}) lies inside the data band"
                             if inside else f"the boost-factor peak ({where}) is not inside the data band "
                             f"[{f[0] / 1e9:.6g}, {f[-1] / 1e9:.6g}] GHz: the data do not see the booster mode"))
-        checks.append(relative_error_check({n: fr.error(n) for n in fr.free}, self.natural_sizes(),
-                                           max_relative_error))
+        limits = {n: max_loss_tangent_error if n == "loss_tangent" else max_relative_error for n in fr.free}
+        checks.append(relative_error_check({n: fr.error(n) for n in fr.free}, self.natural_sizes(), limits))
         if not fr.scale_covar:
             checks.append(chi2_check(fr.chisqr, fr.nfree, min_chi2_probability))
         else:
