@@ -212,3 +212,24 @@ def test_dead_noise_source_names_the_enr_file(root, tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert status == 1
     assert len(err) == 1 and "enr_dead.csv" in err[0] and "T_rec" in err[0], err
+
+
+def test_failed_stage_verdict_makes_derive_exit_3(root, tmp_path, capsys):
+    """The bundled campaign with the VNA noise claimed 5x smaller than it is: the booster fit converges but its
+    chi^2 fails; derive writes every output, records the verdict and exits 3 with one line naming stage and check."""
+    import json
+
+    from emboost.cli import main
+
+    text = (root / "fits" / "cb200_campaign.toml").read_text().replace('"../', f'"{root}/')
+    assert "sigma = 0.003 " in text
+    (tmp_path / "c.toml").write_text(text.replace("sigma = 0.003 ", "sigma = 0.0006 "))
+    status = main(["derive", str(tmp_path / "c.toml"), "--output", str(tmp_path / "out"), "--quiet",
+                   "--samples", "50"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 3
+    assert len(err) == 1 and "verdict failed: booster_fit: residuals: chi^2" in err[0], err
+    doc = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert doc["stages"]["booster_fit"]["result"]["verdict"]["ok"] is False
+    assert doc["stages"]["line_delay"]["result"]["verdict"]["ok"] is True
+    assert (tmp_path / "out" / "report.html").is_file()
