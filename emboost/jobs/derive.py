@@ -19,7 +19,9 @@ Every stage stores its result in ``stages/<name>.json`` with the SHA-256 of its 
 settings and of the stages it depends on. With ``resume=True`` a stage whose key is unchanged is read
 back instead of rerun; the Monte-Carlo continues from its chunk checkpoint (``montecarlo/samples/``).
 A changed input file or setting recomputes that stage and every later one, and says which file changed.
-A fit that fails stops the job (:class:`~emboost.core.errors.FitError`) with the earlier stages' results kept.
+A fit that fails stops the job (:class:`~emboost.core.errors.FitError`) with the earlier stages' results kept;
+each fit's verdict (:class:`~emboost.fit.core.Verdict`) is recorded in its stage result, and a failed one makes
+the exit status 3 (after every output is written) with one line naming the stage and the check.
 The folder then receives ``report.html`` (:mod:`emboost.jobs.derive_report`), the PNGs, ``results.json``,
 CSV files and ``results.nc``. The stages are the functions of :mod:`emboost.jobs.stages`, the same ones
 that ``emboost fit`` and ``emboost mc`` call; every input file is read once per job
@@ -134,7 +136,8 @@ def _store(ctx: Context, stage: Stage, key: str, ident: dict[str, Any], result: 
 @dataclass(frozen=True)
 class DeriveResult:
     """What :func:`derive` did: the output folder, per-stage status (``"computed"`` or ``"cached"``) and
-    seconds, the headline results and the exit status (0; 3 when the Monte-Carlo mean did not converge)."""
+    seconds, the headline results and the exit status (0; 3 when the Monte-Carlo mean did not converge or a fit's
+    recorded verdict failed)."""
 
     out: Path
     status: int
