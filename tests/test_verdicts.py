@@ -225,7 +225,7 @@ def test_failed_stage_verdict_makes_derive_exit_3(root, tmp_path, capsys):
     assert "sigma = 0.003 " in text
     (tmp_path / "c.toml").write_text(text.replace("sigma = 0.003 ", "sigma = 0.0006 "))
     status = main(["derive", str(tmp_path / "c.toml"), "--output", str(tmp_path / "out"), "--quiet",
-                   "--samples", "50"])
+                   "--samples", "25", "--workers", "1"])
     err = capsys.readouterr().err.strip().splitlines()
     assert status == 3
     assert len(err) == 1 and "verdict failed: booster_fit: residuals: chi^2" in err[0], err
