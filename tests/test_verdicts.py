@@ -233,3 +233,29 @@ def test_failed_stage_verdict_makes_derive_exit_3(root, tmp_path, capsys):
     assert doc["stages"]["booster_fit"]["result"]["verdict"]["ok"] is False
     assert doc["stages"]["line_delay"]["result"]["verdict"]["ok"] is True
     assert (tmp_path / "out" / "report.html").is_file()
+
+
+@pytest.mark.parametrize("recipe,old,new,check", [
+    # the open's delay searched over 1.25-1.4 ns: the true 1.204 ns is outside, the fit ends on the range's edge
+    ("noise_standards.toml", 'tau_open = { value = 1.2, unit = "ns", min = 1.0, max = 1.4 }',
+     'tau_open = { value = 1.3, unit = "ns", min = 1.25, max = 1.4 }', "noise standards"),
+    # the mirror gap searched over 8.30-8.46 mm while the booster moved beyond it
+    ("cb200_tsys_delay.toml", 'gap_max = "8.65 mm"', 'gap_max = "8.46 mm"', "mirror gap"),
+])
+def test_noise_recipes_exit_3_with_a_one_line_reason(root, tmp_path, capsys, recipe, old, new, check):
+    import json
+
+    from emboost.cli import main
+
+    text = (root / "fits" / recipe).read_text()
+    assert old in text
+    text = text.replace(old, new).replace('"../', f'"{root}/').replace('booster_fit = "',
+                                                                       f'booster_fit = "{root}/fits/')
+    (tmp_path / "r.toml").write_text(text)
+    status = main(["fit", str(tmp_path / "r.toml"), "--output", str(tmp_path / "out"), "--quiet"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 3
+    assert len(err) == 1 and "verdict failed: " in err[0], err
+    doc = json.loads((tmp_path / "out" / "fit.json").read_text())
+    v = doc["verdict"] if "verdict" in doc else doc["mirror_gap"]["verdict"]
+    assert v["ok"] is False and v["reason"] in err[0]
