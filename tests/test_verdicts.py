@@ -259,3 +259,5 @@ def test_noise_recipes_exit_3_with_a_one_line_reason(root, tmp_path, capsys, rec
     doc = json.loads((tmp_path / "out" / "fit.json").read_text())
     v = doc["verdict"] if "verdict" in doc else doc["mirror_gap"]["verdict"]
     assert v["ok"] is False and v["reason"] in err[0]
+    if check == "mirror gap":  # two fits in one job: the line names which one failed
+        assert "verdict failed: mirror gap: " in err[0], err
