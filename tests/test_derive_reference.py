@@ -5,8 +5,11 @@ one worker), both written by tests/data/make_derive_reference.py:
   job layer reproduced it bit for bit (the comparison ran at 1e-12 when the restructuring landed). Since then the
   booster solvers carry the mirror side as a reflection coefficient (no overflow at any loss); that changes the
   model's rounding, so the fits end elsewhere within their tolerance: the largest change is 6.6e-7 relative (the
-  fitted loss tangent, whose relative error is about 1e-2), the band and the reach move by about 1e-8. Compared at
-  2e-6 relative, the reason being the fit tolerance, not the data.
+  fitted loss tangent, whose relative error is about 1e-2), the band and the reach move by about 1e-8. Since then
+  the booster and standards fits scale their parameters by natural size (other finite-difference steps, so other
+  Jacobians): the covariances move by up to 1.4e-6 relative and the band's widths, drawn from them, by up to
+  7.4e-6 (linear_std); the line-delay and gap fits polish their minimum. Compared at 2e-5 relative, the reason being
+  the fit tolerance and the finite-difference Jacobian, not the data.
 * ``derive_reference.json``: the current code; every number to 1e-12 relative, so any change of the numbers is seen,
   except the standard deviations (keys with ``sigma``) at 1e-9: they come from inverting J^T J, whose condition
   number amplifies the last-bit differences between library versions (lmfit, LAPACK builds) to a few 1e-12
@@ -46,7 +49,7 @@ def _compare(ref: object, new: object, where: str, bad: list[str], rtol: float =
 def test_derive_reproduces_the_reference_numbers(tmp_path):
     res = derive(ROOT / "fits" / "cb200_campaign.toml", tmp_path / "out", samples=40, workers=1)
     new = extract(res.out)
-    for name, rtol in (("derive_reference.json", 1e-12), ("derive_reference_0.1.json", 2e-6)):
+    for name, rtol in (("derive_reference.json", 1e-12), ("derive_reference_0.1.json", 2e-5)):
         ref = json.loads((ROOT / "tests" / "data" / name).read_text())
         bad: list[str] = []
         _compare(ref, new, name, bad, rtol)

@@ -7,7 +7,8 @@ CSV files and results.nc. Each stage is cached in DIR/stages/ with the hashes of
 after an interruption or a changed input, the same command with ``--resume`` skips the unchanged stages
 and continues the Monte-Carlo from its checkpoint. A fit that fails stops the job with a one-line reason
 and keeps the earlier stages' results. Exit status: 0 success; 3 when the Monte-Carlo mean did not
-converge (results written and flagged); 1 on bad input or a failed fit.
+converge or a fit's verdict failed (results written and flagged, one line names the stage and check); 1 on bad
+input or a failed fit.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """``emboost fit``: run a fit recipe (``fits/*.toml``) and write its results.
 
-Exit status: 0 on success; 3 when the fit did not converge or a parameter ended on a bound (the
-results are written and flagged in ``fit.json``); 1 on bad input.
+Every fit carries a verdict (converged, bounds, location, precision, residuals, physical; docs/fitting.md),
+written into ``fit.json`` and printed. Exit status: 0 on success; 3 when a verdict failed (the results are
+written and flagged in ``fit.json``; one line on stderr names the failed check); 1 on bad input.
 """
 
 from __future__ import annotations

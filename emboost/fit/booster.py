@@ -41,13 +41,31 @@ import numpy as np
 from emboost.booster.model import Booster, solve_transmission_line
 from emboost.core.errors import InputError
 from emboost.core.reprs import short_repr
-from emboost.fit.core import FitResult, ParameterDefault, ParameterSpec, least_squares, propagate, stack_complex
+from emboost.fit.core import (
+    Check,
+    FitResult,
+    ParameterDefault,
+    ParameterSpec,
+    Verdict,
+    bounds_check,
+    chi2_check,
+    converged_check,
+    least_squares,
+    propagate,
+    relative_error_check,
+    runs_check,
+    stack_complex,
+)
 from emboost.rf.network import group_delay
 
 __all__ = ["Observable", "OBSERVABLE_KINDS", "observables_from_s11", "booster_parameter_defaults",
-           "booster_parameter_specs", "fit_booster", "BoosterFitResult"]
+           "booster_parameter_specs", "fit_booster", "BoosterFitResult", "natural_scales", "LOSS_TANGENT_FLOOR"]
 
 OBSERVABLE_KINDS = ("reflected_power_db", "group_delay", "s11")
+
+#: smallest natural size of the loss tangent [1]: below it, tan delta is compared with this floor in the
+#: ``precision`` check (a booster's reflectivity hardly constrains a loss tangent of 1e-5 relative to itself)
+LOSS_TANGENT_FLOOR = 1e-4
 
 
 @dataclass(frozen=True)
@@ -129,6 +147,48 @@ def booster_parameter_specs(base: Booster, free: Sequence[str], per_disk_thickne
     return specs
 
 
+def natural_scales(f: np.ndarray, data: dict[str, np.ndarray], specs: Sequence[ParameterSpec]) -> list[ParameterSpec]:
+    """The booster parameters with the optimiser's scale set by each one's natural size and the offset at its
+    start (internal value 0 at the start), so that a start near zero (a delay or a background of 0, a loss tangent
+    of 0) neither makes the finite-difference step round-off-sized nor loosens the tolerances.
+
+    Scales: gaps and phase thicknesses their start value (a quarter wavelength at the band centre if that is 0);
+    the loss tangent its start but at least :data:`LOSS_TANGENT_FLOOR`; the electrical delay ``1/span``; the
+    background parts the data's magnitude (median ``|S11|``, from the dB data without complex data).
+
+    >>> f = np.linspace(18e9, 20e9, 11)
+    >>> sp = natural_scales(f, {"s11": 0.5 * np.ones(11, complex)}, [ParameterSpec("electrical_delay", 0.0),
+    ...                                                              ParameterSpec("background_im", 0.0)])
+    >>> [(round(p.step, 15), p.offset) for p in sp]
+    [(5e-10, 0.0), (0.5, 0.0)]
+    """
+    span = float(f[-1] - f[0])
+    quarter = 299792458.0 / (4 * 0.5 * (f[0] + f[-1]))
+    if "s11" in data and np.shape(data["s11"]) == np.shape(f):
+        mag = float(np.median(np.abs(data["s11"])))
+    elif "reflected_power_db" in data and np.shape(data["reflected_power_db"]) == np.shape(f):
+        mag = float(10 ** (np.median(data["reflected_power_db"]) / 20))
+    else:
+        mag = 1.0
+    mag = mag if math.isfinite(mag) and mag > 0 else 1.0
+    out = []
+    for sp in specs:
+        v = abs(sp.value)
+        if sp.name.startswith(("gap_", "phase_thickness")):
+            scale = v if v > 0 else quarter
+        elif sp.name == "loss_tangent":
+            scale = max(v, LOSS_TANGENT_FLOOR)
+        elif sp.name == "electrical_delay":
+            scale = 1.0 / span
+        elif sp.name.startswith("background_"):
+            scale = mag
+        else:
+            scale = sp.step
+        out.append(ParameterSpec(sp.name, sp.value, sp.minimum, sp.maximum, sp.vary, sp.unit, scale=scale,
+                                 offset=sp.value))
+    return out
+
+
 class _Mapper:
     """Parameter vectors (…, n_all) -> Booster fields (batched)."""
 
@@ -185,6 +245,72 @@ class BoosterFitResult:
     @property
     def ok(self) -> bool:
         return self.fit.ok
+
+    def natural_sizes(self) -> dict[str, float]:
+        """Each free parameter's natural size (SI), the yardstick of the ``precision`` check: gaps and phase
+        thicknesses their value (a quarter wavelength at the band centre if that is 0), the loss tangent its value
+        but at least :data:`LOSS_TANGENT_FLOOR`, the delay ``1/span``, the background its magnitude."""
+        f = self.frequency
+        quarter = 299792458.0 / (4 * 0.5 * (f[0] + f[-1]))
+        bg = math.hypot(self.fit.value("background_re"), self.fit.value("background_im"))
+        out = {}
+        for n in self.fit.free:
+            v = abs(self.fit.value(n))
+            if n.startswith(("gap_", "phase_thickness")):
+                out[n] = v if v > 0 else quarter
+            elif n == "loss_tangent":
+                out[n] = max(v, LOSS_TANGENT_FLOOR)
+            elif n == "electrical_delay":
+                out[n] = 1.0 / float(f[-1] - f[0])
+            else:
+                out[n] = bg if bg > 0 else 1.0
+        return out
+
+    def verdict(self, *, max_relative_error: float = 0.1, max_loss_tangent_error: float = 1.0,
+                min_chi2_probability: float = 1e-3, max_runs_z: float = 4.0) -> Verdict:
+        """Whether this booster fit can be trusted (docs/fitting.md, "Verdicts"); every threshold is an argument.
+
+        Checks: ``converged`` (optimiser success and a covariance); ``bounds`` (no free parameter on a bound);
+        ``location`` (the fitted booster's boost-factor peak lies inside the data band, not on its first or last
+        point: the data see the booster mode); ``precision`` (each standard error below ``max_relative_error`` of
+        the parameter's natural size, :meth:`natural_sizes`; the loss tangent, weakly constrained by a reflectivity,
+        below ``max_loss_tangent_error`` of it: the data must show the loss at all); ``residuals`` (with every
+        sigma given: chi^2 probability above ``min_chi2_probability``; otherwise a runs test |z| below
+        ``max_runs_z`` on each observable's residuals along frequency); ``physical`` (finite values, gaps and
+        thicknesses > 0, loss tangent >= 0).
+        """
+        fr = self.fit
+        f = self.frequency
+        checks = [converged_check(fr), bounds_check(fr)]
+        try:
+            bf = np.asarray(self.booster().boost_factor(f), float)
+            k = int(np.argmax(bf))
+            inside = bool(np.all(np.isfinite(bf)) and 0 < k < f.size - 1)
+            where = f"{f[k] / 1e9:.6g} GHz"
+        except Exception as exc:  # an unphysical fitted booster: the physical check says why
+            inside, where = False, f"not computable ({exc})"
+        checks.append(Check("location", inside, f"the boost-factor peak ({where}) lies inside the data band"
+                            if inside else f"the boost-factor peak ({where}) is not inside the data band "
+                            f"[{f[0] / 1e9:.6g}, {f[-1] / 1e9:.6g}] GHz: the data do not see the booster mode"))
+        limits = {n: max_loss_tangent_error if n == "loss_tangent" else max_relative_error for n in fr.free}
+        checks.append(relative_error_check({n: fr.error(n) for n in fr.free}, self.natural_sizes(), limits))
+        if not fr.scale_covar:
+            checks.append(chi2_check(fr.chisqr, fr.nfree, min_chi2_probability))
+        else:
+            blocks, i = [], 0
+            for o in self.observables:
+                for _ in range(2 if o.kind == "s11" else 1):
+                    blocks.append(fr.residual[i:i + f.size])
+                    i += f.size
+            checks.append(runs_check(blocks, max_runs_z))
+        b = self.booster()
+        gaps, thick = np.asarray(b.gaps, float), np.asarray(b.thickness, float)
+        tand = np.asarray(b.loss_tangent, float)
+        phys = bool(np.all(np.isfinite(fr.values)) and np.all(gaps > 0) and np.all(thick > 0) and np.all(tand >= 0))
+        checks.append(Check("physical", phys, "finite values, gaps and thicknesses > 0, loss tangent >= 0" if phys
+                            else f"unphysical result: gaps {gaps.tolist()} m, thicknesses {thick.tolist()} m, loss "
+                            f"tangent {tand.tolist()}"))
+        return Verdict(tuple(checks))
 
     def booster(self, free_values: np.ndarray | None = None) -> Booster:
         """The booster for free-parameter vector(s) (default: the best fit)."""
@@ -288,6 +414,7 @@ def fit_booster(f: np.ndarray, data: dict[str, np.ndarray], base: Booster, specs
                 parts.append(stack_complex(d, 1 / w) if o.kind == "s11" else d * w)
         return np.concatenate(parts)
 
+    specs = natural_scales(f, data, specs)
     fit = least_squares(residual, specs, scale_covar=scale_covar, method=method, max_nfev=max_nfev)
     s = mapper.s11(fit.values, f, f_ref)
     model = observables_from_s11(f, s)

@@ -35,7 +35,8 @@ from emboost.core.errors import FitError, InputError
 from emboost.core.reprs import short_repr
 
 __all__ = ["ParameterSpec", "ParameterDefault", "FitResult", "stack_complex",
-           "least_squares", "propagate"]
+           "least_squares", "propagate", "Check", "Verdict", "runs_test_z", "converged_check", "bounds_check",
+           "chi2_check", "runs_check", "relative_error_check"]
 
 METHODS = ("least_squares", "leastsq")
 
@@ -139,6 +140,57 @@ def runs_test_z(residual: np.ndarray) -> float:
     mean = 2.0 * n1 * n2 / n + 1.0
     var = 2.0 * n1 * n2 * (2.0 * n1 * n2 - n) / (n**2 * (n - 1.0))
     return float((runs - mean) / math.sqrt(var)) if var > 0 else 0.0
+
+
+def converged_check(fit: FitResult) -> Check:
+    """The ``converged`` check of a least-squares fit: the optimiser succeeded and a covariance exists."""
+    return Check("converged", fit.converged, "the optimiser converged with a covariance" if fit.converged
+                 else f"the optimiser did not converge or has no covariance ({fit.message})")
+
+
+def bounds_check(fit: FitResult) -> Check:
+    """The ``bounds`` check: no free parameter ended on (within 1e-6 of the range of) a bound."""
+    return Check("bounds", not fit.at_bound, "no parameter on a bound" if not fit.at_bound
+                 else f"parameter(s) {', '.join(fit.at_bound)} ended on a bound")
+
+
+def chi2_check(chisqr: float, dof: int, min_probability: float) -> Check:
+    """The ``residuals`` check with known noise: P(chi^2 >= observed) for ``dof`` degrees of freedom above
+    ``min_probability``."""
+    from scipy.stats import chi2
+
+    prob = float(chi2.sf(chisqr, dof)) if dof > 0 and math.isfinite(chisqr) else math.nan
+    good = prob > min_probability
+    return Check("residuals", good, f"chi^2 = {chisqr:.4g} for {dof} degrees of freedom, probability {prob:.3g}"
+                 if good else f"chi^2 = {chisqr:.4g} for {dof} degrees of freedom: probability {prob:.3g} below "
+                 f"{min_probability:g} (the model does not describe the data within the given sigma)")
+
+
+def runs_check(blocks: Sequence[np.ndarray], max_z: float) -> Check:
+    """The ``residuals`` check without known noise: the runs test of each residual block (one observable, or the
+    real or imaginary part, along frequency) has |z| below ``max_z``."""
+    z = [runs_test_z(b) for b in blocks if np.size(b) > 1]
+    worst = min(z, key=lambda v: -abs(v)) if z else math.nan
+    good = bool(z) and all(abs(v) < max_z for v in z)
+    return Check("residuals", good, f"runs test |z| <= {abs(worst):.2f} (limit {max_z:g})" if good
+                 else f"the residuals have structure (runs test z = {worst:.2f}, limit |z| < {max_z:g}): the model "
+                 "misses a shape in the data")
+
+
+def relative_error_check(errors: dict[str, float], sizes: dict[str, float],
+                         limit: float | dict[str, float]) -> Check:
+    """The ``precision`` check: each standard error over its parameter's natural size (``sizes``) is below
+    ``limit`` (one number, or one per parameter); a missing or non-finite error fails."""
+    lim = {n: float(limit[n]) if isinstance(limit, dict) else float(limit) for n in errors}
+    rel = {n: errors[n] / sizes[n] if sizes[n] > 0 and math.isfinite(errors[n]) else math.inf for n in errors}
+    if not rel:
+        return Check("precision", True, "no free parameter")
+    share = {n: rel[n] / lim[n] for n in rel}
+    worst = max(share, key=lambda n: share[n] if math.isfinite(share[n]) else math.inf)
+    good = all(math.isfinite(v) and v < 1 for v in share.values())
+    return Check("precision", good, f"relative errors within their limits, closest {worst} {rel[worst]:.3g} "
+                 f"(limit {lim[worst]:g})" if good
+                 else f"relative error of {worst} is {rel[worst]:.3g}, above {lim[worst]:g}")
 
 
 def stack_complex(residual: np.ndarray, sigma: float | np.ndarray = 1.0) -> np.ndarray:

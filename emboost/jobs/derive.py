@@ -19,7 +19,9 @@ Every stage stores its result in ``stages/<name>.json`` with the SHA-256 of its 
 settings and of the stages it depends on. With ``resume=True`` a stage whose key is unchanged is read
 back instead of rerun; the Monte-Carlo continues from its chunk checkpoint (``montecarlo/samples/``).
 A changed input file or setting recomputes that stage and every later one, and says which file changed.
-A fit that fails stops the job (:class:`~emboost.core.errors.FitError`) with the earlier stages' results kept.
+A fit that fails stops the job (:class:`~emboost.core.errors.FitError`) with the earlier stages' results kept;
+each fit's verdict (:class:`~emboost.fit.core.Verdict`) is recorded in its stage result, and a failed one makes
+the exit status 3 (after every output is written) with one line naming the stage and the check.
 The folder then receives ``report.html`` (:mod:`emboost.jobs.derive_report`), the PNGs, ``results.json``,
 CSV files and ``results.nc``. The stages are the functions of :mod:`emboost.jobs.stages`, the same ones
 that ``emboost fit`` and ``emboost mc`` call; every input file is read once per job
@@ -33,6 +35,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,7 +55,7 @@ from emboost.jobs.derive_results import (
     t_sys_at_peak,
     to_json,
 )
-from emboost.jobs.derive_stages import RUNNERS, STAGES, Context, Progress, Stage, hash_json, truth_on
+from emboost.jobs.derive_stages import RUNNERS, STAGES, Context, Progress, Stage, failed_verdicts, hash_json, truth_on
 from emboost.jobs.inputs import Inputs
 
 __all__ = ["Stage", "STAGES", "CampaignRecipe", "load_campaign", "derive", "DeriveResult", "read_truth",
@@ -141,7 +144,8 @@ def _store(ctx: Context, stage: Stage, key: str, ident: dict[str, Any], result: 
 @dataclass(frozen=True)
 class DeriveResult:
     """What :func:`derive` did: the output folder, per-stage status (``"computed"`` or ``"cached"``) and
-    seconds, the headline results and the exit status (0; 3 when the Monte-Carlo mean did not converge)."""
+    seconds, the headline results and the exit status (0; 3 when the Monte-Carlo mean did not converge or a fit's
+    recorded verdict failed)."""
 
     out: Path
     status: int
@@ -221,6 +225,12 @@ def derive(recipe: str | os.PathLike[str], out: str | os.PathLike[str], *, sampl
     seconds["total"] = time.perf_counter() - t_all
     conv = ctx.montecarlo().convergence
     code = 0 if conv.converged else 3
+    failed = failed_verdicts(ctx.results)
+    if failed:  # every output is written; the failed checks are flagged in results.json and here
+        code = 3
+        err = stream if stream is not None else sys.stderr
+        err.write(f"emboost derive: {r.name}: verdict failed: {failed[0]}"
+                  + (f" (+{len(failed) - 1} more stages)" if len(failed) > 1 else "") + "\n")
     progress.say(f"report: {outp / 'report.html'} ({seconds['report']:.1f} s); total {seconds['total']:.1f} s")
     pk = summary["boost_factor"]
     progress.say(f"peak delivered boost factor {pk['mean']:.4g}, Monte-Carlo std {pk['std']:.4g}, at "

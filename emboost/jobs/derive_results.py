@@ -386,8 +386,8 @@ class CampaignResults:
     @classmethod
     def from_json(cls, r: Mapping[str, Mapping[str, object]]) -> CampaignResults:
         return cls(CalibrationResult.from_json(r["calibration"]), BoosterFitSummary.from_json(r["booster_fit"]),
-                   NoiseFitSummary.from_json(r["noise_fit"]), DelayFit(**r["line_delay"]),  # type: ignore[arg-type]
-                   MirrorGapSummary(**r["mirror_gap"]),  # type: ignore[arg-type]
+                   NoiseFitSummary.from_json(r["noise_fit"]), _build(DelayFit, r["line_delay"]),
+                   _build(MirrorGapSummary, r["mirror_gap"]),
                    MonteCarloSummary.from_json(r["montecarlo"]), SensitivitySummary.from_json(r["sensitivity"]))
 
 

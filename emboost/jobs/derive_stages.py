@@ -19,6 +19,7 @@ import numpy as np
 
 from emboost.core.errors import DataFileError, FitError, RecipeError
 from emboost.fit.booster import BoosterFitResult, Observable
+from emboost.fit.core import Verdict
 from emboost.fit.noise import STANDARDS, DelayFit
 from emboost.jobs.campaign import CampaignRecipe, read_truth
 from emboost.jobs.derive_results import (
@@ -60,7 +61,7 @@ from emboost.noise.amplifier import NoiseSources
 if TYPE_CHECKING:
     from matplotlib.figure import Figure as MplFigure
 
-__all__ = ["Stage", "STAGES", "Context", "Progress", "RUNNERS", "hash_json"]
+__all__ = ["Stage", "STAGES", "Context", "Progress", "RUNNERS", "hash_json", "failed_verdicts"]
 
 #: a stage result as stored in stages/<name>.json
 Result = JSON
@@ -143,7 +144,8 @@ class Context:
         return NoiseFitSummary.from_json(self.results["noise_fit"])
 
     def line_delay(self) -> DelayFit:
-        return DelayFit(**self.results["line_delay"])  # type: ignore[arg-type]
+        kept = {f.name for f in dataclasses.fields(DelayFit)}
+        return DelayFit(**{k: v for k, v in self.results["line_delay"].items() if k in kept})  # type: ignore[arg-type]
 
     def montecarlo(self) -> MonteCarloSummary:
         return MonteCarloSummary.from_json(self.results["montecarlo"])
@@ -177,6 +179,23 @@ def _save(fig: MplFigure, path: Path) -> None:
     from emboost.core.output import atomic_savefig
 
     atomic_savefig(fig, path, dpi=100)
+
+
+def _with_verdict(result: Result, verdict: Verdict) -> Result:
+    """A stage result with the verdict of its fit (``result["verdict"]``: ok, reason, checks)."""
+    out = dict(result)
+    out["verdict"] = verdict.to_dict()
+    return out
+
+
+def failed_verdicts(results: dict[str, Result]) -> list[str]:
+    """One line per stage whose recorded fit verdict failed: ``"<stage>: <check>: <why>"`` (stage order)."""
+    bad = []
+    for s in STAGES:
+        v = results.get(s.name, {}).get("verdict")
+        if isinstance(v, dict) and not v.get("ok", True):
+            bad.append(f"{s.name}: {v.get('reason', '')}")
+    return bad
 
 
 # -------------------------------------------------------------------------------------------- the stages
@@ -244,6 +263,7 @@ def _booster_fit(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
     k = int(np.argmax(bf))
     nominal = setup.booster.boost_factor(fb)
     fit = res.fit
+    verdict = res.verdict()
     out = BoosterFitSummary(
         parameters={n: FittedParameter(fit.value(n), fit.error(n), si_unit(fit.units[fit.names.index(n)]),
                                        fit.units[fit.names.index(n)], float(fit.initial[fit.names.index(n)]))
@@ -253,7 +273,8 @@ def _booster_fit(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
         band_Hz=[float(f[0]), float(f[-1])], peak_boost_matched=float(bf[k]), peak_boost_matched_stderr=float(sbf[k]),
         peak_frequency_Hz=float(fb[k]), nominal_peak_boost=float(np.max(nominal)),
         nominal_peak_frequency_Hz=float(fb[int(np.argmax(nominal))]))
-    return to_json(out), ["booster_fit.json", "booster_fit.csv", "booster_fit.png", "booster_model.png"]
+    return _with_verdict(to_json(out), verdict), ["booster_fit.json", "booster_fit.csv", "booster_fit.png",
+                                                  "booster_model.png"]
 
 
 def _noise_fit(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
@@ -282,7 +303,7 @@ def _noise_fit(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
     out = NoiseFitSummary(st.values(), dict(st.stderr), dict(st.calibration_band), dict(st.lna_sigma), fit.tau_open,
                           fit.tau_short, res.error("tau_open"), res.error("tau_short"), res.redchi, res.ndata,
                           fit.noise_parameters(), float(fit.sources.noise_temperature(50.0)), r_cal)
-    return to_json(out), ["noise_standards.csv", "noise_standards.png"]
+    return _with_verdict(to_json(out), fit.verdict()), ["noise_standards.csv", "noise_standards.png"]
 
 
 def _line_delay(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
@@ -301,7 +322,7 @@ def _line_delay(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
     _save(spectrum_fit_figure(bb.frequency, [("broadband", bb.t_sys, ld.model)],
                               rf"broadband $T_\mathrm{{sys}}$ and the combined model ($\tau$ = {d.tau * 1e9:.4f} ns)"),
           ctx.out / "tsys_broadband.png")
-    return to_json(d), ["tsys_broadband.csv", "tsys_broadband.png"]
+    return _with_verdict(to_json(d), d.verdict()), ["tsys_broadband.csv", "tsys_broadband.png"]
 
 
 def _mirror_gap(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
@@ -323,8 +344,10 @@ def _mirror_gap(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
     _save(spectrum_fit_figure(nb.frequency, [("narrowband", nb.t_sys, mg.model)],
                               rf"narrowband $T_\mathrm{{sys}}$ during the run and the model (mirror gap "
                               rf"{g.gap * 1e3:.4f} mm)"), ctx.out / "tsys_narrowband.png")
-    out = MirrorGapSummary(**dataclasses.asdict(g), fitted_gap_1_m=float(np.ravel(booster.gaps)[0]))
-    return to_json(out), ["tsys_narrowband.csv", "tsys_narrowband.png"]
+    kept = {f.name for f in dataclasses.fields(MirrorGapSummary)}
+    out = MirrorGapSummary(**{k: v for k, v in dataclasses.asdict(g).items() if k in kept},
+                           fitted_gap_1_m=float(np.ravel(booster.gaps)[0]))
+    return _with_verdict(to_json(out), g.verdict()), ["tsys_narrowband.csv", "tsys_narrowband.png"]
 
 
 def mc_model(ctx: Context) -> tuple[MonteCarloModel, dict[str, float]]:

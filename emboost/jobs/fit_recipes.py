@@ -2,8 +2,9 @@
 
 Each kind has a loader (recipe file -> frozen recipe object with its data read through one
 :class:`~emboost.jobs.inputs.Inputs`) and a runner ``run_*(path, top, out, quiet) -> int`` that calls the
-shared stages (:mod:`emboost.jobs.stages`) and writes fit.json, CSV files and PNGs into ``out``. Exit
-status 0, or 3 when a fit did not converge or a parameter ended on a bound (results written and flagged).
+shared stages (:mod:`emboost.jobs.stages`) and writes fit.json, CSV files and PNGs into ``out``. Every fit's verdict
+(:class:`emboost.fit.core.Verdict`) is written into fit.json and printed; exit status 0, or 3 when a verdict failed
+(results written and flagged; one line on stderr names the failed check).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from emboost.booster.setup import BoosterSetup
 from emboost.core.errors import FitError, InputError
 from emboost.core.setupfile import Table
 from emboost.fit.booster import BoosterFitResult, Observable, booster_parameter_defaults
-from emboost.fit.core import ParameterSpec
+from emboost.fit.core import ParameterSpec, Verdict
 from emboost.fit.noise import STANDARDS, delivered_boost_factor, standards_parameter_defaults
 from emboost.fit.resonance import ResonanceFit, default_parameters, fit_resonance, initial_guess, skrf_qfactor
 from emboost.jobs.files import write_csv
@@ -63,7 +64,7 @@ from emboost.noise.amplifier import NoiseSources
 __all__ = ["read_measured_data", "BoosterFitRecipe", "load_booster_fit_recipe", "fit_recipe", "run_booster_recipe",
            "booster_fit_document", "ResonanceRecipe", "load_resonance_recipe", "run_resonance_recipe",
            "StandardsRecipe", "load_standards_recipe", "run_standards_recipe", "LineDelayRecipe",
-           "load_line_delay_recipe", "run_line_delay_recipe"]
+           "load_line_delay_recipe", "run_line_delay_recipe", "report_verdict"]
 
 
 # ------------------------------------------------------------------------------------------------ data
@@ -148,7 +149,24 @@ def booster_fit_document(res: BoosterFitResult, name: str, setup: BoosterSetup, 
     doc.update(res.to_dict(setup.frequencies))
     doc["converged"] = res.fit.converged
     doc["at_bound"] = list(res.fit.at_bound)
+    doc["verdict"] = res.verdict().to_dict()
     return doc
+
+
+def report_verdict(name: str, verdicts: dict[str, Verdict], quiet: bool) -> int:
+    """Print the verdicts of a fit job (the checks on stdout unless ``quiet``; a failure as one line on stderr,
+    ``emboost fit: <name>: verdict failed: [<fit>: ]<check>: <why>``) and return the exit status, 0 or 3."""
+    if not quiet:
+        for label, v in verdicts.items():
+            head = f"verdict{f' ({label})' if len(verdicts) > 1 else ''}: {'ok' if v.ok else 'FAILED'}"
+            print(head + "; " + ", ".join(f"{c.name} {'ok' if c.passed else 'FAILED'}" for c in v.checks))
+    bad = [(label, v) for label, v in verdicts.items() if not v.ok]
+    if not bad:
+        return 0
+    label, v = bad[0]
+    which = f"{label}: " if len(verdicts) > 1 else ""
+    print(f"emboost fit: {name}: verdict failed: {which}{v.reason}", file=sys.stderr)
+    return 3
 
 
 def run_booster_recipe(path: Path, top: Table, out: Path, quiet: bool = False) -> int:
@@ -188,9 +206,7 @@ def run_booster_recipe(path: Path, top: Table, out: Path, quiet: bool = False) -
             u = res.fit.units[res.fit.names.index(n)]
             print(f"  {n} = {display_value(res.fit.value(n), u):.6g} +- {display_value(res.fit.error(n), u):.2g}"
                   f"{'' if u == '1' else ' ' + u} (1-sigma from the fit covariance)")
-        if not res.ok:
-            print(f"WARNING: fit not converged or on a bound: {list(res.fit.at_bound)} {res.fit.message}")
-    return 0 if res.ok else 3
+    return report_verdict(r.name, {"booster fit": res.verdict()}, quiet)
 
 
 # ------------------------------------------------------------------------------------------- resonance
@@ -346,8 +362,9 @@ def run_standards_recipe(path: Path, top: Table, out: Path, quiet: bool = False)
     r = load_standards_recipe(path, top)
     st = standards_recipe_stage(r, Inputs())
     fit, res = st.fit, st.result
+    verdict = fit.verdict()
     summary = {"recipe": str(path), "name": r.name, "kind": "noise_standards", "t_phys_K": r.t_phys,
-               "fit": res.to_dict(), "noise_parameters_z0_50": fit.noise_parameters(),
+               "fit": res.to_dict(), "verdict": verdict.to_dict(), "noise_parameters_z0_50": fit.noise_parameters(),
                "t_e_50ohm_K": float(fit.sources.noise_temperature(50.0)),
                "provenance": provenance([path, r.spectra, r.lna_s11])}
     atomic_write_json(out / "fit.json", summary)
@@ -363,7 +380,7 @@ def run_standards_recipe(path: Path, top: Table, out: Path, quiet: bool = False)
             print(f"{n:10s} = {display_value(res.values[i], u):.6g} +- {display_value(res.stderr[i], u):.3g}"
                   f"{'' if u == '1' else ' ' + u} (1-sigma from the fit covariance)")
         print(f"reduced chi^2 = {res.redchi:.3f}; results in {out}")
-    return 0 if res.ok else 3
+    return report_verdict(r.name, {"noise standards": verdict}, quiet)
 
 
 # ------------------------------------------------------------------------------------- tsys line delay
@@ -453,13 +470,14 @@ def run_line_delay_recipe(path: Path, top: Table, out: Path, quiet: bool = False
     bb = broadband_spectrum(r, inputs)
     d: LineDelayResult = line_delay_stage(bb, booster, r.t_phys, r.sources, r.delay)
     tau = d.fit.tau
+    verdicts = {"line delay": d.fit.verdict()}
     summary: dict[str, Any] = {"recipe": str(path), "name": r.name, "kind": "tsys_line_delay",
-                               "delay": dataclasses.asdict(d.fit), "t_phys_K": r.t_phys}
+                               "delay": dataclasses.asdict(d.fit) | {"verdict": verdicts["line delay"].to_dict()},
+                               "t_phys_K": r.t_phys}
     write_csv(out / "broadband.csv", {"frequency_Hz": bb.frequency, "t_sys_K": bb.t_sys, "model_K": d.model,
                                              "sigma_K": bb.sigma},
                      comments=[f"emboost tsys_line_delay fit of {r.spectrum.name}: tau = {tau:.6e} s"])
     inputs_used = [path, r.spectrum, r.lna_s11, r.booster, *extra_inputs]
-    status = 3 if d.fit.on_bound else 0
     nb = narrowband_spectrum(r, inputs)
     if nb is not None and r.narrowband is not None:
         g: MirrorGapResult = mirror_gap_stage(nb, booster, tau, r.t_phys, r.sources, r.narrowband.gap_range,
@@ -467,14 +485,15 @@ def run_line_delay_recipe(path: Path, top: Table, out: Path, quiet: bool = False
         fn = nb.frequency
         resp = g.booster.response(fn)
         b2 = delivered_boost_factor(fn, resp.boost_factor, resp.s11, nb.gamma_lna, tau)
-        summary["mirror_gap"] = dataclasses.asdict(g.fit) | {"model_gap_m": float(booster.gaps[..., 0])}
+        verdicts["mirror gap"] = g.fit.verdict()
+        summary["mirror_gap"] = dataclasses.asdict(g.fit) | {"model_gap_m": float(booster.gaps[..., 0]),
+                                                             "verdict": verdicts["mirror gap"].to_dict()}
         write_csv(out / "narrowband.csv", {"frequency_Hz": fn, "t_sys_K": nb.t_sys, "model_K": g.model,
                                                   "sigma_K": nb.sigma, "boost_matched": resp.boost_factor,
                                                   "boost_delivered": b2},
                          comments=[f"emboost mirror-gap refit of {r.narrowband.spectrum.name}: "
                                    f"gap = {g.fit.gap:.6e} m"])
         inputs_used.append(r.narrowband.spectrum)
-        status = max(status, 3 if g.fit.on_bound else 0)
     summary["provenance"] = provenance(inputs_used)
     atomic_write_json(out / "fit.json", summary)
     if not quiet:
@@ -484,6 +503,4 @@ def run_line_delay_recipe(path: Path, top: Table, out: Path, quiet: bool = False
             mg = summary["mirror_gap"]
             print(f"mirror gap = {mg['gap'] * 1e3:.5f} mm, conditional fit sigma {mg['sigma_gap'] * 1e6:.2g} um")
         print(f"results in {out}")
-    if not np.isfinite(d.fit.sigma_tau):
-        raise FitError("the delay fit has no curvature: the spectrum does not constrain tau")
-    return status
+    return report_verdict(r.name, verdicts, quiet)

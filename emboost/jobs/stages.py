@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from emboost.booster.model import Booster
-from emboost.core.errors import DataFileError, EmboostError, InputError, RecipeError
+from emboost.core.errors import DataFileError, EmboostError, InputError, PhysicsError, RecipeError
 from emboost.core.reprs import short_repr
 from emboost.fit.booster import BoosterFitResult, Observable, fit_booster, observables_from_s11
 from emboost.fit.core import FitResult, ParameterSpec
@@ -108,6 +108,8 @@ def calibration_stage(spectrum: Spectrum, enr: ENRTable, lna: LNA, c: Calibratio
         if exc.path is None:
             raise DataFileError(exc.reason, path=c.yfactor) from None
         raise
+    except PhysicsError as exc:  # e.g. T_rec <= 0: a dead noise source or a wrong ENR table; name the inputs
+        raise DataFileError(f"{exc} (on/off spectra: {c.yfactor})", path=c.enr) from None
 
 
 @dataclass(frozen=True, eq=False)
