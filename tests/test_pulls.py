@@ -60,6 +60,6 @@ def test_resonance_covariance_equals_an_independent_jacobian(kind: str) -> None:
         cols.append(np.concatenate([d.real, d.imag]) / sigma)
     jac = np.array(cols).T
     independent = np.sqrt(np.diag(np.linalg.inv(jac.T @ jac)))
-    r = fit_resonance(F, s0, kind, sigma=sigma)
+    r = fit_resonance(F, s0, kind, sigma=sigma, weighting="uniform")
     reported = np.array([r.fit.error(n) for n in NAMES])
     np.testing.assert_allclose(reported, independent, rtol=0.01)
