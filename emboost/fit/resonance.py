@@ -370,8 +370,8 @@ def fit_resonance(f: np.ndarray, s: np.ndarray, kind: Kind = "reflection", *,
     ``leakage``: "none", "constant" (transmission) or "linear" (a leakage linear in frequency, MAT 58's
     NLQFIT8). ``weighting``: "angular" (NPL MAT 58 eq. 28, iterated), "uniform", or "sigma" (only the given
     sigma). ``detuning``: "linear" ``2(f/f0 - 1)`` (MAT 58's) or "exact" ``f/f0 - f0/f``. ``touching_circle``:
-    a reflection with a given ``scale`` (calibrated data) gets Q0 by MAT 58's Method 2 (lossy coupling). ``specs`` overrides
-    the parameters (:func:`default_parameters`).
+    a reflection with a given ``scale`` (calibrated data) gets Q0 by MAT 58's Method 2 (lossy coupling).
+    ``specs`` overrides the parameters (:func:`default_parameters`).
     """
     f = np.asarray(f, float)
     s = np.asarray(s, complex)
@@ -401,6 +401,7 @@ def fit_resonance(f: np.ndarray, s: np.ndarray, kind: Kind = "reflection", *,
     z = s * np.exp(2j * np.pi * f * cable)
     mode, tau = ("fixed", 0.0) if cable_length is not None else _delay_mode(delay, cfg, f, z)
     f_ref = float(0.5 * (f[0] + f[-1]))
+    user_specs = specs is not None
     if specs is None:
         g = initial_guess(f, z, kind, delay=None if mode == "free" else tau, f_ref=f_ref, method=guess, config=cfg)
         specs = [ParameterSpec(n, d.value if d.value is not None else 0.0, d.minimum, d.maximum,
@@ -408,18 +409,31 @@ def fit_resonance(f: np.ndarray, s: np.ndarray, kind: Kind = "reflection", *,
                  for n, d in parameter_defaults(f, g, cfg).items()]
     specs = natural_scales(f, z, list(specs), f_ref)
     w0 = 1.0 / sig if sig is not None else np.ones(f.size)
-    fit = solve(f, z, cfg, f_ref, specs, w0, noise_known=sig is not None, max_nfev=max_nfev, method=method)
-    if weighting == "angular":
-        for _ in range(4):  # MAT 58's plan: fit, weight, fit, weight, fit to convergence
-            wa = angular_weights(f, fit.value("f0"), max(fit.value("loaded_q"), 1e-3))
-            start = [ParameterSpec(sp.name, float(np.clip(fit.value(sp.name), sp.minimum, sp.maximum)), sp.minimum,
-                                   sp.maximum, sp.vary, sp.unit, sp.scale, sp.offset) for sp in specs]
-            new = solve(f, z, cfg, f_ref, start, w0 * np.sqrt(wa), noise_known=sig is not None, sandwich=wa,
+    known = sig is not None
+    if weighting != "angular":
+        fit = solve(f, z, cfg, f_ref, specs, w0, noise_known=known, max_nfev=max_nfev, method=method)
+    else:
+        # MAT 58's plan (fit, weights, fit, weights, fit to convergence), started from weights of the circle fit:
+        # weights from the last fit and a fit, until the weights no longer move Q_L by 0.1 % of its error
+        by = {sp.name: sp.value for sp in specs}
+        f0_w, q_w = by["f0"], by["loaded_q"]
+        fit = None
+        if user_specs:  # a start from the user may be far off: a few unweighted steps before weights from it
+            fit = solve(f, z, cfg, f_ref, specs, w0, noise_known=known, max_nfev=8, method=method)
+            f0_w, q_w = fit.value("f0"), fit.value("loaded_q")
+        for _ in range(5):
+            wa = angular_weights(f, f0_w, max(q_w, 1e-3))
+            start = specs if fit is None else [
+                ParameterSpec(sp.name, float(np.clip(fit.value(sp.name), sp.minimum, sp.maximum)), sp.minimum,
+                              sp.maximum, sp.vary, sp.unit, sp.scale, sp.offset) for sp in specs]
+            new = solve(f, z, cfg, f_ref, start, w0 * np.sqrt(wa), noise_known=known, sandwich=wa,
                         max_nfev=max_nfev, method=method)
-            done = abs(new.value("loaded_q") - fit.value("loaded_q")) <= 1e-7 * abs(fit.value("loaded_q"))
+            moved = abs(new.value("loaded_q") - q_w) / max(new.error("loaded_q"), 1e-300)
             fit = new
-            if done:
+            f0_w, q_w = fit.value("f0"), fit.value("loaded_q")
+            if not moved > 1e-3:
                 break
+    assert fit is not None
     return _result(fit, f, s, cfg, f_ref, scale, weighting if sig is None or weighting != "uniform" else "sigma",
                    sig, mode if cable_length is None else "removed", cable, touching_circle)
 
@@ -431,8 +445,9 @@ def _result(fit: FitResult, f: np.ndarray, s: np.ndarray, cfg: Config, f_ref: fl
     dvals = _derived(v, cfg, scale, touch)
     derr = np.full(dvals.shape, np.nan)
     if np.all(np.isfinite(fit.covariance)):
-        _, derr = propagate(lambda x: _derived(fit.full_vector(x), cfg, scale, touch), fit.free_values,
-                            fit.covariance)
+        with np.errstate(all="ignore"):
+            _, derr = propagate(lambda x: _derived(fit.full_vector(x), cfg, scale, touch), fit.free_values,
+                                fit.covariance)
     derived = {n: float(x) for n, x in zip(DERIVED, dvals)}
     derived_err = {n: float(x) for n, x in zip(DERIVED, derr)}
     if cfg.kind in ("reflection", "transmission"):

@@ -37,7 +37,7 @@ from emboost.core.errors import FitError, InputError
 from emboost.fit.core import FitResult, ParameterDefault, ParameterSpec
 
 __all__ = ["KINDS", "BASE_NAMES", "Config", "response", "circle_guess", "angular_weights", "solve",
-           "parameter_defaults", "natural_scales", "estimate_delay"]
+           "parameter_defaults", "natural_scales", "estimate_delay", "jacobian"]
 
 KINDS = ("reflection", "transmission", "notch", "absorption")
 BASE_NAMES = ("f0", "loaded_q", "diameter", "rotation", "background_re", "background_im", "delay")
@@ -233,15 +233,41 @@ def natural_scales(f: np.ndarray, s: np.ndarray, specs: Sequence[ParameterSpec],
                           scale=natural[sp.name][0], offset=natural[sp.name][1]) for sp in specs]
 
 
-def _jacobian(fun: object, u: np.ndarray, h: float, central: bool) -> np.ndarray:
-    """Finite-difference Jacobian of a batched residual ``fun((m, k)) -> (m, n)`` in internal units."""
-    k = u.size
-    eye = np.eye(k) * h
-    if central:
-        r = fun(np.vstack([u + eye, u - eye]))  # type: ignore[operator]
-        return np.asarray((r[:k] - r[k:]) / (2 * h)).T
-    r = fun(np.vstack([u[None, :], u + eye]))  # type: ignore[operator]
-    return np.asarray((r[1:] - r[0]) / h).T
+def jacobian(f: np.ndarray, p: np.ndarray, cfg: Config, f_ref: float) -> np.ndarray:
+    """Analytic derivatives ``dS/dp`` of :func:`response`, shape ``(f.size, n)`` (complex; SI parameters)."""
+    f0, q, d, phi, bre, bim, tau = (float(v) for v in p[:7])
+    b = bre + 1j * bim
+    if cfg.detuning == "exact":
+        t, dt = f / f0 - f0 / f, -f / f0**2 - 1 / f
+    else:
+        t, dt = 2 * (f / f0 - 1), -2 * f / f0**2
+    y = 1 / (1 + 1j * q * t)
+    e = np.exp(1j * phi)
+    lor = d * e * y
+    x = (f - f_ref) / f_ref
+    line = np.exp(-2j * np.pi * (f - f_ref) * tau)
+    k = 7
+    mag: np.ndarray | float = 1.0
+    if cfg.background == "slope":
+        mag = 1 + p[k] * x
+        k += 1
+    leak = (p[k] + 1j * p[k + 1]) * x if cfg.leakage == "linear" else 0.0
+    if cfg.reflection_like:
+        core, dlor, dbg = b * (1 - lor) + leak, -b, 1 - lor
+    else:
+        core, dlor, dbg = b + leak + lor, 1.0, np.ones_like(t) + 0j
+    lm = line * mag
+    cols = [lm * dlor * d * e * (-1j * q * y * y) * dt,        # f0
+            lm * dlor * d * e * (-1j * t * y * y),             # Q_L
+            lm * dlor * e * y,                                 # diameter
+            lm * dlor * 1j * lor,                              # rotation
+            lm * dbg, lm * 1j * dbg,                           # background
+            -2j * np.pi * (f - f_ref) * lm * core]             # delay
+    if cfg.background == "slope":
+        cols.append(line * x * core)
+    if cfg.leakage == "linear":
+        cols += [lm * x, lm * 1j * x]
+    return np.column_stack(cols)
 
 
 def solve(f: np.ndarray, s: np.ndarray, cfg: Config, f_ref: float, specs: Sequence[ParameterSpec],
@@ -289,8 +315,11 @@ def solve(f: np.ndarray, s: np.ndarray, cfg: Config, f_ref: float, specs: Sequen
     def fun(u: np.ndarray) -> np.ndarray:
         return batch(u[None, :])[0]
 
+    wscale = np.concatenate([w, w])[:, None] * scales[free][None, :]
+
     def jac(u: np.ndarray) -> np.ndarray:
-        return _jacobian(batch, u, 1e-7, central=False)
+        jc = jacobian(f, full(u), cfg, f_ref)[:, free]
+        return np.vstack([jc.real, jc.imag]) * wscale
 
     meth = "trf" if (np.isfinite(lo).any() or np.isfinite(hi).any() or method != "leastsq") else "lm"
     try:
@@ -303,7 +332,7 @@ def solve(f: np.ndarray, s: np.ndarray, cfg: Config, f_ref: float, specs: Sequen
     u = out.x
     p = full(u)
     with np.errstate(all="ignore"):
-        jm = _jacobian(batch, u, 1e-6, central=True)
+        jm = jac(u)
     r = fun(u)
     sw = np.ones(r.size) if sandwich is None else np.concatenate([sandwich, sandwich])
     noise_r = r / np.sqrt(sw)  # residuals in units of the noise
@@ -336,7 +365,8 @@ def solve(f: np.ndarray, s: np.ndarray, cfg: Config, f_ref: float, specs: Sequen
                                                                       width):
             at_bound.append(names[i])
     success = bool(out.status > 0)
-    return FitResult(names=names, values=p, stderr=stderr, initial=vals, free=tuple(n for n, v in zip(names, free) if v),
+    free_names = tuple(n for n, v in zip(names, free) if v)
+    return FitResult(names=names, values=p, stderr=stderr, initial=vals, free=free_names,
                      covariance=cov, correlation=corr, chisqr=chisqr, redchi=chisqr / nfree, ndata=int(r.size),
                      nfree=nfree, nfev=int(out.nfev), method=method, scale_covar=not noise_known, success=success,
                      converged=success and have_cov and bool(np.all(np.isfinite(r))), at_bound=tuple(at_bound),
