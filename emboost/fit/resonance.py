@@ -329,25 +329,58 @@ class ResonanceFit:
         }
 
 
-def _delay_mode(delay: str | float, cfg: Config, f: np.ndarray, s: np.ndarray) -> tuple[str, float]:
-    """("free" | "fixed", value) for the delay option."""
+AUTO_DELAY_LINEWIDTHS = 10.0
+
+
+def _delay_mode(delay: str | float, cfg: Config) -> tuple[str, float]:
+    """("free" | "fixed" | "auto", value) for the delay option ("auto" stays only for notch and absorption)."""
     if isinstance(delay, (int, float)) and not isinstance(delay, bool):
         if not math.isfinite(delay):
             raise InputError(f"delay must be finite, got {delay!r}", key="delay")
         return "fixed", float(delay)
-    if delay == "free":
-        return "free", 0.0
-    if delay == "fixed":
-        return "fixed", 0.0
+    if delay in ("free", "fixed"):
+        return str(delay), 0.0
     if delay != "auto":
         raise InputError(f"delay {delay!r}; expected 'auto', 'free', 'fixed' or a value in seconds", key="delay")
-    if cfg.kind in ("reflection", "transmission"):
-        return "free", 0.0  # MAT 58's NLQFIT7 practice
-    # notch/absorption: the delay only where the off-resonance data show it (>= 10 linewidths of data);
-    # on a narrow window a free delay trades against the resonance's own phase
-    g = circle_guess(f, s, cfg, float(0.5 * (f[0] + f[-1])), delay=0.0)
-    lw = g["f0"] / max(g["loaded_q"], 1e-3)
-    return ("free", 0.0) if (f[-1] - f[0]) >= 10 * lw else ("fixed", 0.0)
+    return ("free", 0.0) if cfg.kind in ("reflection", "transmission") else ("auto", 0.0)  # MAT 58: NLQFIT7
+
+
+def _run(f: np.ndarray, z: np.ndarray, cfg: Config, f_ref: float, specs: list[ParameterSpec] | None, mode: str,
+         tau: float, w0: np.ndarray, known: bool, weighting: str, guess: Literal["linear", "skrf"], method: str,
+         max_nfev: int | None) -> FitResult:
+    """One fit with the delay ``mode`` ("free" or "fixed" at ``tau``) and the weighting."""
+    user_specs = specs is not None
+    if specs is None:
+        g = initial_guess(f, z, cfg.kind, delay=None if mode == "free" else tau,  # type: ignore[arg-type]
+                          f_ref=f_ref, method=guess, config=cfg)
+        specs = [ParameterSpec(n, d.value if d.value is not None else 0.0, d.minimum, d.maximum,
+                               n != "delay" or mode == "free", d.unit)
+                 for n, d in parameter_defaults(f, g, cfg).items()]
+    specs = natural_scales(f, z, list(specs), f_ref)
+    if weighting != "angular":
+        return solve(f, z, cfg, f_ref, specs, w0, noise_known=known, max_nfev=max_nfev, method=method)
+    # MAT 58's plan (fit, weights, fit, weights, fit to convergence), started from weights of the circle fit:
+    # weights from the last fit and a fit, until the weights no longer move Q_L by 0.1 % of its error
+    by = {sp.name: sp.value for sp in specs}
+    f0_w, q_w = by["f0"], by["loaded_q"]
+    fit = None
+    if user_specs:  # a start from the user may be far off: a few unweighted steps before weights from it
+        fit = solve(f, z, cfg, f_ref, specs, w0, noise_known=known, max_nfev=8, method=method)
+        f0_w, q_w = fit.value("f0"), fit.value("loaded_q")
+    for _ in range(5):
+        wa = angular_weights(f, f0_w, max(q_w, 1e-3))
+        start = specs if fit is None else [
+            ParameterSpec(sp.name, float(np.clip(fit.value(sp.name), sp.minimum, sp.maximum)), sp.minimum,
+                          sp.maximum, sp.vary, sp.unit, sp.scale, sp.offset) for sp in specs]
+        new = solve(f, z, cfg, f_ref, start, w0 * np.sqrt(wa), noise_known=known, sandwich=wa,
+                    max_nfev=max_nfev, method=method)
+        moved = abs(new.value("loaded_q") - q_w) / max(new.error("loaded_q"), 1e-300)
+        fit = new
+        f0_w, q_w = fit.value("f0"), fit.value("loaded_q")
+        if not moved > 1e-3:
+            break
+    assert fit is not None
+    return fit
 
 
 def fit_resonance(f: np.ndarray, s: np.ndarray, kind: Kind = "reflection", *,
@@ -363,8 +396,8 @@ def fit_resonance(f: np.ndarray, s: np.ndarray, kind: Kind = "reflection", *,
     ``sigma``: noise of each real and imaginary part, a number or one per point (known noise: errors from the
     unscaled covariance); ``None`` estimates it from the residuals. ``scale``: MAT 58's ``A`` (reflection-like:
     None normalises to the fitted background; transmission: ``1/|S21 thru|``, None means 1).
-    ``delay``: "auto" (free for reflection and transmission; for notch and absorption free only when the data
-    span at least 10 linewidths, else fixed at 0), "free", "fixed" (0) or a fixed value [s]; ``cable_length``
+    ``delay``: "auto" (free for reflection and transmission, MAT 58's NLQFIT7; for notch and absorption free
+    unless the window is narrower than 10 fitted linewidths, then fixed at 0), "free", "fixed" (0) or a fixed value [s]; ``cable_length``
     [m] (with ``velocity_factor``) removes a known line delay from the data beforehand (the delay then fixed at
     0). ``background``: "constant" or "slope" (linear magnitude slope; the phase slope is the delay);
     ``leakage``: "none", "constant" (transmission) or "linear" (a leakage linear in frequency, MAT 58's
@@ -399,41 +432,18 @@ def fit_resonance(f: np.ndarray, s: np.ndarray, kind: Kind = "reflection", *,
                              f"{velocity_factor!r}", key="cable_length")
         cable = cable_length / (velocity_factor * C0)
     z = s * np.exp(2j * np.pi * f * cable)
-    mode, tau = ("fixed", 0.0) if cable_length is not None else _delay_mode(delay, cfg, f, z)
+    mode, tau = ("fixed", 0.0) if cable_length is not None else _delay_mode(delay, cfg)
     f_ref = float(0.5 * (f[0] + f[-1]))
-    user_specs = specs is not None
-    if specs is None:
-        g = initial_guess(f, z, kind, delay=None if mode == "free" else tau, f_ref=f_ref, method=guess, config=cfg)
-        specs = [ParameterSpec(n, d.value if d.value is not None else 0.0, d.minimum, d.maximum,
-                               n != "delay" or mode == "free", d.unit)
-                 for n, d in parameter_defaults(f, g, cfg).items()]
-    specs = natural_scales(f, z, list(specs), f_ref)
-    w0 = 1.0 / sig if sig is not None else np.ones(f.size)
     known = sig is not None
-    if weighting != "angular":
-        fit = solve(f, z, cfg, f_ref, specs, w0, noise_known=known, max_nfev=max_nfev, method=method)
-    else:
-        # MAT 58's plan (fit, weights, fit, weights, fit to convergence), started from weights of the circle fit:
-        # weights from the last fit and a fit, until the weights no longer move Q_L by 0.1 % of its error
-        by = {sp.name: sp.value for sp in specs}
-        f0_w, q_w = by["f0"], by["loaded_q"]
-        fit = None
-        if user_specs:  # a start from the user may be far off: a few unweighted steps before weights from it
-            fit = solve(f, z, cfg, f_ref, specs, w0, noise_known=known, max_nfev=8, method=method)
-            f0_w, q_w = fit.value("f0"), fit.value("loaded_q")
-        for _ in range(5):
-            wa = angular_weights(f, f0_w, max(q_w, 1e-3))
-            start = specs if fit is None else [
-                ParameterSpec(sp.name, float(np.clip(fit.value(sp.name), sp.minimum, sp.maximum)), sp.minimum,
-                              sp.maximum, sp.vary, sp.unit, sp.scale, sp.offset) for sp in specs]
-            new = solve(f, z, cfg, f_ref, start, w0 * np.sqrt(wa), noise_known=known, sandwich=wa,
-                        max_nfev=max_nfev, method=method)
-            moved = abs(new.value("loaded_q") - q_w) / max(new.error("loaded_q"), 1e-300)
-            fit = new
-            f0_w, q_w = fit.value("f0"), fit.value("loaded_q")
-            if not moved > 1e-3:
-                break
-    assert fit is not None
+    w0 = 1.0 / sig if sig is not None else np.ones(f.size)
+    run_mode = "free" if mode == "auto" else mode
+    fit = _run(f, z, cfg, f_ref, specs, run_mode, tau, w0, known, weighting, guess, method, max_nfev)
+    if mode == "auto" and (f[-1] - f[0]) < AUTO_DELAY_LINEWIDTHS * fit.value("f0") / max(fit.value("loaded_q"), 1e-3):
+        # notch/absorption on a window narrower than 10 linewidths: the off-resonance data do not show the delay,
+        # and a free delay trades against the resonance's own phase; fix it at 0
+        run_mode = "fixed"
+        fit = _run(f, z, cfg, f_ref, specs, run_mode, tau, w0, known, weighting, guess, method, max_nfev)
+    mode = run_mode
     return _result(fit, f, s, cfg, f_ref, scale, weighting if sig is None or weighting != "uniform" else "sigma",
                    sig, mode if cable_length is None else "removed", cable, touching_circle)
 

@@ -128,8 +128,11 @@ def estimate_delay(f: np.ndarray, s: np.ndarray, fraction: float = 0.15) -> floa
     return float(-slope / (2 * np.pi))
 
 
-def _bilinear(f: np.ndarray, z: np.ndarray, f0: float, detuning: str) -> tuple[complex, complex, float, float]:
-    """Algebraic circle fit ``z = (P + R t)/(1 + g t)`` (linear in P, R, g, all complex) at trial f0.
+def _bilinear(f: np.ndarray, z: np.ndarray, f0: float, detuning: str,
+              q_weights: float) -> tuple[complex, complex, float, float]:
+    """Algebraic circle fit ``z = (P + R t)/(1 + g t)`` (linear in P, R, g, all complex) at trial f0, rows
+    weighted by the angular weights of ``q_weights`` (so that a long sloping background does not outweigh the
+    resonance).
 
     Returns the background ``B = R/g``, the circle coefficient ``C`` at the centre, Q_L and the corrected f0:
     with ``1/g = -j/Q - t_c`` the centre sits at ``t_c``.
@@ -137,7 +140,8 @@ def _bilinear(f: np.ndarray, z: np.ndarray, f0: float, detuning: str) -> tuple[c
     t = f / f0 - f0 / f if detuning == "exact" else 2 * (f / f0 - 1)
     one = np.ones_like(t)
     a = np.column_stack([one, t, -t * z])  # complex unknowns P, R, g
-    x, *_ = np.linalg.lstsq(a, z, rcond=None)
+    wr = np.sqrt(angular_weights(f, f0, q_weights))
+    x, *_ = np.linalg.lstsq(a * wr[:, None], z * wr, rcond=None)
     p, r, g = (complex(v) for v in x)
     if g == 0 or not np.isfinite(g):
         raise FitError("circle fit: no resonance found")
@@ -166,11 +170,21 @@ def circle_guess(f: np.ndarray, s: np.ndarray, cfg: Config, f_ref: float, delay:
         z = s * np.exp(2j * np.pi * (f - f_ref) * tau)
         n = max(2, f.size // 20)
         edge = np.mean(np.concatenate([z[:n], z[-n:]]))
-        fc = float(f[np.argmax(np.abs(z - edge))]) if f0 is None else float(f0)
+        dep = np.abs(z - edge)
+        k = int(np.argmax(dep)) if f0 is None else int(np.argmin(np.abs(f - f0)))
+        fc = float(f[k]) if f0 is None else float(f0)
         width = float(f[-1] - f[0])
+        # Q from the width where the departure from the background exceeds 1/sqrt(2) of its peak
+        above = dep >= dep[k] / math.sqrt(2)
+        lo_i, hi_i = k, k
+        while lo_i > 0 and above[lo_i - 1]:
+            lo_i -= 1
+        while hi_i < f.size - 1 and above[hi_i + 1]:
+            hi_i += 1
+        q = fc / max(float(f[hi_i] - f[lo_i]), float(np.min(np.diff(f))))
         try:
-            for _ in range(3):
-                b, c, q, fn = _bilinear(f, z, fc, cfg.detuning)
+            for _ in range(4):
+                b, c, q, fn = _bilinear(f, z, fc, cfg.detuning, q)
                 if not (math.isfinite(q) and q > 0.25 * fc / width and f[0] <= fn <= f[-1]):
                     raise FitError("circle fit out of range")
                 fc = fn
