@@ -63,9 +63,9 @@ CASES = (
          {"f0": 7.2e9, "loaded_q": 2500.0, "diameter": 2 * 2.5 / 3.5, "rotation": -0.2, "background_re": _re,
           "background_im": _im, "delay": 1.5e-9, "magnitude_slope": 25.0}, sigma=3e-3, background="slope",
          fit={"background": "slope"}),
-    Case("transmission behind a sloping leakage, delay", "transmission",
+    Case("transmission behind a sloping leakage", "transmission",
          {"f0": 3.1e9, "loaded_q": 8000.0, "diameter": 0.05, "rotation": 0.7, "background_re": 0.004,
-          "background_im": 0.002, "delay": 2e-9, "leakage_slope_re": 12.0, "leakage_slope_im": -8.0},
+          "background_im": 0.002, "leakage_slope_re": 12.0, "leakage_slope_im": -8.0},
          sigma=4e-4, leakage="linear", fit={"leakage": "linear"}),
     Case("narrow high-Q notch with mismatch rotation", "notch",
          {"f0": 6.05e9, "loaded_q": 3e4, "diameter": 0.6, "rotation": 0.35, "background_re": _nre,
@@ -76,7 +76,7 @@ CASES = (
          background="slope", fit={"background": "slope", "known_noise": False}),
     Case("absorption with a sloping leakage", "absorption",
          {"f0": 9.4e9, "loaded_q": 5000.0, "diameter": 0.45, "rotation": 0.1, "background_re": 0.5,
-          "background_im": -0.5, "leakage_slope_re": -30.0, "leakage_slope_im": 20.0}, sigma=3e-3,
+          "background_im": -0.5, "leakage_slope_re": -30.0, "leakage_slope_im": 20.0}, sigma=3e-3, half_width=4.0,
          leakage="linear", fit={"leakage": "linear"}),
 )
 

@@ -342,6 +342,9 @@ def _delay_mode(delay: str | float, cfg: Config) -> tuple[str, float]:
         return str(delay), 0.0
     if delay != "auto":
         raise InputError(f"delay {delay!r}; expected 'auto', 'free', 'fixed' or a value in seconds", key="delay")
+    if cfg.leakage == "linear":
+        # MAT 58's NLQFIT8 has no delay: to first order across the window a delay is a leakage slope
+        return "fixed", 0.0
     return ("free", 0.0) if cfg.kind in ("reflection", "transmission") else ("auto", 0.0)  # MAT 58: NLQFIT7
 
 
@@ -397,9 +400,11 @@ def fit_resonance(f: np.ndarray, s: np.ndarray, kind: Kind = "reflection", *,
     unscaled covariance); ``None`` estimates it from the residuals. ``scale``: MAT 58's ``A`` (reflection-like:
     None normalises to the fitted background; transmission: ``1/|S21 thru|``, None means 1).
     ``delay``: "auto" (free for reflection and transmission, MAT 58's NLQFIT7; for notch and absorption free
-    unless the window is narrower than 10 fitted linewidths, then fixed at 0), "free", "fixed" (0) or a fixed value [s]; ``cable_length``
-    [m] (with ``velocity_factor``) removes a known line delay from the data beforehand (the delay then fixed at
-    0). ``background``: "constant" or "slope" (linear magnitude slope; the phase slope is the delay);
+    unless the window is narrower than 10 fitted linewidths, then fixed at 0; fixed at 0 with a linear leakage,
+    which absorbs a delay to first order, as MAT 58's NLQFIT8), "free", "fixed" (0) or a fixed
+    value [s]; ``cable_length`` [m] (with ``velocity_factor``) removes a known line delay from the data
+    beforehand (what remains is then fixed at 0 unless ``delay`` says "free"). ``background``: "constant" or
+    "slope" (linear magnitude slope; the phase slope is the delay);
     ``leakage``: "none", "constant" (transmission) or "linear" (a leakage linear in frequency, MAT 58's
     NLQFIT8). ``weighting``: "angular" (NPL MAT 58 eq. 28, iterated), "uniform", or "sigma" (only the given
     sigma). ``detuning``: "linear" ``2(f/f0 - 1)`` (MAT 58's) or "exact" ``f/f0 - f0/f``. ``touching_circle``:
@@ -432,7 +437,9 @@ def fit_resonance(f: np.ndarray, s: np.ndarray, kind: Kind = "reflection", *,
                              f"{velocity_factor!r}", key="cable_length")
         cable = cable_length / (velocity_factor * C0)
     z = s * np.exp(2j * np.pi * f * cable)
-    mode, tau = ("fixed", 0.0) if cable_length is not None else _delay_mode(delay, cfg)
+    mode, tau = _delay_mode(delay, cfg)
+    if cable_length is not None and mode == "auto" or (cable_length is not None and delay == "auto"):
+        mode, tau = "fixed", 0.0
     f_ref = float(0.5 * (f[0] + f[-1]))
     known = sig is not None
     w0 = 1.0 / sig if sig is not None else np.ones(f.size)
@@ -445,7 +452,8 @@ def fit_resonance(f: np.ndarray, s: np.ndarray, kind: Kind = "reflection", *,
         fit = _run(f, z, cfg, f_ref, specs, run_mode, tau, w0, known, weighting, guess, method, max_nfev)
     mode = run_mode
     return _result(fit, f, s, cfg, f_ref, scale, weighting if sig is None or weighting != "uniform" else "sigma",
-                   sig, mode if cable_length is None else "removed", cable, touching_circle)
+                   sig, mode if cable_length is None else ("removed" if mode == "fixed" else "removed, rest free"),
+                   cable, touching_circle)
 
 
 def _result(fit: FitResult, f: np.ndarray, s: np.ndarray, cfg: Config, f_ref: float, scale: float | None,

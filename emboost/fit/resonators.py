@@ -153,62 +153,82 @@ def _bilinear(f: np.ndarray, z: np.ndarray, f0: float, detuning: str,
     return b, c, float(q), float(f0n)
 
 
+def _guess_at(f: np.ndarray, s: np.ndarray, cfg: Config, f_ref: float, tau: float,
+              f0: float | None) -> tuple[float, dict[str, float]]:
+    """The circle-fit start at a trial delay ``tau`` and the misfit of the model it describes."""
+    z = s * np.exp(2j * np.pi * (f - f_ref) * tau)
+    n = max(2, f.size // 20)
+    edge = np.mean(np.concatenate([z[:n], z[-n:]]))
+    dep = np.abs(z - edge)
+    k = int(np.argmax(dep)) if f0 is None else int(np.argmin(np.abs(f - f0)))
+    fc = float(f[k]) if f0 is None else float(f0)
+    width = float(f[-1] - f[0])
+    # Q from the width where the departure from the background exceeds 1/sqrt(2) of its peak
+    above = dep >= dep[k] / math.sqrt(2)
+    lo_i, hi_i = k, k
+    while lo_i > 0 and above[lo_i - 1]:
+        lo_i -= 1
+    while hi_i < f.size - 1 and above[hi_i + 1]:
+        hi_i += 1
+    q = fc / max(float(f[hi_i] - f[lo_i]), float(np.min(np.diff(f))))
+    try:
+        for _ in range(4):
+            b, c, q, fn = _bilinear(f, z, fc, cfg.detuning, q)
+            if not (math.isfinite(q) and q > 0.25 * fc / width and f[0] <= fn <= f[-1]):
+                raise FitError("circle fit out of range")
+            fc = fn
+    except (FitError, np.linalg.LinAlgError):
+        q = 4 * fc / width
+    # at this f0, Q_L and delay the rest is linear: background, circle and leakage slope by least squares
+    t = f / fc - fc / f if cfg.detuning == "exact" else 2 * (f / fc - 1)
+    x = (f - f_ref) / f_ref
+    cols = [np.ones_like(t), 1 / (1 + 1j * q * t)] + ([x] if cfg.leakage == "linear" else [])
+    a = np.column_stack(cols)
+    coef, *_ = np.linalg.lstsq(a, z, rcond=None)
+    cost = float(np.sum(np.abs(a @ coef - z) ** 2))
+    b, c = complex(coef[0]), complex(coef[1])
+    if cfg.reflection_like:
+        if abs(b) == 0:
+            b = complex(edge) if abs(edge) > 0 else 1.0
+        dphi = -c / b
+    else:
+        dphi = c
+    g = {"f0": fc, "loaded_q": q, "diameter": float(abs(dphi)), "rotation": float(np.angle(dphi)),
+         "background_re": float(np.real(b)), "background_im": float(np.imag(b)), "delay": float(tau)}
+    for n_ in cfg.names[7:]:
+        g[n_] = 0.0
+    if cfg.leakage == "linear":
+        g["leakage_slope_re"], g["leakage_slope_im"] = float(coef[2].real), float(coef[2].imag)
+    return cost, g
+
+
 def circle_guess(f: np.ndarray, s: np.ndarray, cfg: Config, f_ref: float, delay: float | None = None,
                  f0: float | None = None) -> dict[str, float]:
     """Start values of every parameter from the data alone (no f0 needed): f0 at the largest departure from
-    the edge background, then three rounds of the algebraic circle fit, each moving f0 to the circle's centre.
-    ``delay``: a known delay [s] (else estimated from the edges, kept only if it makes the circle fit better)."""
+    the edge background, Q_L from the width of that departure, then rounds of the algebraic circle fit (rows
+    weighted towards the resonance), each moving f0 to the circle's centre.
+
+    ``delay``: a known delay [s]; otherwise the delay whose removal makes the data most circle-like: a scan of 17
+    delays up to twice the edge-phase estimate (or two turns over the span), refined by a bounded 1-D search.
+    """
+    from scipy.optimize import minimize_scalar
+
     f = np.asarray(f, float)
     s = np.asarray(s, complex)
-    cands = [0.0 if delay is None else delay]
-    if delay is None:
-        est = estimate_delay(f, s)
-        if np.isfinite(est):
-            cands.append(est)
-    best: tuple[float, dict[str, float]] | None = None
-    for tau in cands:
-        z = s * np.exp(2j * np.pi * (f - f_ref) * tau)
-        n = max(2, f.size // 20)
-        edge = np.mean(np.concatenate([z[:n], z[-n:]]))
-        dep = np.abs(z - edge)
-        k = int(np.argmax(dep)) if f0 is None else int(np.argmin(np.abs(f - f0)))
-        fc = float(f[k]) if f0 is None else float(f0)
-        width = float(f[-1] - f[0])
-        # Q from the width where the departure from the background exceeds 1/sqrt(2) of its peak
-        above = dep >= dep[k] / math.sqrt(2)
-        lo_i, hi_i = k, k
-        while lo_i > 0 and above[lo_i - 1]:
-            lo_i -= 1
-        while hi_i < f.size - 1 and above[hi_i + 1]:
-            hi_i += 1
-        q = fc / max(float(f[hi_i] - f[lo_i]), float(np.min(np.diff(f))))
-        try:
-            for _ in range(4):
-                b, c, q, fn = _bilinear(f, z, fc, cfg.detuning, q)
-                if not (math.isfinite(q) and q > 0.25 * fc / width and f[0] <= fn <= f[-1]):
-                    raise FitError("circle fit out of range")
-                fc = fn
-        except (FitError, np.linalg.LinAlgError):
-            q = 4 * fc / width
-            t = f / fc - fc / f
-            a = np.column_stack([np.ones_like(t), 1 / (1 + 1j * q * t)])
-            (b, c), *_ = np.linalg.lstsq(a, z, rcond=None)
-        if cfg.reflection_like:
-            if abs(b) == 0:
-                b = edge if abs(edge) > 0 else 1.0
-            dphi = -c / b
-        else:
-            dphi = c
-        g = {"f0": fc, "loaded_q": q, "diameter": float(abs(dphi)), "rotation": float(np.angle(dphi)),
-             "background_re": float(np.real(b)), "background_im": float(np.imag(b)), "delay": float(tau)}
-        for n_ in cfg.names[7:]:
-            g[n_] = 0.0
-        model = response(f, np.array([g[k] for k in cfg.names]), cfg, f_ref)
-        cost = float(np.sum(np.abs(model - s) ** 2))
-        if best is None or cost < best[0]:
-            best = (cost, g)
-    assert best is not None
-    return best[1]
+    if delay is not None:
+        return _guess_at(f, s, cfg, f_ref, float(delay), f0)[1]
+    span = float(f[-1] - f[0])
+    est = estimate_delay(f, s)
+    tmax = max(2 * abs(est) if np.isfinite(est) else 0.0, 2.0 / span)
+    grid = np.unique(np.concatenate([np.linspace(-tmax, tmax, 17), [0.0, est if np.isfinite(est) else 0.0]]))
+    scored = [(_guess_at(f, s, cfg, f_ref, float(tau), f0), float(tau)) for tau in grid]
+    (cost, g), tau0 = min(scored, key=lambda x: x[0][0])
+    step = 2 * tmax / 16
+    with np.errstate(all="ignore"):
+        res = minimize_scalar(lambda x: _guess_at(f, s, cfg, f_ref, float(x), f0)[0], bounds=(tau0 - step, tau0 + step),
+                              method="bounded", options={"xatol": step / 100, "maxiter": 14})
+    c2, g2 = _guess_at(f, s, cfg, f_ref, float(res.x), f0)
+    return g2 if c2 < cost else g
 
 
 def parameter_defaults(f: np.ndarray, guess: dict[str, float], cfg: Config) -> dict[str, ParameterDefault]:
