@@ -351,10 +351,14 @@ def _delay_mode(delay: str | float, cfg: Config) -> tuple[str, float]:
 
 def _run(f: np.ndarray, z: np.ndarray, cfg: Config, f_ref: float, specs: list[ParameterSpec] | None, mode: str,
          tau: float, w0: np.ndarray, known: bool, weighting: str, guess: Literal["linear", "skrf"], method: str,
-         max_nfev: int | None) -> FitResult:
-    """One fit with the delay ``mode`` ("free" or "fixed" at ``tau``) and the weighting."""
+         max_nfev: int | None, rounds: int = 6, previous: FitResult | None = None) -> FitResult:
+    """One fit with the delay ``mode`` ("free" or "fixed" at ``tau``) and the weighting (at most ``rounds``
+    weighted fits; ``previous``: a fit of the same model to continue from)."""
     user_specs = specs is not None
-    if specs is None:
+    if previous is not None:
+        specs = [ParameterSpec(n, float(np.clip(previous.value(n), lo, hi)), lo, hi, n in previous.free, u)
+                 for n, (lo, hi), u in zip(previous.names, previous.bounds, previous.units)]
+    elif specs is None:
         g = initial_guess(f, z, cfg.kind, delay=None if mode == "free" else tau,  # type: ignore[arg-type]
                           f_ref=f_ref, method=guess, config=cfg)
         specs = [ParameterSpec(n, d.value if d.value is not None else 0.0, d.minimum, d.maximum,
@@ -364,14 +368,14 @@ def _run(f: np.ndarray, z: np.ndarray, cfg: Config, f_ref: float, specs: list[Pa
     if weighting != "angular":
         return solve(f, z, cfg, f_ref, specs, w0, noise_known=known, max_nfev=max_nfev, method=method)
     # MAT 58's plan (fit, weights, fit, weights, fit to convergence), started from weights of the circle fit:
-    # weights from the last fit and a fit, until the weights no longer move Q_L by 0.1 % of its error
+    # weights from the last fit and a fit, until the weights no longer move Q_L by 1 % of its error
     by = {sp.name: sp.value for sp in specs}
     f0_w, q_w = by["f0"], by["loaded_q"]
     fit = None
-    if user_specs:  # a start from the user may be far off: a few unweighted steps before weights from it
+    if user_specs and previous is None:  # a start from the user may be far off: unweighted steps before weights
         fit = solve(f, z, cfg, f_ref, specs, w0, noise_known=known, max_nfev=8, method=method)
         f0_w, q_w = fit.value("f0"), fit.value("loaded_q")
-    for _ in range(5):
+    for _ in range(rounds):
         wa = angular_weights(f, f0_w, max(q_w, 1e-3))
         start = specs if fit is None else [
             ParameterSpec(sp.name, float(np.clip(fit.value(sp.name), sp.minimum, sp.maximum)), sp.minimum,
@@ -381,7 +385,7 @@ def _run(f: np.ndarray, z: np.ndarray, cfg: Config, f_ref: float, specs: list[Pa
         moved = abs(new.value("loaded_q") - q_w) / max(new.error("loaded_q"), 1e-300)
         fit = new
         f0_w, q_w = fit.value("f0"), fit.value("loaded_q")
-        if not moved > 1e-3:
+        if not moved > 1e-2:
             break
     assert fit is not None
     return fit
@@ -444,14 +448,19 @@ def fit_resonance(f: np.ndarray, s: np.ndarray, kind: Kind = "reflection", *,
     f_ref = float(0.5 * (f[0] + f[-1]))
     known = sig is not None
     w0 = 1.0 / sig if sig is not None else np.ones(f.size)
-    run_mode = "free" if mode == "auto" else mode
-    fit = _run(f, z, cfg, f_ref, specs, run_mode, tau, w0, known, weighting, guess, method, max_nfev)
-    if mode == "auto" and (f[-1] - f[0]) < AUTO_DELAY_LINEWIDTHS * fit.value("f0") / max(fit.value("loaded_q"), 1e-3):
-        # notch/absorption on a window narrower than 10 linewidths: the off-resonance data do not show the delay,
-        # and a free delay trades against the resonance's own phase; fix it at 0
-        run_mode = "fixed"
-        fit = _run(f, z, cfg, f_ref, specs, run_mode, tau, w0, known, weighting, guess, method, max_nfev)
-    mode = run_mode
+    opts = (w0, known, weighting, guess, method, max_nfev)
+    if mode != "auto":
+        fit = _run(f, z, cfg, f_ref, specs, mode, tau, *opts)
+    else:
+        first = _run(f, z, cfg, f_ref, specs, "free", tau, *opts, rounds=1)
+        if (f[-1] - f[0]) < AUTO_DELAY_LINEWIDTHS * first.value("f0") / max(first.value("loaded_q"), 1e-3):
+            # notch/absorption on a window narrower than 10 linewidths: the off-resonance data do not show the
+            # delay, and a free delay trades against the resonance's own phase; fix it at 0
+            mode = "fixed"
+            fit = _run(f, z, cfg, f_ref, specs, mode, tau, *opts)
+        else:
+            mode = "free"
+            fit = _run(f, z, cfg, f_ref, specs, mode, tau, *opts, previous=first)
     return _result(fit, f, s, cfg, f_ref, scale, weighting if sig is None or weighting != "uniform" else "sigma",
                    sig, mode if cable_length is None else ("removed" if mode == "fixed" else "removed, rest free"),
                    cable, touching_circle)
