@@ -131,8 +131,11 @@ def test_leakage_against_scikit_rf_nlqfit8() -> None:
     uniform = fit_resonance(f, s, "transmission", leakage="linear", delay="fixed", weighting="uniform")
     assert abs(uniform.loaded_q - float(sk["loaded_q"])) < 0.2 * uniform.fit.error("loaded_q")
     assert abs(r.loaded_q - truth["loaded_q"]) < 3 * r.fit.error("loaded_q")
-    flat = fit_resonance(f, s, "transmission", delay="fixed")
+    flat = fit_resonance(f, s, "transmission", delay="fixed", leakage="constant")
     assert abs(flat.loaded_q - truth["loaded_q"]) > 5 * r.fit.error("loaded_q")
+    # naming only the type: the linear leakage is chosen by its chi^2 gain, and gives the same answer
+    auto = fit_resonance(f, s, "transmission")
+    assert auto.config.leakage == "linear" and auto.loaded_q == pytest.approx(r.loaded_q, rel=1e-9)
 
 
 def test_three_db_width_of_an_absorption_dip() -> None:

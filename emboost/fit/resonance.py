@@ -189,6 +189,7 @@ class ResonanceFit:
     delay_mode: str = "free"
     cable_delay: float = 0.0
     q0_method: str = "diameter"
+    model_choice: str = ""
 
     @property
     def f0(self) -> float:
@@ -317,7 +318,8 @@ class ResonanceFit:
             "kind": self.kind, "f_ref": self.f_ref, "scale_A": self.scale, "fit": self.fit.to_dict(),
             "model": {"background": self.config.background, "leakage": self.config.leakage,
                       "detuning": self.config.detuning, "weighting": self.weighting, "delay": self.delay_mode,
-                      "cable_delay_removed_s": self.cable_delay, "q0_method": self.q0_method},
+                      "cable_delay_removed_s": self.cable_delay, "q0_method": self.q0_method,
+                      "automatic_choice": self.model_choice},
             "noise_per_component": {"value": self.noise, "given": self.noise_given},
             "derived": {k: {"value": v, "stderr": self.derived_stderr.get(k)} for k, v in self.derived.items()},
             "coupling_regime": {"regime": self.regime, "from_fit_phase": self.regime,
@@ -331,6 +333,7 @@ class ResonanceFit:
 
 
 AUTO_DELAY_LINEWIDTHS = 10.0
+LEAKAGE_CHI2_GAIN = 25.0
 
 
 def _delay_mode(delay: str | float, cfg: Config) -> tuple[str, float]:
@@ -411,9 +414,10 @@ def fit_resonance(f: np.ndarray, s: np.ndarray, kind: Kind = "reflection", *,
     beforehand (what remains is then fixed at 0 unless ``delay`` says "free"). ``background``: "constant" or
     "slope" (linear magnitude slope; the phase slope is the delay);
     ``leakage``: "none", "constant" (transmission) or "linear" (a leakage linear in frequency, MAT 58's
-    NLQFIT8). ``weighting``: "angular" (NPL MAT 58 eq. 28, iterated), "uniform", or "sigma" (only the given
-    sigma). ``detuning``: "linear" ``2(f/f0 - 1)`` (MAT 58's) or "exact" ``f/f0 - f0/f``. ``touching_circle``:
-    a reflection with a given ``scale`` (calibrated data) gets Q0 by MAT 58's Method 2 (lossy coupling).
+    NLQFIT8); "auto": for transmission both, the linear one taken when it improves chi^2 by more than 25 in units
+    of the noise, else none/constant. ``weighting``: "angular" (NPL MAT 58 eq. 28, iterated), "uniform", or
+    "sigma" (only the given sigma). ``detuning``: "linear" ``2(f/f0 - 1)`` (MAT 58's) or "exact"
+    ``f/f0 - f0/f``. ``touching_circle``: a reflection with a given ``scale`` (calibrated data) gets Q0 by MAT 58's Method 2 (lossy coupling).
     ``specs`` overrides the parameters (:func:`default_parameters`).
     """
     f = np.asarray(f, float)
@@ -442,32 +446,45 @@ def fit_resonance(f: np.ndarray, s: np.ndarray, kind: Kind = "reflection", *,
                              f"{velocity_factor!r}", key="cable_length")
         cable = cable_length / (velocity_factor * C0)
     z = s * np.exp(2j * np.pi * f * cable)
-    mode, tau = _delay_mode(delay, cfg)
-    if cable_length is not None and mode == "auto" or (cable_length is not None and delay == "auto"):
-        mode, tau = "fixed", 0.0
     f_ref = float(0.5 * (f[0] + f[-1]))
     known = sig is not None
     w0 = 1.0 / sig if sig is not None else np.ones(f.size)
     opts = (w0, known, weighting, guess, method, max_nfev)
-    if mode != "auto":
-        fit = _run(f, z, cfg, f_ref, specs, mode, tau, *opts)
-    else:
-        first = _run(f, z, cfg, f_ref, specs, "free", tau, *opts, rounds=1)
+
+    def fit_with(c: Config) -> tuple[FitResult, str]:
+        mode, tau = _delay_mode(delay, c)
+        if cable_length is not None and delay == "auto":
+            mode, tau = "fixed", 0.0
+        if mode != "auto":
+            return _run(f, z, c, f_ref, specs, mode, tau, *opts), mode
+        first = _run(f, z, c, f_ref, specs, "free", tau, *opts, rounds=1)
         if (f[-1] - f[0]) < AUTO_DELAY_LINEWIDTHS * first.value("f0") / max(first.value("loaded_q"), 1e-3):
             # notch/absorption on a window narrower than 10 linewidths: the off-resonance data do not show the
             # delay, and a free delay trades against the resonance's own phase; fix it at 0
-            mode = "fixed"
-            fit = _run(f, z, cfg, f_ref, specs, mode, tau, *opts)
-        else:
-            mode = "free"
-            fit = _run(f, z, cfg, f_ref, specs, mode, tau, *opts, previous=first)
+            return _run(f, z, c, f_ref, specs, "fixed", tau, *opts), "fixed"
+        return _run(f, z, c, f_ref, specs, "free", tau, *opts, previous=first), "free"
+
+    fit, mode = fit_with(cfg)
+    choice = ""
+    if kind == "transmission" and leakage == "auto" and specs is None:
+        # a leakage that varies across the band (MAT 58's NLQFIT8 case) is taken when it improves chi^2 by more
+        # than LEAKAGE_CHI2_GAIN in units of the noise (the better model's residual variance)
+        alt = Config(kind, background, "linear", detuning)
+        fit2, mode2 = fit_with(alt)
+        var = min(fit.redchi, fit2.redchi) if min(fit.redchi, fit2.redchi) > 0 else 1.0
+        gain = (fit.chisqr - fit2.chisqr) / var
+        if fit2.converged and gain > LEAKAGE_CHI2_GAIN:
+            cfg, fit, mode = alt, fit2, mode2
+        choice = f"leakage {cfg.leakage}: the linear leakage improves chi^2 by {gain:.4g} noise units " \
+                 f"(taken above {LEAKAGE_CHI2_GAIN:g})"
     return _result(fit, f, s, cfg, f_ref, scale, weighting if sig is None or weighting != "uniform" else "sigma",
                    sig, mode if cable_length is None else ("removed" if mode == "fixed" else "removed, rest free"),
-                   cable, touching_circle)
+                   cable, touching_circle, choice)
 
 
 def _result(fit: FitResult, f: np.ndarray, s: np.ndarray, cfg: Config, f_ref: float, scale: float | None,
-            weighting: str, sig: np.ndarray | None, mode: str, cable: float, method2: bool) -> ResonanceFit:
+            weighting: str, sig: np.ndarray | None, mode: str, cable: float, method2: bool,
+            choice: str = "") -> ResonanceFit:
     v = fit.values
     touch = method2 and cfg.kind == "reflection" and scale is not None
     dvals = _derived(v, cfg, scale, touch)
@@ -511,7 +528,7 @@ def _result(fit: FitResult, f: np.ndarray, s: np.ndarray, cfg: Config, f_ref: fl
                         quick_beta=float(quick), quick_beta_both=(float(both[0]), float(both[1])), frequency=f,
                         data=s, config=cfg, weighting=weighting, noise=noise, noise_given=sig is not None,
                         delay_mode=mode, cable_delay=cable, q0_method="touching circle (MAT 58 Method 2)" if touch
-                        else "diameter")
+                        else "diameter", model_choice=choice)
 
 
 def fit_network(network: Any, kind: Kind = "reflection", parameter: str = "S11", **options: Any) -> ResonanceFit:
