@@ -417,8 +417,8 @@ def fit_resonance(f: np.ndarray, s: np.ndarray, kind: Kind = "reflection", *,
     NLQFIT8); "auto": for transmission both, the linear one taken when it improves chi^2 by more than 25 in units
     of the noise, else none/constant. ``weighting``: "angular" (NPL MAT 58 eq. 28, iterated), "uniform", or
     "sigma" (only the given sigma). ``detuning``: "linear" ``2(f/f0 - 1)`` (MAT 58's) or "exact"
-    ``f/f0 - f0/f``. ``touching_circle``: a reflection with a given ``scale`` (calibrated data) gets Q0 by MAT 58's Method 2 (lossy coupling).
-    ``specs`` overrides the parameters (:func:`default_parameters`).
+    ``f/f0 - f0/f``. ``touching_circle``: a reflection with a given ``scale`` (calibrated data) gets Q0 by
+    MAT 58's Method 2 (lossy coupling). ``specs`` overrides the parameters (:func:`default_parameters`).
     """
     f = np.asarray(f, float)
     s = np.asarray(s, complex)
