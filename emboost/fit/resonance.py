@@ -334,6 +334,7 @@ class ResonanceFit:
 
 AUTO_DELAY_LINEWIDTHS = 10.0
 LEAKAGE_CHI2_GAIN = 25.0
+DELAY_CHI2_GAIN = 25.0
 
 
 def _delay_mode(delay: str | float, cfg: Config) -> tuple[str, float]:
@@ -407,10 +408,10 @@ def fit_resonance(f: np.ndarray, s: np.ndarray, kind: Kind = "reflection", *,
     ``sigma``: noise of each real and imaginary part, a number or one per point (known noise: errors from the
     unscaled covariance); ``None`` estimates it from the residuals. ``scale``: MAT 58's ``A`` (reflection-like:
     None normalises to the fitted background; transmission: ``1/|S21 thru|``, None means 1).
-    ``delay``: "auto" (free for reflection and transmission, MAT 58's NLQFIT7; for notch and absorption free
-    unless the window is narrower than 10 fitted linewidths, then fixed at 0; fixed at 0 with a linear leakage,
-    which absorbs a delay to first order, as MAT 58's NLQFIT8), "free", "fixed" (0) or a fixed
-    value [s]; ``cable_length`` [m] (with ``velocity_factor``) removes a known line delay from the data
+    ``delay``: "auto" (free for reflection and transmission, MAT 58's NLQFIT7; fixed at 0 with a linear leakage,
+    which absorbs a delay to first order, as MAT 58's NLQFIT8; for notch and absorption fixed at 0 on a window
+    narrower than 10 fitted linewidths, else free when freeing it improves chi^2 by more than 25 noise units),
+    "free", "fixed" (0) or a fixed value [s]; ``cable_length`` [m] (with ``velocity_factor``) removes a known line delay from the data
     beforehand (what remains is then fixed at 0 unless ``delay`` says "free"). ``background``: "constant" or
     "slope" (linear magnitude slope; the phase slope is the delay);
     ``leakage``: "none", "constant" (transmission) or "linear" (a leakage linear in frequency, MAT 58's
@@ -458,11 +459,16 @@ def fit_resonance(f: np.ndarray, s: np.ndarray, kind: Kind = "reflection", *,
         if mode != "auto":
             return _run(f, z, c, f_ref, specs, mode, tau, *opts), mode
         first = _run(f, z, c, f_ref, specs, "free", tau, *opts, rounds=1)
+        fixed = _run(f, z, c, f_ref, specs, "fixed", tau, *opts)
         if (f[-1] - f[0]) < AUTO_DELAY_LINEWIDTHS * first.value("f0") / max(first.value("loaded_q"), 1e-3):
             # notch/absorption on a window narrower than 10 linewidths: the off-resonance data do not show the
             # delay, and a free delay trades against the resonance's own phase; fix it at 0
-            return _run(f, z, c, f_ref, specs, "fixed", tau, *opts), "fixed"
-        return _run(f, z, c, f_ref, specs, "free", tau, *opts, previous=first), "free"
+            return fixed, "fixed"
+        free = _run(f, z, c, f_ref, specs, "free", tau, *opts, previous=first)
+        var = min(free.redchi, fixed.redchi)
+        if not (free.converged and (fixed.chisqr - free.chisqr) / (var if var > 0 else 1.0) > DELAY_CHI2_GAIN):
+            return fixed, "fixed"  # the data do not ask for a delay
+        return free, "free"
 
     fit, mode = fit_with(cfg)
     choice = ""

@@ -45,7 +45,7 @@ from emboost.jobs.sections import (
 from emboost.jobs.stages import MeasuredData
 
 __all__ = ["ResonanceModel", "ResonanceRecipe", "model_section", "load_resonance_recipe", "resonance_stage",
-           "run_resonance_recipe", "resonance_summary"]
+           "run_resonance_recipe", "resonance_summary", "skrf_cross_check"]
 
 
 @dataclass(frozen=True)
@@ -243,10 +243,7 @@ def run_resonance_recipe(path: Path, top: Table, out: Path, quiet: bool = False)
     doc["at_bound"] = list(res.fit.at_bound)
     cross: dict[str, Any] | None = None
     if r.cross_check and res.verdict().ok:  # a fit that fails its own checks needs no cross-check
-        try:
-            cross = dict(skrf_qfactor(r.data.frequency, r.data.response, r.kind, r.scale))  # type: ignore[arg-type]
-        except FitError as exc:
-            cross = {"error": str(exc)}
+        cross = skrf_cross_check(res, r.data.frequency, r.data.response, r.scale)
         doc["cross_check_skrf_qfactor"] = cross
     verdict = res.verdict(cross)
     doc["verdict"] = verdict.to_dict()
@@ -268,6 +265,24 @@ def run_resonance_recipe(path: Path, top: Table, out: Path, quiet: bool = False)
     if not verdict.ok:
         print(f"emboost fit: {r.name}: verdict failed: {verdict.reason}", file=sys.stderr)
     return 0 if verdict.ok else 3
+
+
+def skrf_cross_check(res: ResonanceFit, f: np.ndarray, s: np.ndarray, scale: float | None) -> dict[str, Any]:
+    """scikit-rf's Qfactor with the MAT 58 method that matches the fitted model (NLQFIT8 with a linear leakage,
+    NLQFIT6 with the delay fixed, NLQFIT7 otherwise), its weighted plan "fwfwc" first and its unweighted plan "c"
+    when that fails (its start, the |S| extremum, can be thrown off by a leakage); the error otherwise."""
+    method = ("NLQFIT8" if res.config.leakage == "linear" else
+              "NLQFIT6" if res.delay_mode in ("fixed", "removed") else "NLQFIT7")
+    errors = []
+    for plan in ("fwfwc", "c"):
+        try:
+            out: dict[str, Any] = dict(skrf_qfactor(f, s, res.kind, scale, method=method,  # type: ignore[arg-type]
+                                                    loop_plan=plan))
+            out["loop_plan"] = plan
+            return out
+        except FitError as exc:
+            errors.append(f"{plan}: {exc}")
+    return {"error": "; ".join(errors), "method": method}
 
 
 def _touchstone_text(f: np.ndarray, s: np.ndarray, comment: str) -> str:
