@@ -411,9 +411,9 @@ def fit_resonance(f: np.ndarray, s: np.ndarray, kind: Kind = "reflection", *,
     ``delay``: "auto" (free for reflection and transmission, MAT 58's NLQFIT7; fixed at 0 with a linear leakage,
     which absorbs a delay to first order, as MAT 58's NLQFIT8; for notch and absorption fixed at 0 on a window
     narrower than 10 fitted linewidths, else free when freeing it improves chi^2 by more than 25 noise units),
-    "free", "fixed" (0) or a fixed value [s]; ``cable_length`` [m] (with ``velocity_factor``) removes a known line delay from the data
-    beforehand (what remains is then fixed at 0 unless ``delay`` says "free"). ``background``: "constant" or
-    "slope" (linear magnitude slope; the phase slope is the delay);
+    "free", "fixed" (0) or a fixed value [s]; ``cable_length`` [m] (with ``velocity_factor``) removes a known line
+    delay from the data beforehand (what remains is then fixed at 0 unless ``delay`` says "free"). ``background``:
+    "constant" or "slope" (linear magnitude slope; the phase slope is the delay);
     ``leakage``: "none", "constant" (transmission) or "linear" (a leakage linear in frequency, MAT 58's
     NLQFIT8); "auto": for transmission both, the linear one taken when it improves chi^2 by more than 25 in units
     of the noise, else none/constant. ``weighting``: "angular" (NPL MAT 58 eq. 28, iterated), "uniform", or
