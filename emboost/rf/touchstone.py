@@ -423,7 +423,8 @@ def read_columns(path: str | os.PathLike[str], columns: tuple[str, ...] | list[s
         if len(toks) != len(cols):
             raise DataFileError(f"expected {len(cols)} columns ({', '.join(cols)}), got {len(toks)}", path=path,
                                 line=n)
-        rows.append([_number(t, path, n, f"a number in column '{k}'") for t, k in zip(toks, cols)])
+        hint = " (a header line? give the number of header lines: header)" if not rows else ""
+        rows.append([_number(t, path, n, f"a number in column '{k}'{hint}") for t, k in zip(toks, cols)])
         lines.append(n)
     if not rows:
         raise DataFileError(f"no data rows; expected columns {', '.join(cols)}", path=path)
