@@ -170,6 +170,8 @@ def test_network_in_and_out_and_port_choice() -> None:
     assert r.loaded_q == direct.loaded_q
     model = r.network()
     assert isinstance(model, skrf.Network) and np.allclose(model.s[:, 0, 0], r.model())
+    two_port = r.network(parameter="S21")
+    assert two_port.nports == 2 and np.allclose(two_port.s[:, 1, 0], r.model()) and not two_port.s[:, 0, 0].any()
     with pytest.raises(InputError):
         fit_network(ntwk, "transmission", "S31")
 

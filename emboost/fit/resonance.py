@@ -305,13 +305,22 @@ class ResonanceFit:
         mag = 1.0 + (v[7] * (self.f0 - self.f_ref) / self.f_ref if self.config.background == "slope" else 0.0)
         return complex(b * line * mag)
 
-    def network(self, f: np.ndarray | None = None, name: str = "resonance model") -> Any:
-        """The fitted model as a one-port scikit-rf ``Network`` at ``f`` [Hz] (default: the data grid)."""
+    def network(self, f: np.ndarray | None = None, name: str = "resonance model", parameter: str = "S11") -> Any:
+        """The fitted model as a scikit-rf ``Network`` at ``f`` [Hz] (default: the data grid): a one-port, or with
+        ``parameter`` such as "S21" the smallest network with the model there (and at its reciprocal "S12"),
+        the other parameters 0."""
         import skrf
 
+        from emboost.rf.touchstone import parse_parameter_name
+
         f = self.frequency if f is None else np.asarray(f, float)
-        return skrf.Network(frequency=skrf.Frequency.from_f(f, unit="Hz"), s=self.model(f).reshape(-1, 1, 1),
-                            name=name)
+        i, j = parse_parameter_name(parameter, 99, key="parameter")
+        n = max(i, j) + 1
+        s = np.zeros((f.size, n, n), complex)
+        m = self.model(f)
+        s[:, i, j] = m
+        s[:, j, i] = m
+        return skrf.Network(frequency=skrf.Frequency.from_f(f, unit="Hz"), s=s, name=name)
 
     def to_dict(self) -> dict[str, Any]:
         return {
