@@ -25,7 +25,7 @@ def test_npl_recipe_and_outputs(root: Path, tmp_path: Path, shared_data: Path) -
     assert doc["cross_check_skrf_qfactor"]["loaded_q"] == pytest.approx(708, rel=5e-3)
     assert doc["provenance"]["versions"]["emboost"]
     assert len(doc["provenance"]["inputs"]) == 2 and all(len(h) == 64 for h in doc["provenance"]["inputs"].values())
-    assert {p.name for p in out.iterdir()} >= {"fit.json", "data_model.csv", "fit_power_delay.png"}
+    assert {p.name for p in out.iterdir()} >= {"fit.json", "data_model.csv", "fit_overview.png", "model.s1p"}
     # an earlier run is never overwritten silently
     assert main(["fit", str(root / "fits" / "npl_cavity_resonance.toml"), "--output", str(out), "-q"]) == 1
     assert _run(root / "fits" / "npl_cavity_resonance.toml", out, "--overwrite") == 0

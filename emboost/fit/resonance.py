@@ -1,22 +1,25 @@
-"""Single-resonance fits of cavity reflection (S11) and transmission (S21) data (physics.md §3.1).
+"""Single-resonance fits of reflection (S11), transmission (S21), notch/hanger and absorption data
+(physics.md §3.1; NPL MAT 58; Probst et al., Rev. Sci. Instrum. 86, 024706 (2015)).
 
-Model (engineering convention exp(+jwt), detuning ``t = f/f0 - f0/f``, ``f_ref`` the window centre)::
+The models (:mod:`emboost.fit.resonators`; engineering convention exp(+jwt), ``t`` the detuning)::
 
-    reflection:    S(f) = B exp(-j 2 pi (f - f_ref) tau) [1 - D exp(j phi) / (1 + j Q_L t)]
-    transmission:  S(f) =   exp(-j 2 pi (f - f_ref) tau) [B + D exp(j phi) / (1 + j Q_L t)]
+    reflection, notch, absorption:  S = line(f) [B (1 - D exp(j phi)/(1 + j Q_L t)) + K x]
+    transmission:                   S = line(f) [B + K x + D exp(j phi)/(1 + j Q_L t)]
 
-``B`` is the complex background (the detuned reflection, or the leakage in transmission), ``tau``
-an electrical delay, ``D`` the diameter of the resonance circle (in reflection relative to ``|B|``)
-and ``phi`` its rotation. This is the six-coefficient model of NPL MAT 58 with a line delay.
-Derived, following MAT 58 with a scale factor ``A`` (the inverse of the detuned magnitude, or a
-given number, 1 for calibrated data): circle diameter ``d``; in reflection ``beta = d / (2 - d)``,
-``Q0 = Q_L (1 + beta)``; in transmission (equal couplings) ``Q0 = Q_L / (1 - d)``.
+``line`` is the electrical delay ``exp(-j 2 pi (f - f_ref) tau)`` times an optional magnitude slope, ``B`` the
+complex background (the leakage in transmission), ``K`` an optional leakage linear in frequency (MAT 58's
+NLQFIT8). Derived, with MAT 58's scale ``A`` (``scale``; for reflection-like types default ``1/|B|``, for
+transmission ``1/|S21 thru|`` or 1) and the circle diameter ``d``:
 
-Under- or over-coupling is decided from the phase: the complex fit sees whether the circle encloses
-the origin of the background-normalised plane (``d > 1``: over-coupled), and the sign of the
-measured excess group delay at resonance, ``-D/(1-D) Q_L/(pi f0)``, is reported as an independent
-check (negative under-coupled, positive over-coupled). ``|S11|`` at resonance alone fits both
-``beta`` and ``1/beta``; that quick estimate (RADES eq. 4) is reported beside the fit.
+* reflection: ``beta = d/(2 - d)``, ``Q0 = Q_L (1 + beta)``; over-coupled when the circle encloses the origin
+  (``d > 1``), checked by the sign of the excess group delay at resonance;
+* transmission (two equal ports): ``Q0 = Q_L/(1 - d)``, per-port ``beta = d/(2(1 - d))``;
+* notch/hanger (Probst et al.): ``|Qc| = Q_L/d``, ``Re(1/Qc) = d cos(phi0)/Q_L`` (the diameter correction for the
+  impedance-mismatch rotation ``phi0 = phi``), ``1/Q0 = 1/Q_L - Re(1/Qc)``, ``beta = Q0 Re(1/Qc)``;
+* absorption (MAT 58): ``Q0 = Q_L/(1 - d)``, ``beta = d/(1 - d)``, ``|Qc| = Q_L/d``.
+
+Weights: uniform, NPL angular weights (MAT 58 eq. 28, iterated as its fit-weight-fit plan, covariance by the
+sandwich formula so it stays right when the weights are not the noise), or a sigma per point.
 
 >>> f = np.linspace(4.99e9, 5.01e9, 201)
 >>> s = resonance_response(f, 5e9, 1000.0, 2 * 0.5 / 1.5, 0.0, 0.9 + 0.1j, 0.0, 5e9, "reflection")
@@ -36,137 +39,131 @@ import numpy as np
 from emboost.core.conventions import ArrayLike
 from emboost.core.errors import FitError, InputError
 from emboost.core.reprs import short_repr
-from emboost.fit.core import (
-    Check,
-    FitResult,
-    ParameterDefault,
-    ParameterSpec,
-    Verdict,
-    least_squares,
-    propagate,
-    runs_test_z,
-    stack_complex,
+from emboost.fit.core import Check, FitResult, ParameterDefault, ParameterSpec, Verdict, propagate, runs_test_z
+from emboost.fit.resonators import (
+    BASE_NAMES,
+    KINDS,
+    Config,
+    angular_weights,
+    circle_guess,
+    natural_scales,
+    parameter_defaults,
+    response,
+    solve,
 )
 from emboost.rf.network import group_delay
 
-__all__ = ["resonance_response", "initial_guess", "fit_resonance", "ResonanceFit", "skrf_qfactor",
-           "default_parameters", "quick_coupling"]
+__all__ = ["resonance_response", "initial_guess", "fit_resonance", "fit_network", "ResonanceFit", "skrf_qfactor",
+           "default_parameters", "quick_coupling", "NAMES", "KINDS", "Config"]
 
-Kind = Literal["reflection", "transmission"]
-NAMES = ("f0", "loaded_q", "diameter", "rotation", "background_re", "background_im", "delay")
+Kind = Literal["reflection", "transmission", "notch", "absorption"]
+NAMES = BASE_NAMES
+C0 = 299_792_458.0
+DERIVED = ("circle_diameter", "coupling", "unloaded_q", "external_q", "coupling_q_abs", "coupling_q_re_inverse")
 
 
 def resonance_response(f: np.ndarray, f0: ArrayLike, q_loaded: ArrayLike, diameter: ArrayLike, rotation: ArrayLike,
                        background: ArrayLike, delay: ArrayLike, f_ref: float,
                        kind: Kind = "reflection") -> np.ndarray:
-    """Complex S of one resonance (see the module docstring) at ``f`` [Hz]: ``f0`` [Hz], ``q_loaded``,
-    ``diameter``, ``rotation`` [rad], complex ``background``, ``delay`` [s]; parameters may carry a batch
-    axis ``(m, 1)``."""
-    f0, q_loaded, diameter, rotation = (np.asarray(x) for x in (f0, q_loaded, diameter, rotation))
-    background, delay = np.asarray(background), np.asarray(delay)
-    t = f / f0 - f0 / f
-    lor = diameter * np.exp(1j * rotation) / (1 + 1j * q_loaded * t)
-    line = np.exp(-2j * np.pi * (f - f_ref) * delay)
-    if kind == "reflection":
-        return background * line * (1 - lor)
-    return line * (background + lor)
+    """Complex S of one resonance (constant background, no leakage slope) at ``f`` [Hz]: ``f0`` [Hz],
+    ``q_loaded``, ``diameter``, ``rotation`` [rad], complex ``background``, ``delay`` [s]; parameters may
+    carry a batch axis ``(m, 1)``. :func:`emboost.fit.resonators.response` has every model option."""
+    b = np.asarray(background)
+    parts = np.broadcast_arrays(*(np.asarray(x, float) for x in (f0, q_loaded, diameter, rotation)),
+                                b.real, b.imag, np.asarray(delay, float))
+    p = np.stack([np.asarray(x)[..., 0] if np.ndim(x) > 0 and np.shape(x)[-1] == 1 else np.asarray(x)
+                  for x in parts], axis=-1)
+    return response(np.asarray(f, float), p, Config(kind), f_ref)
 
 
-def _linear_circle(f: np.ndarray, z: np.ndarray, f0: float) -> tuple[complex, complex, float]:
-    """``z = B + C/(1 + j Q t)`` solved for B, C, Q at fixed f0, linearised as z = P + R t - j Q t z."""
-    t = f / f0 - f0 / f
-    one = np.ones_like(t)
-    # unknowns: Re P, Im P, Re R, Im R, Q
-    rows_re = np.column_stack([one, 0 * one, t, 0 * one, (t * z).imag])
-    rows_im = np.column_stack([0 * one, one, 0 * one, t, -(t * z).real])
-    a = np.vstack([rows_re, rows_im])
-    b = np.concatenate([z.real, z.imag])
-    x, *_ = np.linalg.lstsq(a, b, rcond=None)
-    p, r, q = x[0] + 1j * x[1], x[2] + 1j * x[3], x[4]
-    bg = r / (1j * q) if q != 0 else z[0]
-    return complex(bg), complex(p - bg), float(q)
+def initial_guess(f: np.ndarray, s: np.ndarray, kind: Kind = "reflection", delay: float | None = None,
+                  f_ref: float | None = None, method: Literal["linear", "skrf"] = "linear",
+                  config: Config | None = None) -> dict[str, float]:
+    """Starting values of the model parameters (SI) from the data, without a start value from the user.
 
-
-def initial_guess(f: np.ndarray, s: np.ndarray, kind: Kind = "reflection", delay: float = 0.0,
-                  f_ref: float | None = None, method: Literal["linear", "skrf"] = "linear") -> dict[str, float]:
-    """Starting values of the model parameters (SI) from the data.
-
-    ``linear``: f0 at the largest departure from the edge background, then the linearised circle
-    fit ``z (1 + j Q t) = B (1 + j Q t) + C``. ``skrf``: scikit-rf's ``Qfactor`` (NLQFIT7) for f0
-    and Q_L, then B, C by linear least squares.
+    ``linear``: the algebraic circle fit (:func:`emboost.fit.resonators.circle_guess`). ``skrf``: scikit-rf's
+    ``Qfactor`` (NLQFIT7) for f0 and Q_L, then the circle fit at that f0.
     """
     f = np.asarray(f, float)
-    f_ref = float(np.mean(f[[0, -1]])) if f_ref is None else f_ref
-    z = np.asarray(s) * np.exp(2j * np.pi * (f - f_ref) * delay)
-    n = max(2, f.size // 20)
-    edge = np.mean(np.concatenate([z[:n], z[-n:]]))
+    s = np.asarray(s, complex)
+    cfg = config if config is not None else Config(kind)
+    f_ref = float(0.5 * (f[0] + f[-1])) if f_ref is None else f_ref
+    f0 = None
     if method == "skrf":
-        cross = skrf_qfactor(f, z, kind)
-        f0, q = float(cross["f_loaded"]), float(cross["loaded_q"])
-        t = f / f0 - f0 / f
-        a = np.column_stack([np.ones_like(t), 1 / (1 + 1j * q * t)])
-        (bg, c), *_ = np.linalg.lstsq(a, z, rcond=None)
-    else:
-        f0 = float(f[np.argmax(np.abs(z - edge))])
-        bg, c, q = _linear_circle(f, z, f0)
-        width = f[-1] - f[0]
-        if not (math.isfinite(q) and q > f0 / width):
-            q = 4 * f0 / width
-            t = f / f0 - f0 / f
-            a = np.column_stack([np.ones_like(t), 1 / (1 + 1j * q * t)])
-            (bg, c), *_ = np.linalg.lstsq(a, z, rcond=None)
-    if kind == "reflection":
-        if abs(bg) == 0:
-            bg = edge if abs(edge) > 0 else 1.0
-        dphi = -c / bg
-    else:
-        dphi = c
-    return {"f0": float(f0), "loaded_q": float(q), "diameter": float(abs(dphi)), "rotation": float(np.angle(dphi)),
-            "background_re": float(np.real(bg)), "background_im": float(np.imag(bg)), "delay": float(delay)}
+        z = s if delay is None else s * np.exp(2j * np.pi * (f - f_ref) * delay)
+        f0 = float(skrf_qfactor(f, z, cfg.kind)["f_loaded"])  # type: ignore[arg-type]
+    return circle_guess(f, s, cfg, f_ref, delay=delay, f0=f0)
 
 
-def default_parameters(f: np.ndarray, guess: dict[str, float], kind: str) -> dict[str, ParameterDefault]:
+def default_parameters(f: np.ndarray, guess: dict[str, float], kind: str,
+                       config: Config | None = None) -> dict[str, ParameterDefault]:
     """The resonance parameters with defaults (start values from ``guess``) and bounds (SI) for ``f`` [Hz]."""
-    span = f[-1] - f[0]
-    dmax = 2.0 if kind == "reflection" else math.inf
-    return {
-        "f0": ParameterDefault("frequency", "GHz", guess["f0"], f[0] - 0.1 * span, f[-1] + 0.1 * span, True),
-        "loaded_q": ParameterDefault("dimensionless", "1", guess["loaded_q"], 1e-3, math.inf, True),
-        "diameter": ParameterDefault("dimensionless", "1", min(guess["diameter"], 0.999 * dmax) if
-                                     math.isfinite(dmax) else guess["diameter"], 0.0, dmax, True),
-        "rotation": ParameterDefault("angle", "deg", guess["rotation"], -math.pi, math.pi, True),
-        "background_re": ParameterDefault("dimensionless", "1", guess["background_re"], -math.inf, math.inf, True),
-        "background_im": ParameterDefault("dimensionless", "1", guess["background_im"], -math.inf, math.inf, True),
-        "delay": ParameterDefault("time", "ns", guess["delay"], -math.inf, math.inf, True),
-    }
+    return parameter_defaults(np.asarray(f, float), guess, config if config is not None else Config(kind))
 
 
-def _natural_scales(f: np.ndarray, s: np.ndarray, specs: list[ParameterSpec]) -> list[ParameterSpec]:
-    """The parameters with the optimiser's scale set by each one's natural size, not by its start value.
+def quick_coupling(s_at_f0: float) -> tuple[float, float]:
+    """RADES eq. (4): beta from a linear ``|S11|`` at resonance, (under-coupled, over-coupled) branches.
 
-    A start value near zero (a delay or a rotation of 0) would otherwise make the finite-difference step
-    round-off-sized or far too large, and the covariance wrong. Scales: f0 by the linewidth f0/Q_L around its
-    start; Q_L by itself; the rotation by pi; the diameter and the background by the data's magnitude; the
-    delay by 1/span around its start.
+    >>> [round(b, 3) for b in quick_coupling(1 / 3)]
+    [0.5, 2.0]
     """
-    span = float(f[-1] - f[0])
-    mag = float(np.median(np.abs(s))) or 1.0
-    q = max(specs[1].value, 1.0)
-    natural = {"f0": (specs[0].value / q, specs[0].value), "loaded_q": (max(abs(specs[1].value), 1.0), 0.0),
-               "diameter": (mag, 0.0), "rotation": (math.pi, 0.0), "background_re": (mag, 0.0),
-               "background_im": (mag, 0.0), "delay": (1.0 / span, specs[6].value)}
-    return [ParameterSpec(sp.name, sp.value, sp.minimum, sp.maximum, sp.vary, sp.unit,
-                          scale=natural[sp.name][0], offset=natural[sp.name][1]) for sp in specs]
+    m = float(s_at_f0)
+    if m >= 1:
+        return 0.0, math.inf
+    return (1 - m) / (1 + m), (1 + m) / (1 - m)
+
+
+def _derived(values: np.ndarray, cfg: Config, scale: float | None, touching_circle: bool = False) -> np.ndarray:
+    """(…, n) parameter vectors -> (…, 6): d, beta, Q0, Q_ext, |Qc|, Re(1/Qc) (the last two NaN where they do
+    not apply). ``touching_circle``: reflection Q0 by MAT 58's Method 2 (needs ``scale``): the coupling circle
+    of a lossy coupling touches the circle of diameter ``(1 - |S_V|^2)/(1 - |S_V| cos phi)`` instead of 2."""
+    q, dd, phi = values[..., 1], values[..., 2], values[..., 3]
+    bg = np.hypot(values[..., 4], values[..., 5])
+    nan = np.full_like(q, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if cfg.kind == "transmission":
+            d = dd * (1.0 if scale is None else scale)
+            q0 = q / (1 - d)
+            beta = d / (2 * (1 - d))
+            qc, reinv = nan, nan
+        else:
+            d = dd if scale is None else scale * bg * dd
+            if cfg.kind == "reflection":
+                touching = 2.0
+                if touching_circle and scale is not None:  # MAT 58 Method 2 (lossy coupling, calibrated data)
+                    gv = scale * bg
+                    gt = gv * np.abs(1 - dd * np.exp(1j * phi))
+                    cosphi = (gv**2 + d**2 - gt**2) / (2 * gv * d)
+                    touching = (1 - gv**2) / (1 - gv * cosphi)
+                beta = d / (touching - d)
+                q0 = q * (1 + beta)
+                qc, reinv = nan, nan
+            elif cfg.kind == "notch":
+                reinv = d * np.cos(phi) / q
+                qc = q / d
+                q0 = 1 / (1 / q - reinv)
+                beta = q0 * reinv
+            else:
+                q0 = q / (1 - d)
+                beta = d / (1 - d)
+                qc, reinv = q / d, d / q
+        qe = 1 / (1 / q - 1 / q0)
+    return np.stack([d, beta, q0, qe, qc, reinv], axis=-1)
 
 
 @dataclass(frozen=True, eq=False)
 class ResonanceFit:
     """Result of :func:`fit_resonance`: the fit, and the derived resonator quantities with errors.
 
-    ``coupling`` is beta (reflection) or the per-port beta of a symmetric two-port (transmission);
-    ``regime`` "undercoupled"/"overcoupled" (reflection; from the fitted circle, i.e. the phase);
-    ``regime_from_delay`` the same decision from the sign of the measured excess group delay;
-    ``quick_beta`` the RADES eq. (4) estimate for the chosen regime, ``quick_beta_both`` both branches.
+    ``derived`` / ``derived_stderr``: ``circle_diameter`` d, ``coupling`` (beta; per port for transmission),
+    ``unloaded_q`` (Q0; the internal Q of a notch), ``external_q``, ``loaded_q``, and for notch and absorption
+    ``coupling_q_abs`` |Qc| and ``coupling_q_re_inverse`` Re(1/Qc). ``regime`` "undercoupled"/"overcoupled"
+    (reflection: from the fitted circle, i.e. the phase; otherwise beta below or above 1);
+    ``regime_from_delay`` the reflection's decision from the sign of the measured excess group delay;
+    ``quick_beta`` the RADES eq. (4) estimate (reflection), ``quick_beta_both`` both branches.
+    ``noise`` is the noise of each real and imaginary part: the given sigma, or the one estimated from the
+    residuals; ``weighting`` "uniform", "angular" or "sigma"; ``delay_mode`` "free", "fixed" or "removed"
+    (``cable_delay`` [s] removed from the data beforehand).
     """
 
     __repr__ = short_repr
@@ -185,6 +182,14 @@ class ResonanceFit:
     quick_beta_both: tuple[float, float]
     frequency: np.ndarray = field(repr=False)
     data: np.ndarray = field(repr=False)
+    config: Config = field(default_factory=Config)
+    weighting: str = "uniform"
+    noise: float = math.nan
+    noise_given: bool = False
+    delay_mode: str = "free"
+    cable_delay: float = 0.0
+    q0_method: str = "diameter"
+    model_choice: str = ""
 
     @property
     def f0(self) -> float:
@@ -220,7 +225,7 @@ class ResonanceFit:
         chi^2 probability above ``min_chi2_probability`` when sigma was given; otherwise structure (a runs test
         |z| of ``max_runs_z`` or more) is accepted only while the residual rms stays below ``max_structure`` of the
         resonance circle (real data always show small systematic misfits); physical values (Q_L > 0, Q0 > 0,
-        beta >= 0, a passive circle for reflection); and,
+        beta >= 0, a passive circle); and,
         when ``cross_check`` (scikit-rf's Q factor on the same data, :func:`skrf_qfactor`) is given, Q_L within
         ``max_cross_check_deviation`` of it.
         """
@@ -257,7 +262,7 @@ class ResonanceFit:
             z = min(runs_test_z(fr.residual[:half]), runs_test_z(fr.residual[half:]))
             rms = float(np.sqrt(np.mean(fr.residual**2)))
             bg = abs(complex(fr.value("background_re"), fr.value("background_im")))
-            size = fr.value("diameter") * (bg if self.kind == "reflection" else 1.0)  # the circle in data units
+            size = fr.value("diameter") * (bg if self.kind != "transmission" else 1.0)  # the circle in data units
             share = rms / size if size > 0 else math.inf
             good = abs(z) < max_runs_z or share < max_structure
             checks.append(Check("residuals", good, f"runs test z = {z:.2f}, residual rms {share:.2%} of the "
@@ -265,11 +270,13 @@ class ResonanceFit:
                                 f"{z:.2f}) of {share:.1%} of the resonance circle (limit {max_structure:.0%}): the "
                                 "model misses a shape in the data"))
         d = self.circle_diameter
-        phys = ql > 0 and self.unloaded_q > 0 and self.coupling >= 0 and (self.kind != "reflection" or d <= 2.0)
-        checks.append(Check("physical", phys, "Q_L, Q0 > 0, beta >= 0" + (", circle diameter <= 2"
-                            if self.kind == "reflection" else "") if phys else
+        limit = {"reflection": (2.0, "circle diameter <= 2"), "absorption": (1.0, "circle diameter < 1"),
+                 "transmission": (1.0, "circle diameter < 1"), "notch": (math.inf, "d cos(phi0) < 1")}[self.kind]
+        phys = (ql > 0 and self.unloaded_q > 0 and self.coupling >= 0 and d <= limit[0]
+                and (self.kind != "transmission" or self.scale is None or d < 1))
+        checks.append(Check("physical", phys, f"Q_L, Q0 > 0, beta >= 0, {limit[1]}" if phys else
                             f"unphysical result: Q_L {ql:.4g}, Q0 {self.unloaded_q:.4g}, beta {self.coupling:.4g}, "
-                            f"diameter {d:.4g}"))
+                            f"diameter {d:.4g} ({limit[1]} expected)"))
         if cross_check is not None and "loaded_q" in cross_check:
             q_ref = float(cross_check["loaded_q"])
             dev = abs(ql - q_ref) / abs(q_ref) if q_ref else math.inf
@@ -283,18 +290,49 @@ class ResonanceFit:
         return Verdict(tuple(checks))
 
     def model(self, f: np.ndarray | None = None, values: np.ndarray | None = None) -> np.ndarray:
-        """The model S at ``f`` (default: the data grid) for all-parameter vector(s) ``values`` (default: best)."""
+        """The model S at ``f`` [Hz] (default: the data grid) for all-parameter vector(s) ``values`` (default:
+        best), including a cable delay removed beforehand (so it compares with the data as given)."""
         f = self.frequency if f is None else np.asarray(f, float)
         v = self.fit.values if values is None else np.asarray(values, float)
-        p = [v[..., i, None] for i in range(len(NAMES))]
-        kind: Kind = "transmission" if self.kind == "transmission" else "reflection"
-        return resonance_response(f, p[0], p[1], p[2], p[3], p[4] + 1j * p[5], p[6], self.f_ref, kind)
+        return response(f, v, self.config, self.f_ref) * np.exp(-2j * np.pi * f * self.cable_delay)
+
+    def off_resonance(self) -> complex:
+        """The detuned point of the circle at f0 (the background ``B`` with the delay; for transmission the
+        leakage): where the circle meets the background."""
+        v = self.fit.values
+        b = complex(v[4], v[5])
+        line = np.exp(-2j * np.pi * (self.f0 - self.f_ref) * v[6] - 2j * np.pi * self.f0 * self.cable_delay)
+        mag = 1.0 + (v[7] * (self.f0 - self.f_ref) / self.f_ref if self.config.background == "slope" else 0.0)
+        return complex(b * line * mag)
+
+    def network(self, f: np.ndarray | None = None, name: str = "resonance model", parameter: str = "S11") -> Any:
+        """The fitted model as a scikit-rf ``Network`` at ``f`` [Hz] (default: the data grid): a one-port, or with
+        ``parameter`` such as "S21" the smallest network with the model there (and at its reciprocal "S12"),
+        the other parameters 0."""
+        import skrf
+
+        from emboost.rf.touchstone import parse_parameter_name
+
+        f = self.frequency if f is None else np.asarray(f, float)
+        i, j = parse_parameter_name(parameter, 99, key="parameter")
+        n = max(i, j) + 1
+        s = np.zeros((f.size, n, n), complex)
+        m = self.model(f)
+        s[:, i, j] = m
+        s[:, j, i] = m
+        return skrf.Network(frequency=skrf.Frequency.from_f(f, unit="Hz"), s=s, name=name)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "kind": self.kind, "f_ref": self.f_ref, "scale_A": self.scale, "fit": self.fit.to_dict(),
+            "model": {"background": self.config.background, "leakage": self.config.leakage,
+                      "detuning": self.config.detuning, "weighting": self.weighting, "delay": self.delay_mode,
+                      "cable_delay_removed_s": self.cable_delay, "q0_method": self.q0_method,
+                      "automatic_choice": self.model_choice},
+            "noise_per_component": {"value": self.noise, "given": self.noise_given},
             "derived": {k: {"value": v, "stderr": self.derived_stderr.get(k)} for k, v in self.derived.items()},
-            "coupling_regime": {"from_fit_phase": self.regime, "from_group_delay_sign": self.regime_from_delay,
+            "coupling_regime": {"regime": self.regime, "from_fit_phase": self.regime,
+                                "from_group_delay_sign": self.regime_from_delay,
                                 "consistent": self.regime == self.regime_from_delay or self.kind != "reflection",
                                 "excess_group_delay_at_f0_data_s": self.excess_delay_data,
                                 "excess_group_delay_at_f0_model_s": self.excess_delay_model},
@@ -303,110 +341,230 @@ class ResonanceFit:
         }
 
 
-def _derived(values: np.ndarray, kind: str, scale: float | None) -> np.ndarray:
-    """(…, 7) parameter vectors -> (…, 3): circle diameter d, coupling beta, Q0."""
-    q, dd = values[..., 1], values[..., 2]
-    bg = np.hypot(values[..., 4], values[..., 5])
-    if kind == "reflection":
-        d = dd if scale is None else scale * bg * dd
-        beta = d / (2 - d)
-        q0 = q * (1 + beta)
-    else:
-        d = dd * (1.0 if scale is None else scale)
-        beta = d / (2 * (1 - d))
-        q0 = q / (1 - d)
-    return np.stack([d, beta, q0], axis=-1)
+AUTO_DELAY_LINEWIDTHS = 10.0
+LEAKAGE_CHI2_GAIN = 25.0
+DELAY_CHI2_GAIN = 25.0
 
 
-def quick_coupling(s_at_f0: float) -> tuple[float, float]:
-    """RADES eq. (4): beta from a linear ``|S11|`` at resonance, (under-coupled, over-coupled) branches.
+def _delay_mode(delay: str | float, cfg: Config) -> tuple[str, float]:
+    """("free" | "fixed" | "auto", value) for the delay option ("auto" stays only for notch and absorption)."""
+    if isinstance(delay, (int, float)) and not isinstance(delay, bool):
+        if not math.isfinite(delay):
+            raise InputError(f"delay must be finite, got {delay!r}", key="delay")
+        return "fixed", float(delay)
+    if delay in ("free", "fixed"):
+        return str(delay), 0.0
+    if delay != "auto":
+        raise InputError(f"delay {delay!r}; expected 'auto', 'free', 'fixed' or a value in seconds", key="delay")
+    if cfg.leakage == "linear":
+        # MAT 58's NLQFIT8 has no delay: to first order across the window a delay is a leakage slope
+        return "fixed", 0.0
+    return ("free", 0.0) if cfg.kind in ("reflection", "transmission") else ("auto", 0.0)  # MAT 58: NLQFIT7
 
-    >>> [round(b, 3) for b in quick_coupling(1 / 3)]
-    [0.5, 2.0]
-    """
-    m = float(s_at_f0)
-    if m >= 1:
-        return 0.0, math.inf
-    return (1 - m) / (1 + m), (1 + m) / (1 - m)
+
+def _run(f: np.ndarray, z: np.ndarray, cfg: Config, f_ref: float, specs: list[ParameterSpec] | None, mode: str,
+         tau: float, w0: np.ndarray, known: bool, weighting: str, guess: Literal["linear", "skrf"], method: str,
+         max_nfev: int | None, rounds: int = 6, previous: FitResult | None = None) -> FitResult:
+    """One fit with the delay ``mode`` ("free" or "fixed" at ``tau``) and the weighting (at most ``rounds``
+    weighted fits; ``previous``: a fit of the same model to continue from)."""
+    user_specs = specs is not None
+    if previous is not None:
+        specs = [ParameterSpec(n, float(np.clip(previous.value(n), lo, hi)), lo, hi, n in previous.free, u)
+                 for n, (lo, hi), u in zip(previous.names, previous.bounds, previous.units)]
+    elif specs is None:
+        g = initial_guess(f, z, cfg.kind, delay=None if mode == "free" else tau,  # type: ignore[arg-type]
+                          f_ref=f_ref, method=guess, config=cfg)
+        specs = [ParameterSpec(n, d.value if d.value is not None else 0.0, d.minimum, d.maximum,
+                               n != "delay" or mode == "free", d.unit)
+                 for n, d in parameter_defaults(f, g, cfg).items()]
+    specs = natural_scales(f, z, list(specs), f_ref)
+    if weighting != "angular":
+        return solve(f, z, cfg, f_ref, specs, w0, noise_known=known, max_nfev=max_nfev, method=method)
+    # MAT 58's plan (fit, weights, fit, weights, fit to convergence), started from weights of the circle fit:
+    # weights from the last fit and a fit, until the weights no longer move Q_L by 1 % of its error
+    by = {sp.name: sp.value for sp in specs}
+    f0_w, q_w = by["f0"], by["loaded_q"]
+    fit = None
+    if user_specs and previous is None:  # a start from the user may be far off: unweighted steps before weights
+        fit = solve(f, z, cfg, f_ref, specs, w0, noise_known=known, max_nfev=8, method=method)
+        f0_w, q_w = fit.value("f0"), fit.value("loaded_q")
+    for _ in range(rounds):
+        wa = angular_weights(f, f0_w, max(q_w, 1e-3))
+        start = specs if fit is None else [
+            ParameterSpec(sp.name, float(np.clip(fit.value(sp.name), sp.minimum, sp.maximum)), sp.minimum,
+                          sp.maximum, sp.vary, sp.unit, sp.scale, sp.offset) for sp in specs]
+        new = solve(f, z, cfg, f_ref, start, w0 * np.sqrt(wa), noise_known=known, sandwich=wa,
+                    max_nfev=max_nfev, method=method)
+        moved = abs(new.value("loaded_q") - q_w) / max(new.error("loaded_q"), 1e-300)
+        fit = new
+        f0_w, q_w = fit.value("f0"), fit.value("loaded_q")
+        if not moved > 1e-2:
+            break
+    assert fit is not None
+    return fit
 
 
-def fit_resonance(f: np.ndarray, s: np.ndarray, kind: Kind = "reflection", *, sigma: float | None = None,
-                  scale: float | None = None, specs: list[ParameterSpec] | None = None,
-                  method: str = "least_squares", guess: Literal["linear", "skrf"] = "linear",
-                  delay: float = 0.0, max_nfev: int | None = None) -> ResonanceFit:
-    """Fit one resonance to complex data ``s`` at ``f`` [Hz].
+def fit_resonance(f: np.ndarray, s: np.ndarray, kind: Kind = "reflection", *,
+                  sigma: float | np.ndarray | None = None, scale: float | None = None,
+                  specs: list[ParameterSpec] | None = None, method: str = "least_squares",
+                  guess: Literal["linear", "skrf"] = "linear", delay: str | float = "auto",
+                  cable_length: float | None = None, velocity_factor: float = 1.0,
+                  background: str = "constant", leakage: str = "auto", weighting: str = "angular",
+                  detuning: str = "linear", touching_circle: bool = True, max_nfev: int | None = None) -> ResonanceFit:
+    """Fit one resonance to complex data ``s`` at ``f`` [Hz]; no start value needed.
 
-    ``sigma``: noise of each real and imaginary part (known noise: errors from the covariance
-    unscaled); ``None`` scales the covariance by the reduced chi^2. ``scale``: MAT 58's ``A``
-    (None: normalise to the fitted background). ``specs`` overrides the parameters (see
-    :func:`parameter_specs`); without it every parameter varies from :func:`initial_guess`.
+    ``kind``: "reflection", "transmission", "notch" (hanger; Probst's diameter correction) or "absorption".
+    ``sigma``: noise of each real and imaginary part, a number or one per point (known noise: errors from the
+    unscaled covariance); ``None`` estimates it from the residuals. ``scale``: MAT 58's ``A`` (reflection-like:
+    None normalises to the fitted background; transmission: ``1/|S21 thru|``, None means 1).
+    ``delay``: "auto" (free for reflection and transmission, MAT 58's NLQFIT7; fixed at 0 with a linear leakage,
+    which absorbs a delay to first order, as MAT 58's NLQFIT8; for notch and absorption fixed at 0 on a window
+    narrower than 10 fitted linewidths, else free when freeing it improves chi^2 by more than 25 noise units),
+    "free", "fixed" (0) or a fixed value [s]; ``cable_length`` [m] (with ``velocity_factor``) removes a known line
+    delay from the data beforehand (what remains is then fixed at 0 unless ``delay`` says "free"). ``background``:
+    "constant" or "slope" (linear magnitude slope; the phase slope is the delay);
+    ``leakage``: "none", "constant" (transmission) or "linear" (a leakage linear in frequency, MAT 58's
+    NLQFIT8); "auto": for transmission both, the linear one taken when it improves chi^2 by more than 25 in units
+    of the noise, else none/constant. ``weighting``: "angular" (NPL MAT 58 eq. 28, iterated), "uniform", or
+    "sigma" (only the given sigma). ``detuning``: "linear" ``2(f/f0 - 1)`` (MAT 58's) or "exact"
+    ``f/f0 - f0/f``. ``touching_circle``: a reflection with a given ``scale`` (calibrated data) gets Q0 by
+    MAT 58's Method 2 (lossy coupling). ``specs`` overrides the parameters (:func:`default_parameters`).
     """
     f = np.asarray(f, float)
     s = np.asarray(s, complex)
-    if kind not in ("reflection", "transmission"):
-        raise InputError(f"resonance kind {kind!r}; expected 'reflection' or 'transmission'", key="type")
+    if kind not in KINDS:
+        raise InputError(f"resonance kind {kind!r}; expected one of {list(KINDS)}", key="type")
     if f.ndim != 1 or f.shape != s.shape or f.size < 8:
         raise InputError(f"need matching 1-D frequency and data arrays with >= 8 points, got {f.shape}, {s.shape}")
-    if np.any(np.diff(f) <= 0) or not np.all(np.isfinite(s)):
+    if np.any(np.diff(f) <= 0) or not np.all(np.isfinite(s)) or not np.all(np.isfinite(f)):
         raise InputError("frequencies must increase strictly and the data must be finite")
-    if sigma is not None and not (sigma > 0 and math.isfinite(sigma)):
-        raise InputError(f"sigma must be > 0, got {sigma!r}", key="sigma")
+    sig: np.ndarray | None = None
+    if sigma is not None:
+        sig = np.broadcast_to(np.asarray(sigma, float), f.shape).copy() if np.ndim(sigma) else np.full(f.shape,
+                                                                                                       float(sigma))
+        if sig.shape != f.shape or not np.all((sig > 0) & np.isfinite(sig)):
+            raise InputError(f"sigma must be > 0 and finite (a number or one per point), got {sigma!r}", key="sigma")
+    if weighting not in ("angular", "uniform", "sigma"):
+        raise InputError(f"weighting {weighting!r}; expected 'angular', 'uniform' or 'sigma'", key="weighting")
+    if weighting == "sigma" and sig is None:
+        raise InputError("weighting 'sigma' needs sigma per point", key="sigma")
+    cfg = Config(kind, background, leakage, detuning)
+    cable = 0.0
+    if cable_length is not None:
+        if not (math.isfinite(cable_length) and cable_length >= 0 and 0 < velocity_factor <= 1):
+            raise InputError(f"cable_length must be >= 0 m and velocity_factor in (0, 1], got {cable_length!r}, "
+                             f"{velocity_factor!r}", key="cable_length")
+        cable = cable_length / (velocity_factor * C0)
+    z = s * np.exp(2j * np.pi * f * cable)
     f_ref = float(0.5 * (f[0] + f[-1]))
-    if specs is None:
-        g = initial_guess(f, s, kind, delay=delay, f_ref=f_ref, method=guess)
-        specs = [ParameterSpec(n, v, d.minimum, d.maximum, True, d.unit) for n, (v, d) in
-                 zip(NAMES, ((g[n], d) for n, d in default_parameters(f, g, kind).items()))]
-    specs = list(specs)
-    if tuple(sp.name for sp in specs) != NAMES:
-        raise InputError(f"resonance parameters must be {NAMES}, got {tuple(sp.name for sp in specs)}")
-    # f0 in linewidths from its start, so that lmfit's steps are meaningful
-    specs = _natural_scales(f, s, specs)
-    w = 1.0 if sigma is None else sigma
+    known = sig is not None
+    w0 = 1.0 / sig if sig is not None else np.ones(f.size)
+    opts = (w0, known, weighting, guess, method, max_nfev)
 
-    def residual(p: np.ndarray) -> np.ndarray:
-        m = resonance_response(f, p[0], p[1], p[2], p[3], p[4] + 1j * p[5], p[6], f_ref, kind)
-        return stack_complex(m - s, w)
+    def fit_with(c: Config) -> tuple[FitResult, str]:
+        mode, tau = _delay_mode(delay, c)
+        if cable_length is not None and delay == "auto":
+            mode, tau = "fixed", 0.0
+        if mode != "auto":
+            return _run(f, z, c, f_ref, specs, mode, tau, *opts), mode
+        first = _run(f, z, c, f_ref, specs, "free", tau, *opts, rounds=1)
+        fixed = _run(f, z, c, f_ref, specs, "fixed", tau, *opts)
+        if (f[-1] - f[0]) < AUTO_DELAY_LINEWIDTHS * first.value("f0") / max(first.value("loaded_q"), 1e-3):
+            # notch/absorption on a window narrower than 10 linewidths: the off-resonance data do not show the
+            # delay, and a free delay trades against the resonance's own phase; fix it at 0
+            return fixed, "fixed"
+        free = _run(f, z, c, f_ref, specs, "free", tau, *opts, previous=first)
+        var = min(free.redchi, fixed.redchi)
+        if not (free.converged and (fixed.chisqr - free.chisqr) / (var if var > 0 else 1.0) > DELAY_CHI2_GAIN):
+            return fixed, "fixed"  # the data do not ask for a delay
+        return free, "free"
 
-    fit = least_squares(residual, specs, scale_covar=sigma is None, method=method, max_nfev=max_nfev)
+    fit, mode = fit_with(cfg)
+    choice = ""
+    if kind == "transmission" and leakage == "auto" and specs is None:
+        # a leakage that varies across the band (MAT 58's NLQFIT8 case) is taken when it improves chi^2 by more
+        # than LEAKAGE_CHI2_GAIN in units of the noise (the better model's residual variance)
+        alt = Config(kind, background, "linear", detuning)
+        fit2, mode2 = fit_with(alt)
+        var = min(fit.redchi, fit2.redchi) if min(fit.redchi, fit2.redchi) > 0 else 1.0
+        gain = (fit.chisqr - fit2.chisqr) / var
+        if fit2.converged and gain > LEAKAGE_CHI2_GAIN:
+            cfg, fit, mode = alt, fit2, mode2
+        choice = f"leakage {cfg.leakage}: the linear leakage improves chi^2 by {gain:.4g} noise units " \
+                 f"(taken above {LEAKAGE_CHI2_GAIN:g})"
+    return _result(fit, f, s, cfg, f_ref, scale, weighting if sig is None or weighting != "uniform" else "sigma",
+                   sig, mode if cable_length is None else ("removed" if mode == "fixed" else "removed, rest free"),
+                   cable, touching_circle, choice)
+
+
+def _result(fit: FitResult, f: np.ndarray, s: np.ndarray, cfg: Config, f_ref: float, scale: float | None,
+            weighting: str, sig: np.ndarray | None, mode: str, cable: float, method2: bool,
+            choice: str = "") -> ResonanceFit:
     v = fit.values
-    dvals = _derived(v, kind, scale)
-    derr = np.full(3, np.nan)
+    touch = method2 and cfg.kind == "reflection" and scale is not None
+    dvals = _derived(v, cfg, scale, touch)
+    derr = np.full(dvals.shape, np.nan)
     if np.all(np.isfinite(fit.covariance)):
-        _, derr = propagate(lambda x: _derived(fit.full_vector(x), kind, scale), fit.free_values, fit.covariance)
-    names = ("circle_diameter", "coupling", "unloaded_q")
-    derived = {n: float(x) for n, x in zip(names, dvals)}
-    derived_err = {n: float(x) for n, x in zip(names, derr)}
+        with np.errstate(all="ignore"):
+            _, derr = propagate(lambda x: _derived(fit.full_vector(x), cfg, scale, touch), fit.free_values,
+                                fit.covariance)
+    derived = {n: float(x) for n, x in zip(DERIVED, dvals)}
+    derived_err = {n: float(x) for n, x in zip(DERIVED, derr)}
+    if cfg.kind in ("reflection", "transmission"):
+        for n in ("coupling_q_abs", "coupling_q_re_inverse"):
+            derived.pop(n)
+            derived_err.pop(n)
     derived["loaded_q"] = fit.value("loaded_q")
     derived_err["loaded_q"] = fit.error("loaded_q")
-    # phase-based decision and the group-delay check
+    noise = float(np.mean(sig)) if sig is not None else float(math.sqrt(fit.redchi))
+    z = s * np.exp(2j * np.pi * f * cable)
     bg = v[4] + 1j * v[5]
     line = np.exp(2j * np.pi * (f - f_ref) * v[6])
-    k0 = int(np.argmin(np.abs(f - v[0])))
-    sl = slice(max(k0 - 1, 0), min(k0 + 2, f.size))
-    model = resonance_response(f, v[0], v[1], v[2], v[3], bg, v[6], f_ref, kind)
-    if kind == "reflection":
-        zn, mn = s * line / bg, model * line / bg
+    ex_d = ex_m = math.nan
+    both = (math.nan, math.nan)
+    quick = math.nan
+    regime_gd = "n/a"
+    if cfg.kind == "reflection":
+        k0 = int(np.argmin(np.abs(f - v[0])))
+        sl = slice(max(k0 - 1, 0), min(k0 + 2, f.size))
+        model = response(f, v, cfg, f_ref)
+        zn, mn = z * line / bg, model * line / bg
         regime = "overcoupled" if derived["circle_diameter"] > 1 else "undercoupled"
         ex_d = float(np.mean(group_delay(f, zn)[sl]))
         ex_m = float(np.mean(group_delay(f, mn)[sl]))
         regime_gd = "overcoupled" if ex_d > 0 else "undercoupled"
-        mag = float(abs(np.interp(v[0], f, np.abs(s))) * (scale if scale is not None else 1 / abs(bg)))
+        mag = float(abs(np.interp(v[0], f, np.abs(z))) * (scale if scale is not None else 1 / abs(bg)))
         both = quick_coupling(mag)
         quick = both[1] if regime == "overcoupled" else both[0]
     else:
-        regime = regime_gd = "n/a"
-        ex_d = ex_m = float("nan")
-        both = (float("nan"), float("nan"))
-        quick = float("nan")
-    return ResonanceFit(kind=kind, fit=fit, f_ref=f_ref, scale=scale, derived=derived, derived_stderr=derived_err,
+        regime = "overcoupled" if derived["coupling"] > 1 else "undercoupled"
+    return ResonanceFit(kind=cfg.kind, fit=fit, f_ref=f_ref, scale=scale, derived=derived, derived_stderr=derived_err,
                         regime=regime, regime_from_delay=regime_gd, excess_delay_data=ex_d, excess_delay_model=ex_m,
-                        quick_beta=float(quick), quick_beta_both=(float(both[0]), float(both[1])), frequency=f, data=s)
+                        quick_beta=float(quick), quick_beta_both=(float(both[0]), float(both[1])), frequency=f,
+                        data=s, config=cfg, weighting=weighting, noise=noise, noise_given=sig is not None,
+                        delay_mode=mode, cable_delay=cable, q0_method="touching circle (MAT 58 Method 2)" if touch
+                        else "diameter", model_choice=choice)
+
+
+def fit_network(network: Any, kind: Kind = "reflection", parameter: str = "S11", **options: Any) -> ResonanceFit:
+    """:func:`fit_resonance` on one S-parameter (``"S21"``, …) of a scikit-rf ``Network``."""
+    from emboost.rf.touchstone import parse_parameter_name
+
+    try:
+        f = np.asarray(network.frequency.f, float)
+        s_all = np.asarray(network.s, complex)
+    except AttributeError:
+        raise InputError("expected a scikit-rf Network (with .frequency.f and .s)", key="network") from None
+    i, j = parse_parameter_name(parameter, s_all.shape[1], key="parameter")
+    return fit_resonance(f, s_all[:, i, j], kind, **options)
 
 
 def skrf_qfactor(f: np.ndarray, s: np.ndarray, kind: Kind = "reflection", scale: float | None = None,
-                 method: str = "NLQFIT7", timeout: float | None = 20.0) -> dict[str, float | str]:
+                 method: str = "NLQFIT7", timeout: float | None = 20.0,
+                 loop_plan: str = "fwfwc") -> dict[str, float | str]:
     """scikit-rf's ``Qfactor`` (NPL MAT 58 algorithms) on the same data: f_L, Q_L, Q0, circle diameter
-    (and the ``method`` used).
+    (and the ``method`` used). A notch is given to scikit-rf as "absorption" (its Q0 then has no diameter
+    correction for the rotation phi0).
 
     scikit-rf's iteration has no limit of its own and can run forever on data without a resonance, so it runs in a
     daemon thread and gives up after ``timeout`` seconds (:class:`FitError`; the thread is abandoned and ends with
@@ -423,8 +581,8 @@ def skrf_qfactor(f: np.ndarray, s: np.ndarray, kind: Kind = "reflection", scale:
 
     def work() -> None:
         try:
-            q = Qfactor(ntwk, kind)
-            res = q.fit(method=method)
+            q = Qfactor(ntwk, "absorption" if kind == "notch" else kind)
+            res = q.fit(method=method, loop_plan=loop_plan)
             a = scale if scale is not None else (None if kind == "reflection" else 1.0)
             box["result"] = {"f_loaded": float(res.f_L), "loaded_q": float(res.Q_L),
                              "unloaded_q": float(q.Q_unloaded(res, A=a)),

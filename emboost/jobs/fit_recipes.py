@@ -19,15 +19,20 @@ import numpy as np
 
 from emboost.booster.model import Booster
 from emboost.booster.setup import BoosterSetup
-from emboost.core.errors import FitError, InputError
+from emboost.core.errors import InputError
 from emboost.core.setupfile import Table
 from emboost.fit.booster import BoosterFitResult, Observable, booster_parameter_defaults
 from emboost.fit.core import ParameterSpec, Verdict
 from emboost.fit.noise import STANDARDS, delivered_boost_factor, standards_parameter_defaults
-from emboost.fit.resonance import ResonanceFit, default_parameters, fit_resonance, initial_guess, skrf_qfactor
 from emboost.jobs.files import write_csv
 from emboost.jobs.inputs import Inputs
 from emboost.jobs.recipes import display_value, recipe_header
+from emboost.jobs.resonance_recipes import (  # noqa: F401  (the resonance kind, re-exported for the registry)
+    ResonanceRecipe,
+    load_resonance_recipe,
+    resonance_stage,
+    run_resonance_recipe,
+)
 from emboost.jobs.sections import (
     DataSettings,
     DelaySettings,
@@ -210,99 +215,7 @@ def run_booster_recipe(path: Path, top: Table, out: Path, quiet: bool = False) -
 
 
 # ------------------------------------------------------------------------------------------- resonance
-@dataclass(frozen=True, eq=False)
-class ResonanceRecipe:
-    """A parsed ``kind = "resonance"`` recipe with its data read."""
-
-    path: Path
-    name: str
-    data: MeasuredData
-    kind: str
-    scale: float | None
-    sigma: float | None
-    specs: tuple[ParameterSpec, ...] | None
-    options: FitOptions
-
-
-def load_resonance_recipe(path: str | Path, top: Table | None = None, inputs: Inputs | None = None) -> ResonanceRecipe:
-    """Parse and check a resonance recipe (reads its data file); errors name the file and key."""
-    inputs = inputs if inputs is not None else Inputs()
-    path = Path(path)
-    top, name = recipe_header(path, top, "resonance")
-    data = read_measured_data(data_section(top, path), window_section(top), inputs)
-    model = top.table("model")
-    kind = model.string("type", choices=("reflection", "transmission"))
-    scale = model.number("scale", None, minimum=0.0)
-    if scale is not None and scale <= 0:
-        raise model.fail("scale", "must be > 0 (MAT 58's A; omit it to normalise to the background)")
-    model.finish()
-    sigma = None
-    if "noise" in top:
-        nz = top.table("noise")
-        sigma = nz.number("sigma", None, minimum=0.0)
-        if sigma is not None and sigma <= 0:
-            raise nz.fail("sigma", "must be > 0 (noise of each real and imaginary part, linear)")
-        nz.finish()
-    options = fit_section(top, resonance=True)
-    specs = None
-    if "parameters" in top:
-        g = initial_guess(data.frequency, data.response, kind, method="linear")  # type: ignore[arg-type]
-        parsed = parameter_specs(top.table("parameters"), default_parameters(data.frequency, g, kind))
-        specs = tuple(ParameterSpec(sp.name, sp.value, sp.minimum, sp.maximum, sp.vary, sp.unit) for sp in parsed)
-    top.finish()
-    return ResonanceRecipe(path=path, name=name, data=data, kind=kind, scale=scale, sigma=sigma, specs=specs,
-                           options=options)
-
-
-def resonance_stage(r: ResonanceRecipe) -> ResonanceFit:
-    """The resonance fit of a parsed recipe."""
-    return fit_resonance(r.data.frequency, r.data.response, r.kind, sigma=r.sigma,  # type: ignore[arg-type]
-                         scale=r.scale, specs=None if r.specs is None else list(r.specs), method=r.options.method,
-                         guess=r.options.guess, max_nfev=r.options.max_nfev)  # type: ignore[arg-type]
-
-
-def run_resonance_recipe(path: Path, top: Table, out: Path, quiet: bool = False) -> int:
-    """Run a resonance recipe into ``out``: fit.json, data_model.csv, PNG plots. Returns 0 or 3."""
-    from emboost.core.output import atomic_write_json, provenance
-    from emboost.report.plots import power_delay_png
-    from emboost.rf.network import group_delay
-
-    r = load_resonance_recipe(path, top)
-    res = resonance_stage(r)
-    doc: dict[str, Any] = {"recipe": {"name": r.name, "kind": "resonance", "type": r.kind,
-                                      "data_parameter": r.data.parameter}}
-    doc.update(res.to_dict())
-    doc["converged"] = res.fit.converged
-    doc["at_bound"] = list(res.fit.at_bound)
-    cross: dict[str, Any] | None = None
-    if r.options.cross_check and res.verdict().ok:  # a fit that fails its own checks needs no cross-check
-        try:
-            cross = dict(skrf_qfactor(r.data.frequency, r.data.response, r.kind,  # type: ignore[arg-type]
-                                      r.scale))
-        except FitError as exc:
-            cross = {"error": str(exc)}
-        doc["cross_check_skrf_qfactor"] = cross
-    verdict = res.verdict(cross)
-    doc["verdict"] = verdict.to_dict()
-    doc["provenance"] = provenance([path, r.data.path])
-    atomic_write_json(out / "fit.json", doc)
-    f, s = r.data.frequency, r.data.response
-    m = res.model()
-    gd_d, gd_m = group_delay(f, s), group_delay(f, m)
-    write_csv(out / "data_model.csv", {
-        "frequency_Hz": f, "data_re": s.real, "data_im": s.imag, "model_re": m.real, "model_im": m.imag,
-        "residual_re": (s - m).real, "residual_im": (s - m).imag,
-        "data_db": 20 * np.log10(np.abs(s)), "model_db": 20 * np.log10(np.abs(m)),
-        "data_group_delay_s": gd_d, "model_group_delay_s": gd_m}, comments=[f"emboost resonance fit: {r.name}"])
-    power_delay_png(out / "fit_power_delay.png", f, s, m, title=f"{r.name}: {r.kind} resonance")
-    if not quiet:
-        d, e = res.derived, res.derived_stderr
-        print(f"{r.name}: f0 = {res.f0 / 1e9:.9f} GHz, Q_L = {res.loaded_q:.1f} +- {e['loaded_q']:.1f}, "
-              f"Q0 = {d['unloaded_q']:.1f} +- {e['unloaded_q']:.1f}, beta = {d['coupling']:.4f} "
-              f"({res.regime}); reduced chi2 = {res.fit.redchi:.3g}; results in {out}")
-    if not verdict.ok:
-        print(f"emboost fit: {r.name}: verdict failed: {verdict.reason}", file=sys.stderr)
-    return 0 if verdict.ok else 3
+# the resonance kind lives in emboost.jobs.resonance_recipes (imported above for the recipe registry)
 
 
 # ------------------------------------------------------------------------------------- noise standards

@@ -392,12 +392,14 @@ COLUMN_KINDS = ("f", "re", "im", "mag", "db", "deg", "rad", "skip")
 
 
 def read_columns(path: str | os.PathLike[str], columns: tuple[str, ...] | list[str] = ("f", "re", "im"),
-                 frequency_unit: str = "Hz", comments: str = "#%!") -> tuple[np.ndarray, np.ndarray]:
+                 frequency_unit: str = "Hz", comments: str = "#%!", header: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Frequencies [Hz] and a complex response from a text/CSV file of columns.
 
     ``columns`` names each column: ``f``, then ``re`` and ``im``, or ``mag`` (linear) / ``db``
     (20 log10) with ``deg`` / ``rad``; ``skip`` ignores a column. Separators: whitespace, comma or
-    semicolon. Lines starting with any character of ``comments`` are skipped, as are empty lines.
+    semicolon. Lines starting with any character of ``comments`` are skipped, as are empty lines;
+    the first ``header`` lines of the file are skipped whatever they hold (a header line such as
+    ``freq,re,im`` without a comment character).
 
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "s11.csv"
@@ -420,18 +422,21 @@ def read_columns(path: str | os.PathLike[str], columns: tuple[str, ...] | list[s
     if frequency_unit.lower() not in _FREQ_UNITS:
         raise InputError(f"frequency unit {frequency_unit!r}; expected one of Hz, kHz, MHz, GHz, THz",
                          path=path, key="frequency_unit")
+    if not (isinstance(header, int) and not isinstance(header, bool) and header >= 0):
+        raise InputError(f"header must be a number of lines >= 0, got {header!r}", path=path, key="header")
     text = _decode(path)
     rows: list[list[float]] = []
     lines: list[int] = []
     for n, ln in enumerate(text.splitlines(), 1):
         c = ln.strip()
-        if not c or c[0] in comments:
+        if n <= header or not c or c[0] in comments:
             continue
         toks = [t for t in re.split(r"[\s,;]+", c) if t]
         if len(toks) != len(cols):
             raise DataFileError(f"expected {len(cols)} columns ({', '.join(cols)}), got {len(toks)}", path=path,
                                 line=n)
-        rows.append([_number(t, path, n, f"a number in column '{k}'") for t, k in zip(toks, cols)])
+        hint = " (a header line? give the number of header lines: header)" if not rows else ""
+        rows.append([_number(t, path, n, f"a number in column '{k}'{hint}") for t, k in zip(toks, cols)])
         lines.append(n)
     if not rows:
         raise DataFileError(f"no data rows; expected columns {', '.join(cols)}", path=path)
