@@ -15,6 +15,7 @@ from emboost.booster.setup import load_booster_setup
 from emboost.core.errors import FitError
 from emboost.fit.booster import Observable, booster_parameter_specs, fit_booster, observables_from_s11
 from emboost.fit.core import ParameterSpec, least_squares
+from emboost.fit.lmfit_result import LazyLmfitResult
 from emboost.fit.noise import fit_standards, standards_temperatures
 from emboost.fit.resonance import fit_resonance, resonance_response
 from emboost.noise.amplifier import NoiseSources
@@ -27,13 +28,16 @@ TRUE_RES = dict(f0=8.4e9, q=12000.0, diameter=0.7, rotation=0.4, background=0.8 
 SIGMA_RES = 2e-3
 
 
-def _resonance_fit(seed: int = 1):
+def _resonance_fit(seed: int = 1, weighting: str = "uniform"):
     t = TRUE_RES
     s = resonance_response(F_RES, t["f0"], t["q"], t["diameter"], t["rotation"], t["background"], t["delay"],
                            8.4e9, "reflection")
     rng = np.random.default_rng(seed)
     s = s + SIGMA_RES * (rng.standard_normal(F_RES.size) + 1j * rng.standard_normal(F_RES.size))
-    return fit_resonance(F_RES, s, "reflection", sigma=SIGMA_RES)
+    # uniform weights: with known uniform noise this is the likelihood's own estimator, the one lmfit's report and
+    # emcee describe (the default angular weights are another estimator with a sandwich covariance; its
+    # lmfit_result is lmfit's view from the same solution, tested in test_lmfit_view_of_an_angular_fit)
+    return fit_resonance(F_RES, s, "reflection", sigma=SIGMA_RES, weighting=weighting)
 
 
 def _booster_fit():
@@ -73,7 +77,9 @@ def test_fit_report_for_every_fit_kind(make):
         assert float(m.group(1)) == pytest.approx(fit.value(name), rel=1e-6)
         assert float(m.group(2)) == pytest.approx(fit.error(name), rel=1e-2)
     # anything else is the MinimizerResult's own
-    assert lm.nfev == fit.nfev and lm.params is lm.result.params
+    assert lm.nfev == lm.result.nfev and lm.params is lm.result.params
+    # fits through fit.core.least_squares are lmfit's own run; the resonance solver's view is a second lmfit run
+    assert isinstance(lm, LazyLmfitResult) or lm.nfev == fit.nfev
     assert repr(fit).count("lmfit") == 0  # excluded from the FitResult's repr
 
 
@@ -114,3 +120,16 @@ def test_emcee_posterior_agrees_with_the_covariance():
     # (the chain's own sampling error, 6400 correlated draws, is a few per cent) and the mean is the best fit
     assert np.all(np.abs(ratio - 1) < 0.2), dict(zip(names, ratio.round(3)))
     assert np.all(np.abs(mean - best) < 0.3 * err), dict(zip(names, ((mean - best) / err).round(3)))
+
+
+def test_lmfit_view_of_an_angular_fit():
+    """The default (angular-weighted) resonance fit is solved by emboost's own solver; its lmfit_result is lmfit
+    run from that solution on the residuals in units of the noise: it lands on the likelihood's optimum, within
+    one (sandwich) sigma of emboost's values, with lmfit's smaller likelihood errors."""
+    fit = _resonance_fit(weighting="angular").fit
+    lm = fit.lmfit_result
+    assert "[[Variables]]" in lm.fit_report()
+    for name in fit.free:
+        assert abs(lm.to_si(name, lm.params[name].value) - fit.value(name)) < fit.error(name)
+        assert lm.to_si(name, lm.params[name].value + lm.params[name].stderr) - lm.to_si(
+            name, lm.params[name].value) <= fit.error(name) * 1.05

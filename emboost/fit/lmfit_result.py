@@ -32,6 +32,7 @@ import copy
 import importlib.util
 import io
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,7 +40,7 @@ import numpy as np
 
 from emboost.core.errors import FitError
 
-__all__ = ["LmfitResult"]
+__all__ = ["LmfitResult", "LazyLmfitResult"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -152,3 +153,40 @@ class LmfitResult:
         chain = res.flatchain
         samples = np.column_stack([self.to_si(n, np.asarray(chain[n])) for n in free])
         return samples, tuple(free), res
+
+
+class LazyLmfitResult:
+    """lmfit's view of a fit that emboost solved with its own solver (an analytic Jacobian, a sandwich covariance).
+
+    Built on first use: ``build`` runs lmfit's least squares from emboost's solution on the same weighted
+    residuals, so lmfit converges at once and ``fit_report``, ``conf_interval`` and ``emcee`` work as for any
+    other fit. Its covariance is lmfit's own ``(J^T J)^-1`` (scaled by the reduced chi^2 when the noise is not
+    known); where emboost reports a sandwich covariance (angular weights), emboost's numbers are the calibrated
+    ones. Every attribute is the built :class:`LmfitResult`'s.
+    """
+
+    def __init__(self, build: Callable[[], LmfitResult]) -> None:
+        self._build: Callable[[], LmfitResult] | None = build
+        self._built: LmfitResult | None = None
+
+    def _get(self) -> LmfitResult:
+        if self._built is None:
+            assert self._build is not None
+            self._built = self._build()
+            self._build = None
+        return self._built
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._get(), name)
+
+    def __repr__(self) -> str:
+        return "LazyLmfitResult(built)" if self._built is not None else "LazyLmfitResult(not built yet)"
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled built (the residual closure stays behind, as for :class:`LmfitResult`)."""
+        return {"_build": None, "_built": self._get()}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)

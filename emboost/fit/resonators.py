@@ -26,6 +26,7 @@ delay ``tau`` itself.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,7 +35,8 @@ from typing import Literal
 import numpy as np
 
 from emboost.core.errors import FitError, InputError
-from emboost.fit.core import FitResult, ParameterDefault, ParameterSpec
+from emboost.fit.core import FitResult, ParameterDefault, ParameterSpec, least_squares
+from emboost.fit.lmfit_result import LazyLmfitResult, LmfitResult
 
 __all__ = ["KINDS", "BASE_NAMES", "Config", "response", "circle_guess", "angular_weights", "solve",
            "parameter_defaults", "natural_scales", "estimate_delay", "jacobian"]
@@ -405,9 +407,20 @@ def solve(f: np.ndarray, s: np.ndarray, cfg: Config, f_ref: float, specs: Sequen
             at_bound.append(names[i])
     success = bool(out.status > 0)
     free_names = tuple(n for n, v in zip(names, free) if v)
+    noise_w = np.concatenate([w, w]) / np.sqrt(sw)
+
+    def lmfit_view() -> LmfitResult:
+        """lmfit from this solution on the residuals in units of the noise (the same chi^2)."""
+        def resid(pv: np.ndarray) -> np.ndarray:
+            d = response(f, pv[None, :], cfg, f_ref)[0] - s
+            return np.concatenate([d.real, d.imag]) * noise_w
+        start = [dataclasses.replace(sp, value=float(np.clip(p[i], sp.minimum, sp.maximum)))
+                 for i, sp in enumerate(specs)]
+        return least_squares(resid, start, scale_covar=not noise_known, method="least_squares").lmfit_result
+
     return FitResult(names=names, values=p, stderr=stderr, initial=vals, free=free_names,
                      covariance=cov, correlation=corr, chisqr=chisqr, redchi=chisqr / nfree, ndata=int(r.size),
                      nfree=nfree, nfev=int(out.nfev), method=method, scale_covar=not noise_known, success=success,
                      converged=success and have_cov and bool(np.all(np.isfinite(r))), at_bound=tuple(at_bound),
                      message=str(out.message), units=tuple(sp.unit for sp in specs), bounds=bounds,
-                     residual=noise_r)
+                     residual=noise_r, lmfit_result=LazyLmfitResult(lmfit_view))
