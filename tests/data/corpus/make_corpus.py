@@ -191,7 +191,7 @@ case("pickup_inf.toml", mutate(P1, r"value = 20, unit = \"mK\"", "value = inf, u
      ": key 'operation.temperature': expected a finite number, got inf", "an infinite temperature")
 case("pickup_no_space_bad_unit.toml", mutate(P1, r'lab_speed = \{ value = 232, unit = "km/s"',
                                              'lab_speed = { value = 232, unit = "km/h"'), "pickup", "pickup",
-     ": key 'operation.lab_speed': unknown unit 'km/h'; expected a velocity (one of: m/s, km/s)",
+     ": key 'operation.lab_speed': unknown unit 'km/h'; expected a velocity (one of: m/s, km/s;",
      "a velocity unit that is not listed")
 R1 = "models/reach_babyiaxo.toml"
 
