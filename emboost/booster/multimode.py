@@ -49,6 +49,7 @@ import numpy as np
 from scipy import special
 
 from emboost.booster.model import Booster
+from emboost.booster.multimode_layers import CoreOverlaps, LayerModes, core_overlaps, layer_modes
 from emboost.core.constants import ETA_A_TE11, c
 from emboost.core.conventions import ArrayLike
 from emboost.core.errors import InputError, PhysicsError
@@ -72,7 +73,7 @@ class ModeBasis:
     quadrature weights ``w`` [m^2] at points ``x``, ``y`` [m]; ``psi`` (Q, N) the scalar potential of each mode
     with the same normalisation (``e = z x grad psi`` for TE, ``grad psi`` for TM), which gives the longitudinal
     fields; ``source`` (N,) the overlap of each mode with a uniform unit field along x (``sum(source**2)`` tends
-    to the area).
+    to the area); ``scale`` (N,) the normalisation of the Bessel-function fields (:meth:`fields_at`).
     """
 
     radius: float
@@ -88,8 +89,16 @@ class ModeBasis:
     ey: np.ndarray
     psi: np.ndarray
     source: np.ndarray
+    scale: np.ndarray
 
     __repr__ = short_repr
+
+    def fields_at(self, r: np.ndarray, phi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(e_x, e_y, psi)`` of every mode, normalised as on the quadrature, at polar points ``r`` [m],
+        ``phi`` [rad] (1-D, same length): shape (len(r), N) each."""
+        ex, ey, psi = _mode_fields(self.kc, self.kind, self.m, self.even, np.asarray(r, float),
+                                   np.asarray(phi, float))
+        return ex * self.scale, ey * self.scale, psi * self.scale
 
     @property
     def size(self) -> int:
@@ -170,13 +179,14 @@ def _zeros(m: int, count: int, derivative: bool) -> np.ndarray:
 
 
 def mode_basis(radius: float, kc_max: float, *, symmetric: bool = True, n_r: int | None = None,
-               n_phi: int | None = None) -> ModeBasis:
+               n_phi: int | None = None, orders: Sequence[int] | None = None) -> ModeBasis:
     """All modes with cutoff ``kc < kc_max`` [1/m] of a PEC cylinder of radius ``radius`` [m].
 
     ``symmetric`` keeps only the family excited by an x-polarised source and coupled by surfaces that are even in
     ``y`` (TE with sin(m phi), TM with cos(m phi)); ``False`` keeps both polarisations (any surface). ``n_r``,
     ``n_phi``: quadrature size (default: enough to integrate products of the modes exactly in phi and to a few
-    ulp in r).
+    ulp in r). ``orders``: keep only these azimuthal orders (``(1,)``: the modes that an x-polarised source
+    excites and an axisymmetric structure keeps).
 
     >>> b = mode_basis(0.02, 300.0)
     >>> [(int(k), int(m), int(n)) for k, m, n in zip(b.kind, b.m, b.n)][:3]
@@ -194,22 +204,24 @@ def mode_basis(radius: float, kc_max: float, *, symmetric: bool = True, n_r: int
     m = 0
     while True:
         found = False
+        if orders is not None and m not in orders:
+            if m > max(orders):
+                break
+            m += 1
+            continue
         for kind, deriv in ((0, True), (1, False)):
-            count = 1
-            while True:
-                zs = _zeros(m, count, deriv)
-                if zs[-1] >= xmax:
-                    break
-                count += 1
-            for n_idx, z in enumerate(_zeros(m, count, deriv)[: count - 1], start=1):
-                if z < xmax:
-                    found = True
-                    for even in ((True,) if symmetric else (True, False)):
-                        # even family: TE sin(m phi) (m >= 1), TM cos(m phi); odd: TE cos, TM sin (m >= 1)
-                        uses_sin = (kind == 0) == even
-                        if uses_sin and m == 0:
-                            continue
-                        entries.append((float(z) / radius, kind, m, n_idx, even))
+            # the zeros of J_m and J_m' are spaced by about pi: this many cover [0, xmax] with room to spare
+            zs = _zeros(m, int(xmax / np.pi) + 3, deriv)
+            while zs[-1] < xmax:  # pragma: no cover - the estimate above always suffices
+                zs = _zeros(m, 2 * zs.size, deriv)
+            for n_idx, z in enumerate(zs[zs < xmax], start=1):
+                found = True
+                for even in ((True,) if symmetric else (True, False)):
+                    # even family: TE sin(m phi) (m >= 1), TM cos(m phi); odd: TE cos, TM sin (m >= 1)
+                    uses_sin = (kind == 0) == even
+                    if (uses_sin and m == 0) or (orders is not None and m not in orders):
+                        continue
+                    entries.append((float(z) / radius, kind, m, n_idx, even))
         if not found and m > 0:
             break
         m += 1
@@ -231,42 +243,52 @@ def mode_basis(radius: float, kc_max: float, *, symmetric: bool = True, n_r: int
     r_grid, p_grid = np.meshgrid(r, phi, indexing="ij")
     R, P = r_grid.ravel(), p_grid.ravel()
     W = np.repeat(wr * (2 * np.pi / n_phi), n_phi)
-    ex = np.empty((R.size, kc.size))
-    ey = np.empty((R.size, kc.size))
-    psi = np.empty((R.size, kc.size))
-    for j, (k, kind, mm, even) in enumerate(zip(kc, kinds, ms, evens)):
-        uses_sin = (kind == 0) == even
-        ang = np.sin(mm * P) if uses_sin else np.cos(mm * P)
-        dang = mm * np.cos(mm * P) if uses_sin else -mm * np.sin(mm * P)
-        jm = special.jv(mm, k * R)
-        djm = k * special.jvp(mm, k * R)
-        if kind == 0:  # e = z x grad(psi): e_r = -(1/r) dpsi/dphi, e_phi = dpsi/dr
-            er, ephi = -jm * dang / R, djm * ang
-        else:  # e = grad(psi)
-            er, ephi = djm * ang, jm * dang / R
-        fx = er * np.cos(P) - ephi * np.sin(P)
-        fy = er * np.sin(P) + ephi * np.cos(P)
-        norm = np.sqrt(np.sum(W * (fx**2 + fy**2)))
-        ex[:, j], ey[:, j], psi[:, j] = fx / norm, fy / norm, jm * ang / norm
-    src = W @ ex
-    flip = np.where(src < 0, -1.0, 1.0)
-    ex, ey, psi, src = ex * flip, ey * flip, psi * flip, src * flip
+    fx, fy, fpsi = _mode_fields(kc, kinds, ms, evens, R, P)
+    norm = np.sqrt(W @ (fx**2 + fy**2))
+    src = W @ fx
+    scale = np.where(src < 0, -1.0, 1.0) / norm
+    ex, ey, psi = fx * scale, fy * scale, fpsi * scale
+    src = src * scale
     src[np.abs(src) < 1e-12 * np.abs(src).max()] = 0.0
     x, y = R * np.cos(P), R * np.sin(P)
     W = np.ascontiguousarray(W)
-    for a in (kinds, ms, ns, evens, kc, x, y, W, ex, ey, psi, src):
+    for a in (kinds, ms, ns, evens, kc, x, y, W, ex, ey, psi, src, scale):
         a.setflags(write=False)
-    return ModeBasis(float(radius), kinds, ms, ns, evens, kc, x, y, W, ex, ey, psi, src)
+    return ModeBasis(float(radius), kinds, ms, ns, evens, kc, x, y, W, ex, ey, psi, src, scale)
+
+
+def _mode_fields(kc: np.ndarray, kinds: np.ndarray, ms: np.ndarray, evens: np.ndarray, r: np.ndarray,
+                 phi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unnormalised ``(e_x, e_y, psi)`` of the modes at the polar points ``(r, phi)``: shape (Q, N) each."""
+    ex = np.empty((r.size, kc.size))
+    ey = np.empty((r.size, kc.size))
+    psi = np.empty((r.size, kc.size))
+    for j, (k, kind, mm, even) in enumerate(zip(kc, kinds, ms, evens)):
+        uses_sin = (kind == 0) == even
+        ang = np.sin(mm * phi) if uses_sin else np.cos(mm * phi)
+        dang = mm * np.cos(mm * phi) if uses_sin else -mm * np.sin(mm * phi)
+        jm = special.jv(mm, k * r)
+        djm = k * special.jvp(mm, k * r)
+        if kind == 0:  # e = z x grad(psi): e_r = -(1/r) dpsi/dphi, e_phi = dpsi/dr
+            er, ephi = -jm * dang / r, djm * ang
+        else:  # e = grad(psi)
+            er, ephi = djm * ang, jm * dang / r
+        ex[:, j] = er * np.cos(phi) - ephi * np.sin(phi)
+        ey[:, j] = er * np.sin(phi) + ephi * np.cos(phi)
+        psi[:, j] = jm * ang
+    return ex, ey, psi
 
 
 # ------------------------------------------------------------------------------------------------ surfaces
 @dataclass(frozen=True)
 class Surface:
-    """A displaced surface: ``z = z_nominal + height(x, y)`` [m]; ``symmetric`` if even in y."""
+    """A displaced surface: ``z = z_nominal + height(x, y)`` [m]; ``symmetric`` if even in y, ``axisymmetric``
+    if a function of the radius only (then the solver keeps only the azimuthal order 1, which is exact)."""
 
     height: HeightFunction
     symmetric: bool = True
     label: str = ""
+    axisymmetric: bool = False
 
     def sample(self, basis: ModeBasis) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Height [m] and its gradient ``(dh/dx, dh/dy)`` at the quadrature points (central differences)."""
@@ -285,7 +307,7 @@ class Surface:
 
 def flat() -> Surface:
     """A plane surface (no displacement)."""
-    return Surface(lambda x, y: np.zeros_like(x), True, "flat")
+    return Surface(lambda x, y: np.zeros_like(x), True, "flat", True)
 
 
 def tilt(about_y: float = 0.0, about_x: float = 0.0) -> Surface:
@@ -301,7 +323,7 @@ def radial_profile(r: ArrayLike, height: ArrayLike) -> Surface:
     hh = np.asarray(height, dtype=float)
     if rr.ndim != 1 or rr.shape != hh.shape or rr.size < 2 or np.any(np.diff(rr) <= 0):
         raise InputError("a radial profile needs increasing radii and as many heights")
-    return Surface(lambda x, y: np.interp(np.hypot(x, y), rr, hh), True, "radial profile")
+    return Surface(lambda x, y: np.interp(np.hypot(x, y), rr, hh), True, "radial profile", True)
 
 
 def height_map(x: ArrayLike, y: ArrayLike, height: ArrayLike) -> Surface:
@@ -349,13 +371,18 @@ class MultiModeSolver:
     ``surfaces`` maps a surface index to a :class:`Surface`: 0 is the mirror, ``2 i - 1`` and ``2 i`` the
     mirror-side and far faces of disk ``i`` (1-based). Heights are measured from the nominal (1-D) positions.
     ``kc_max`` [1/m] sets the modes kept (default ``6 / radius``: converged to 1e-3 for the stored 20 mm
-    references; check yours with :func:`convergence`); ``pattern`` the receiving field at the port (None: ideal
-    TE11); ``n_r``, ``n_phi`` the quadrature (defaults resolve the modes and tilts of a few degrees).
+    references; ``150 / radius`` with disks smaller than the cylinder and axisymmetric surfaces, where the series
+    converges like ``1 / kc_max``; check yours with :func:`convergence`); ``pattern`` the receiving field at the
+    port (None: ideal TE11); ``n_r``, ``n_phi`` the quadrature (defaults resolve the modes and tilts of a few degrees).
+    ``disk_radius`` [m] (one value or one per disk; None or the cylinder radius: the disk fills the cylinder)
+    makes disks smaller than the cylinder, centred, with a vacuum annulus; their layers' modes are the hybrid
+    modes of :mod:`emboost.booster.multimode_layers` (flat faces only).
     """
 
     def __init__(self, booster: Booster, surfaces: Mapping[int, Surface] | None = None, *,
                  kc_max: float | None = None, pattern: PatternFunction | None = None,
-                 n_r: int | None = None, n_phi: int | None = None) -> None:
+                 n_r: int | None = None, n_phi: int | None = None,
+                 disk_radius: float | Sequence[float] | None = None) -> None:
         if booster.radius is None:
             raise InputError("the multi-mode solver needs a closed booster (give radius)", key="radius")
         if booster.wall_conductivity is not None or booster.mirror_conductivity is not None:
@@ -369,9 +396,28 @@ class MultiModeSolver:
                                  key="surfaces")
         symmetric = all(s.symmetric for s in self.surfaces.values())
         a = float(booster.radius)
-        self.kc_max = float(kc_max) if kc_max is not None else 6.0 / a
-        self.basis = mode_basis(a, self.kc_max, symmetric=symmetric, n_r=n_r, n_phi=n_phi)
+        self.disk_radius = _disk_radii(disk_radius, booster.n_disks, a)
+        small = any(rd is not None for rd in self.disk_radius)
+        # an axisymmetric structure keeps the azimuthal order of the x-polarised source (m = 1): the other
+        # orders are not excited, so leaving them out is exact (a receiving pattern may hold other orders)
+        axisymmetric = pattern is None and all(s.axisymmetric for s in self.surfaces.values())
+        # a small disk's edge couples modes far above the layer's own cutoff (the series converges like 1/kc_max:
+        # 0.4 % of the peak at 150 / radius for the stored references)
+        self.kc_max = float(kc_max) if kc_max is not None else (150.0 if small and axisymmetric else 6.0) / a
+        self.basis = mode_basis(a, self.kc_max, symmetric=symmetric, n_r=n_r, n_phi=n_phi,
+                                orders=(1,) if axisymmetric else None)
         self.heights = {k: s.sample(self.basis) for k, s in self.surfaces.items()}
+        self._cores: dict[int, CoreOverlaps] = {}
+        by_radius: dict[float, CoreOverlaps] = {}
+        for i, rd in enumerate(self.disk_radius, start=1):
+            if rd is None:
+                continue
+            if 2 * i - 1 in self.surfaces or 2 * i in self.surfaces:
+                raise InputError(f"disk {i} is smaller than the cylinder: a tilted or non-planar face of such a disk "
+                                 "is not modelled (only flat faces)", key="surfaces")
+            if rd not in by_radius:
+                by_radius[rd] = core_overlaps(self.basis, rd)
+            self._cores[2 * i - 1] = by_radius[rd]
         self.pattern = pattern
         if pattern is not None:
             px, py = pattern(self.basis.x, self.basis.y)
@@ -451,6 +497,12 @@ class MultiModeSolver:
         betas = [self._beta(eps_f[:, i], k0) for i in range(nreg)]
         imps = [self._impedance(betas[i], eps_f[:, i], k0) for i in range(nreg)]
         parts = [self._particular(bt, k0) for bt in betas]
+        layers: dict[int, LayerModes] = {}
+        for i, core in self._cores.items():  # equal disks share their modes
+            same = [j for j in layers if self._cores[j] is core and np.array_equal(eps_f[:, j], eps_f[:, i])]
+            layers[i] = layers[same[0]] if same else layer_modes(self.basis, core, eps_f[:, i], k0)
+        for i, lm in layers.items():
+            betas[i], parts[i] = lm.beta, lm.particular
         # the mirror: tangential E = 0 on its surface; R is the reflection operator seen from the port side,
         # kept as a vector (diagonal) until a displaced surface couples the modes
         R: np.ndarray
@@ -468,8 +520,10 @@ class MultiModeSolver:
             src = p * src
             if i + 1 == nreg:
                 break
-            R, src = self._interface(i + 1, R, src, betas[i], betas[i + 1], imps[i], imps[i + 1],
-                                     parts[i], parts[i + 1])
+            left = _layer_faces(layers[i]) if i in layers else self._surface(i + 1, betas[i], 1.0 / imps[i])
+            right = (_layer_faces(layers[i + 1]) if i + 1 in layers
+                     else self._surface(i + 1, betas[i + 1], 1.0 / imps[i + 1]))
+            R, src = self._interface(R, src, left, right, imps[i], imps[i + 1], parts[i], parts[i + 1])
         i11 = self.basis.te11
         bare = parts[-1][:, i11]  # bare flat mirror: TE11 amplitude (magnitude) in air
         emitted = src / bare[:, None]
@@ -492,18 +546,18 @@ class MultiModeSolver:
                                  emitted=emitted.reshape(shape + (nm,)), reflection=R.reshape(shape + (nm, nm)),
                                  basis=self.basis)
 
-    def _interface(self, k: int, R: np.ndarray, src: np.ndarray, bl: np.ndarray, br: np.ndarray,
-                   zl: np.ndarray, zr: np.ndarray, pl: np.ndarray, pr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Add interface ``k`` (left region -> right region) to the reflection operator ``R`` and the source.
+    def _interface(self, R: np.ndarray, src: np.ndarray, left: tuple[np.ndarray, ...] | None,
+                   right: tuple[np.ndarray, ...] | None, zl: np.ndarray, zr: np.ndarray, pl: np.ndarray,
+                   pr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Add an interface (left region -> right region) to the reflection operator ``R`` and the source.
 
-        With the interface's scattering ``s`` and sources ``(sl, sr)``:
+        ``left``, ``right``: the modes' (E+, E-, H+, H-) on the surface from each side (None: a flat face of a
+        homogeneous region, the identity). With the interface's scattering ``s`` and sources ``(sl, sr)``:
         ``R' = s21 (1 - R s11)^-1 R s12 + s22`` and ``src' = s21 (1 - R s11)^-1 (R sl + src) + sr``.
         """
-        yl, yr = 1.0 / zl, 1.0 / zr
-        left, right = self._surface(k, bl, yl), self._surface(k, br, yr)
         dp = pr - pl
         nm = src.shape[-1]
-        if left is None or right is None:  # flat: every mode on its own (Fresnel with the modal impedances)
+        if left is None and right is None:  # flat: every mode on its own (Fresnel with the modal impedances)
             den = zl + zr
             s11, s22 = (zr - zl) / den, (zl - zr) / den
             s21, s12 = 2 * zr / den, 2 * zl / den
@@ -516,6 +570,8 @@ class MultiModeSolver:
             x = np.linalg.solve(m, np.concatenate([R * s12[:, None, :], (np.einsum("fmn,fn->fm", R, sl) + src)
                                                    [..., None]], axis=2))
             return s21[:, :, None] * x[..., :-1] + s22[:, :, None] * eye, s21 * x[..., -1] + sr
+        left = left if left is not None else _flat_faces(1.0 / zl)
+        right = right if right is not None else _flat_faces(1.0 / zr)
         if R.ndim == 2:
             R = R[:, :, None] * np.eye(nm)
         efl, ebl, hfl, hbl = left
@@ -536,6 +592,36 @@ class MultiModeSolver:
         """The overlap eta of the receiving pattern: boost factor of a bare flat mirror seen through it."""
         bare = Booster.bare_mirror(radius=self.booster.radius, source="eps_eff")
         return MultiModeSolver(bare, kc_max=self.kc_max, pattern=self.pattern).response(f).boost_factor
+
+
+def _flat_faces(y: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(E+, E-, H+, H-) of a flat face of a homogeneous region with modal admittances ``y`` (F, N)."""
+    eye = np.broadcast_to(np.eye(y.shape[-1]), y.shape + y.shape[-1:])
+    hy = y[:, None, :] * np.eye(y.shape[-1])
+    return eye, eye, hy, -hy
+
+
+def _layer_faces(lm: LayerModes) -> tuple[np.ndarray, ...]:
+    """(E+, E-, H+, H-) of a flat face of a laterally inhomogeneous layer: its modes on the empty modes."""
+    return lm.e, lm.e, lm.h, -lm.h
+
+
+def _disk_radii(value: float | Sequence[float] | None, n_disks: int, radius: float) -> tuple[float | None, ...]:
+    """Per disk: its radius [m] if smaller than the cylinder ``radius``, else None."""
+    if value is None:
+        return (None,) * n_disks
+    vals = np.broadcast_to(np.asarray(value, dtype=float), (n_disks,)) if np.ndim(value) == 0 else \
+        np.asarray(value, dtype=float)
+    if vals.shape != (n_disks,):
+        raise InputError(f"disk_radius needs one value or {n_disks} (one per disk), got {vals.size}",
+                         key="disk_radius")
+    out: list[float | None] = []
+    for v in vals:
+        if not (np.isfinite(v) and 0 < v <= radius * (1 + 1e-12)):
+            raise InputError(f"disk_radius {v!r} m must be > 0 and at most the cylinder radius {radius:g} m",
+                             key="disk_radius")
+        out.append(None if v >= radius * (1 - 1e-12) else float(v))
+    return tuple(out)
 
 
 def convergence(booster: Booster, surfaces: Mapping[int, Surface] | None, f: ArrayLike,
@@ -560,7 +646,7 @@ def disk_tilt(disk: int, angle: float) -> dict[int, Surface]:
 
 def disk_bulge(disk: int, amplitude: float, radius: float) -> dict[int, Surface]:
     """Disk ``disk`` thicker by ``amplitude`` [m] at the centre than at the edge (parabolic, far face)."""
-    return {2 * disk: Surface(lambda x, y: amplitude * (1 - (x**2 + y**2) / radius**2), True, "bulge")}
+    return {2 * disk: Surface(lambda x, y: amplitude * (1 - (x**2 + y**2) / radius**2), True, "bulge", True)}
 
 
 @dataclass(frozen=True, eq=False)
