@@ -46,9 +46,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import special
 
 from emboost.booster.model import Booster
+from emboost.booster.multimode_basis import ModeBasis, _phase_projection, mode_basis
 from emboost.booster.multimode_layers import CoreOverlaps, LayerModes, core_overlaps, layer_modes
 from emboost.core.constants import ETA_A_TE11, c
 from emboost.core.conventions import ArrayLike
@@ -62,221 +62,6 @@ __all__ = ["ModeBasis", "mode_basis", "Surface", "flat", "tilt", "radial_profile
 #: a function of (x, y) [m] returning a height [m] (or the two field components of a receiving pattern)
 HeightFunction = Callable[[np.ndarray, np.ndarray], np.ndarray]
 PatternFunction = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
-
-
-@dataclass(frozen=True, eq=False)
-class ModeBasis:
-    """Modes of a circular PEC guide of radius ``radius`` [m], sampled on a polar quadrature.
-
-    ``kind`` 0 = TE, 1 = TM; ``m``, ``n`` the azimuthal and radial orders; ``kc`` [1/m] the cutoff wavenumbers
-    (ascending); ``ex``, ``ey`` shape ``(Q, N)`` the transverse E field of each mode, orthonormal under the
-    quadrature weights ``w`` [m^2] at points ``x``, ``y`` [m]; ``psi`` (Q, N) the scalar potential of each mode
-    with the same normalisation (``e = z x grad psi`` for TE, ``grad psi`` for TM), which gives the longitudinal
-    fields; ``source`` (N,) the overlap of each mode with a uniform unit field along x (``sum(source**2)`` tends
-    to the area); ``scale`` (N,) the normalisation of the Bessel-function fields (:meth:`fields_at`).
-    """
-
-    radius: float
-    kind: np.ndarray
-    m: np.ndarray
-    n: np.ndarray
-    even: np.ndarray
-    kc: np.ndarray
-    x: np.ndarray
-    y: np.ndarray
-    w: np.ndarray
-    ex: np.ndarray
-    ey: np.ndarray
-    psi: np.ndarray
-    source: np.ndarray
-    scale: np.ndarray
-
-    __repr__ = short_repr
-
-    def fields_at(self, r: np.ndarray, phi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(e_x, e_y, psi)`` of every mode, normalised as on the quadrature, at polar points ``r`` [m],
-        ``phi`` [rad] (1-D, same length): shape (len(r), N) each."""
-        ex, ey, psi = _mode_fields(self.kc, self.kind, self.m, self.even, np.asarray(r, float),
-                                   np.asarray(phi, float))
-        return ex * self.scale, ey * self.scale, psi * self.scale
-
-    @property
-    def size(self) -> int:
-        return int(self.kc.size)
-
-    @property
-    def te11(self) -> int:
-        """Index of the x-polarised TE11 mode."""
-        hit = np.nonzero((self.kind == 0) & (self.m == 1) & (self.n == 1) & self.even)[0]
-        return int(hit[0])
-
-    def project(self, vx: np.ndarray, vy: np.ndarray) -> np.ndarray:
-        """Coefficients of a transverse field ``(vx, vy)`` sampled at the quadrature points: shape (..., N)."""
-        return (vx * self.w) @ self.ex + (vy * self.w) @ self.ey
-
-    def mixing(self, phase: np.ndarray) -> np.ndarray:
-        """``M_mn = <e_m| exp(phase_n(x, y)) |e_n>`` for phases of shape (..., Q, N): shape (..., N, N)."""
-        g = np.moveaxis(np.exp(phase), -2, 0)  # (Q, ..., N)
-        lead = g.shape[1:-1]
-        g = g.reshape(g.shape[0], -1, g.shape[-1])
-        ex, ey = self.ex[:, None, :], self.ey[:, None, :]
-        out = _gemm(self.ex * self.w[:, None], g * ex) + _gemm(self.ey * self.w[:, None], g * ey)
-        return out.reshape(lead + out.shape[-2:])
-
-
-def _gemm(test: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """``sum_q test[q, m] cols[q, f, n]`` for a real (Q, N) ``test`` and a complex (Q, F, N) ``cols``: (F, N, N).
-
-    The complex columns are read as interleaved real pairs, so the whole batch is one real GEMM with no copy."""
-    q, nf, n = cols.shape
-    c = np.ascontiguousarray(cols)
-    out = (np.ascontiguousarray(test.T) @ c.reshape(q, nf * n).view(np.float64)).view(np.complex128)
-    return np.ascontiguousarray(out.reshape(test.shape[1], nf, n).transpose(1, 0, 2))
-
-
-#: the series of :func:`_phase_projection` is used while ``max |(beta - beta_0) h|`` stays below this
-_SERIES_LIMIT = 1.0
-
-
-def _phase_projection(test: np.ndarray, cols: np.ndarray, h: np.ndarray, beta: np.ndarray, sign: int) -> np.ndarray:
-    """``P[f, m, n] = sum_q test[q, m] cols[q, n] exp(j sign beta[f, n] h[q])``: shape (F, N, N).
-
-    ``test`` (Q, M) and ``cols`` (Q, N) are real, ``h`` (Q,) the surface height [m], ``beta`` (F, N) [1/m].
-    Over a band the phases change little with frequency, so around ``beta_0 = mean_f beta`` the exponential is
-    ``exp(j s beta_0 h) sum_k (j s (beta - beta_0) h)^k / k!``: a few frequency-independent moments
-    ``sum_q test cols h^k exp(j s beta_0 h)`` (one GEMM each) times per-frequency coefficients, exact to 1e-15
-    relative in the series; where ``|(beta - beta_0) h|`` exceeds 1 the exponential is evaluated directly.
-    """
-    beta0 = beta.mean(axis=0)
-    d = beta - beta0[None, :]
-    x = float(np.max(np.abs(d))) * float(np.max(np.abs(h)))
-    if x > _SERIES_LIMIT:
-        g = np.exp(1j * sign * h[:, None, None] * beta[None, :, :])     # (Q, F, N)
-        return _gemm(test, cols[:, None, :] * g)
-    base = cols * np.exp(1j * sign * h[:, None] * beta0[None, :])          # (Q, N)
-    tt = np.ascontiguousarray(test.T)
-    moments, coefs = [], []
-    hk = np.ones_like(h)
-    coef = np.ones_like(d)
-    k, term = 0, 1.0
-    while True:
-        moments.append(tt @ (base * hk[:, None]))                           # (M, N)
-        coefs.append(coef)
-        k += 1
-        term *= x / k
-        if term < 1e-16:
-            break
-        hk = hk * h
-        coef = coef * (1j * sign * d) / k
-    # out[f, m, n] = sum_k coefs[k][f, n] moments[k][m, n]: one batched GEMM over n
-    c_stack = np.ascontiguousarray(np.stack(coefs).transpose(2, 1, 0))       # (N, F, K)
-    m_stack = np.ascontiguousarray(np.stack(moments).transpose(2, 0, 1))     # (N, K, M)
-    return np.ascontiguousarray((c_stack @ m_stack).transpose(1, 2, 0))      # (F, M, N)
-
-
-def _zeros(m: int, count: int, derivative: bool) -> np.ndarray:
-    return special.jnp_zeros(m, count) if derivative else special.jn_zeros(m, count)
-
-
-def mode_basis(radius: float, kc_max: float, *, symmetric: bool = True, n_r: int | None = None,
-               n_phi: int | None = None, orders: Sequence[int] | None = None) -> ModeBasis:
-    """All modes with cutoff ``kc < kc_max`` [1/m] of a PEC cylinder of radius ``radius`` [m].
-
-    ``symmetric`` keeps only the family excited by an x-polarised source and coupled by surfaces that are even in
-    ``y`` (TE with sin(m phi), TM with cos(m phi)); ``False`` keeps both polarisations (any surface). ``n_r``,
-    ``n_phi``: quadrature size (default: enough to integrate products of the modes exactly in phi and to a few
-    ulp in r). ``orders``: keep only these azimuthal orders (``(1,)``: the modes that an x-polarised source
-    excites and an axisymmetric structure keeps).
-
-    >>> b = mode_basis(0.02, 300.0)
-    >>> [(int(k), int(m), int(n)) for k, m, n in zip(b.kind, b.m, b.n)][:3]
-    [(0, 1, 1), (1, 0, 1), (0, 2, 1)]
-    >>> round(float(b.source[b.te11] ** 2 / (np.pi * 0.02**2)), 6)
-    0.836835
-    """
-    if not (np.isfinite(radius) and radius > 0):
-        raise InputError(f"radius must be > 0 m, got {radius!r}", key="radius")
-    if not (np.isfinite(kc_max) and kc_max * radius > special.jnp_zeros(1, 1)[0]):
-        raise InputError(f"kc_max {kc_max!r} 1/m keeps no mode (TE11 needs kc_max > {1.8412 / radius:.4g} 1/m)",
-                         key="kc_max")
-    xmax = kc_max * radius
-    entries: list[tuple[float, int, int, int, bool]] = []
-    m = 0
-    while True:
-        found = False
-        if orders is not None and m not in orders:
-            if m > max(orders):
-                break
-            m += 1
-            continue
-        for kind, deriv in ((0, True), (1, False)):
-            # the zeros of J_m and J_m' are spaced by about pi: this many cover [0, xmax] with room to spare
-            zs = _zeros(m, int(xmax / np.pi) + 3, deriv)
-            while zs[-1] < xmax:  # pragma: no cover - the estimate above always suffices
-                zs = _zeros(m, 2 * zs.size, deriv)
-            for n_idx, z in enumerate(zs[zs < xmax], start=1):
-                found = True
-                for even in ((True,) if symmetric else (True, False)):
-                    # even family: TE sin(m phi) (m >= 1), TM cos(m phi); odd: TE cos, TM sin (m >= 1)
-                    uses_sin = (kind == 0) == even
-                    if (uses_sin and m == 0) or (orders is not None and m not in orders):
-                        continue
-                    entries.append((float(z) / radius, kind, m, n_idx, even))
-        if not found and m > 0:
-            break
-        m += 1
-        if m > 400:  # pragma: no cover - kc_max is bounded by the zero search above
-            break
-    entries.sort(key=lambda e: (e[0], e[1], e[2]))
-    kc = np.array([e[0] for e in entries])
-    kinds = np.array([e[1] for e in entries])
-    ms = np.array([e[2] for e in entries])
-    ns = np.array([e[3] for e in entries])
-    evens = np.array([e[4] for e in entries])
-    m_max = int(ms.max())
-    n_phi = n_phi or 2 * m_max + 16
-    n_r = n_r or int(xmax) + 16
-    xg, wg = np.polynomial.legendre.leggauss(n_r)
-    r = 0.5 * radius * (xg + 1.0)
-    wr = 0.5 * radius * wg * r
-    phi = 2 * np.pi * (np.arange(n_phi) + 0.5) / n_phi
-    r_grid, p_grid = np.meshgrid(r, phi, indexing="ij")
-    R, P = r_grid.ravel(), p_grid.ravel()
-    W = np.repeat(wr * (2 * np.pi / n_phi), n_phi)
-    fx, fy, fpsi = _mode_fields(kc, kinds, ms, evens, R, P)
-    norm = np.sqrt(W @ (fx**2 + fy**2))
-    src = W @ fx
-    scale = np.where(src < 0, -1.0, 1.0) / norm
-    ex, ey, psi = fx * scale, fy * scale, fpsi * scale
-    src = src * scale
-    src[np.abs(src) < 1e-12 * np.abs(src).max()] = 0.0
-    x, y = R * np.cos(P), R * np.sin(P)
-    W = np.ascontiguousarray(W)
-    for a in (kinds, ms, ns, evens, kc, x, y, W, ex, ey, psi, src, scale):
-        a.setflags(write=False)
-    return ModeBasis(float(radius), kinds, ms, ns, evens, kc, x, y, W, ex, ey, psi, src, scale)
-
-
-def _mode_fields(kc: np.ndarray, kinds: np.ndarray, ms: np.ndarray, evens: np.ndarray, r: np.ndarray,
-                 phi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Unnormalised ``(e_x, e_y, psi)`` of the modes at the polar points ``(r, phi)``: shape (Q, N) each."""
-    ex = np.empty((r.size, kc.size))
-    ey = np.empty((r.size, kc.size))
-    psi = np.empty((r.size, kc.size))
-    for j, (k, kind, mm, even) in enumerate(zip(kc, kinds, ms, evens)):
-        uses_sin = (kind == 0) == even
-        ang = np.sin(mm * phi) if uses_sin else np.cos(mm * phi)
-        dang = mm * np.cos(mm * phi) if uses_sin else -mm * np.sin(mm * phi)
-        jm = special.jv(mm, k * r)
-        djm = k * special.jvp(mm, k * r)
-        if kind == 0:  # e = z x grad(psi): e_r = -(1/r) dpsi/dphi, e_phi = dpsi/dr
-            er, ephi = -jm * dang / r, djm * ang
-        else:  # e = grad(psi)
-            er, ephi = djm * ang, jm * dang / r
-        ex[:, j] = er * np.cos(phi) - ephi * np.sin(phi)
-        ey[:, j] = er * np.sin(phi) + ephi * np.cos(phi)
-        psi[:, j] = jm * ang
-    return ex, ey, psi
 
 
 # ------------------------------------------------------------------------------------------------ surfaces
@@ -464,24 +249,34 @@ class MultiModeSolver:
         cz = np.where(tm, 1j * kc2 / beta, 0.0)            # E_z of a forward TM mode per unit psi: j kc^2/beta
         dz = np.where(tm, 0.0, -1j * y * kc2 / beta)       # H_z of a TE mode (both directions): -j Y kc^2/beta
         w = bs.w[:, None]
-        e_dot_grad = w * (bs.ex * hx[:, None] + bs.ey * hy[:, None])      # e_m . grad h
-        ze_dot_grad = w * (bs.ex * hy[:, None] - bs.ey * hx[:, None])     # (z x e_m) . grad h
-        we_x, we_y = bs.ex * bs.w[:, None], bs.ey * bs.w[:, None]
-        mix_f = _phase_projection(we_x, bs.ex, h, beta, -1) + _phase_projection(we_y, bs.ey, h, beta, -1)
-        mix_b = _phase_projection(we_x, bs.ex, h, beta, +1) + _phase_projection(we_y, bs.ey, h, beta, +1)
-        gf = _phase_projection(e_dot_grad, bs.psi, h, beta, -1)
-        gb = _phase_projection(e_dot_grad, bs.psi, h, beta, +1)
-        zf = _phase_projection(ze_dot_grad, bs.psi, h, beta, -1)
-        zb = _phase_projection(ze_dot_grad, bs.psi, h, beta, +1)
-        ef = mix_f + gf * cz[:, None, :]
-        eb = mix_b - gb * cz[:, None, :]
-        hf = mix_f * y[:, None, :] + zf * dz[:, None, :]
-        hb = -mix_b * y[:, None, :] + zb * dz[:, None, :]
+        # E: <e_m|e_n exp(-+j beta h)> summed over x and y as one projection over the stacked points; the
+        # gradient terms e_m . grad h and (z x e_m) . grad h share the potentials psi_n as one projection too
+        test_e = np.concatenate([bs.ex * w, bs.ey * w])
+        mix_f, mix_b = _phase_projection(test_e, np.concatenate([bs.ex, bs.ey]), np.concatenate([h, h]), beta)
+        test_g = np.concatenate([w * (bs.ex * hx[:, None] + bs.ey * hy[:, None]),       # e_m . grad h
+                                 w * (bs.ex * hy[:, None] - bs.ey * hx[:, None])], 1)   # (z x e_m) . grad h
+        grad_f, grad_b = _phase_projection(test_g, bs.psi, h, beta)
+        nm = bs.size
+        # combined in the (N, F, M) layout of the projections (contiguous), handed on as (F, M, N) views
+        gf, zf, gb, zb = grad_f[..., :nm], grad_f[..., nm:], grad_b[..., :nm], grad_b[..., nm:]
+        cz, dz, yt = cz.T[:, :, None], dz.T[:, :, None], y.T[:, :, None]
+        ef = (mix_f + gf * cz).transpose(1, 2, 0)
+        eb = (mix_b - gb * cz).transpose(1, 2, 0)
+        hf = (mix_f * yt + zf * dz).transpose(1, 2, 0)
+        hb = (zb * dz - mix_b * yt).transpose(1, 2, 0)
         return ef, eb, hf, hb
 
     # -------------------------------------------------------------------------------------------- solve
     def response(self, f: ArrayLike) -> MultiModeResponse:
         """Boost factor, S11 and modal amplitudes at frequencies ``f`` [Hz] (1-D), shape ``batch + (nf, ...)``."""
+        return self._solve(f, reflection=True)  # type: ignore[return-value]
+
+    def boost_factor(self, f: ArrayLike) -> np.ndarray:
+        """The boost factor alone at ``f`` [Hz], shape ``batch + (nf,)``: the port reflection is not formed at the
+        last surface (faster; what a Monte-Carlo needs)."""
+        return self._solve(f, reflection=False)  # type: ignore[return-value]
+
+    def _solve(self, f: ArrayLike, reflection: bool) -> MultiModeResponse | np.ndarray:
         b = self.booster
         f = b.check_band(f)
         eps_c, length, _ = b.regions()
@@ -516,18 +311,20 @@ class MultiModeSolver:
             src = -np.linalg.solve(ef, parts[0][..., None])[..., 0]
         for i in range(nreg):
             p = np.exp(-1j * betas[i] * len_f[:, i:i + 1])
-            R = p * R * p if R.ndim == 2 else p[:, :, None] * R * p[:, None, :]
+            if R.size:
+                R = p * R * p if R.ndim == 2 else p[:, :, None] * R * p[:, None, :]
             src = p * src
             if i + 1 == nreg:
                 break
             left = _layer_faces(layers[i]) if i in layers else self._surface(i + 1, betas[i], 1.0 / imps[i])
             right = (_layer_faces(layers[i + 1]) if i + 1 in layers
                      else self._surface(i + 1, betas[i + 1], 1.0 / imps[i + 1]))
-            R, src = self._interface(R, src, left, right, imps[i], imps[i + 1], parts[i], parts[i + 1])
+            R, src = self._interface(R, src, left, right, imps[i], imps[i + 1], parts[i], parts[i + 1],
+                                     need_reflection=reflection or i + 2 < nreg)
         i11 = self.basis.te11
         bare = parts[-1][:, i11]  # bare flat mirror: TE11 amplitude (magnitude) in air
         emitted = src / bare[:, None]
-        if R.ndim == 2:
+        if R.ndim == 2 and R.size:
             R = R[:, :, None] * np.eye(nm)
         z_air = imps[-1]
         if self._pattern_coeff is None:
@@ -542,18 +339,22 @@ class MultiModeSolver:
         if not (np.all(np.isfinite(boost)) and np.all(np.isfinite(R))):
             raise PhysicsError("the multi-mode solution is not finite: check the surfaces and kc_max")
         shape = batch + (nf,)
+        if not reflection:
+            return boost.reshape(shape)
         return MultiModeResponse(frequency=f, boost_factor=boost.reshape(shape), s11=R[:, i11, i11].reshape(shape),
                                  emitted=emitted.reshape(shape + (nm,)), reflection=R.reshape(shape + (nm, nm)),
                                  basis=self.basis)
 
     def _interface(self, R: np.ndarray, src: np.ndarray, left: tuple[np.ndarray, ...] | None,
                    right: tuple[np.ndarray, ...] | None, zl: np.ndarray, zr: np.ndarray, pl: np.ndarray,
-                   pr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                   pr: np.ndarray, need_reflection: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """Add an interface (left region -> right region) to the reflection operator ``R`` and the source.
 
         ``left``, ``right``: the modes' (E+, E-, H+, H-) on the surface from each side (None: a flat face of a
-        homogeneous region, the identity). With the interface's scattering ``s`` and sources ``(sl, sr)``:
-        ``R' = s21 (1 - R s11)^-1 R s12 + s22`` and ``src' = s21 (1 - R s11)^-1 (R sl + src) + sr``.
+        homogeneous region, the identity). On the left the structure answers ``a_L = R b_L + src`` (outgoing from
+        incoming waves); with it, continuity of tangential E and H on the surface is one system for the waves
+        ``[b_L, a_R]`` leaving the surface, driven by the incident ``b_R`` (which gives ``R'``) and the source jump
+        (which gives ``src'``). Without ``need_reflection`` only the source column is solved and ``R'`` is empty.
         """
         dp = pr - pl
         nm = src.shape[-1]
@@ -572,21 +373,25 @@ class MultiModeSolver:
             return s21[:, :, None] * x[..., :-1] + s22[:, :, None] * eye, s21 * x[..., -1] + sr
         left = left if left is not None else _flat_faces(1.0 / zl)
         right = right if right is not None else _flat_faces(1.0 / zr)
-        if R.ndim == 2:
-            R = R[:, :, None] * np.eye(nm)
         efl, ebl, hfl, hbl = left
         efr, ebr, hfr, hbr = right
-        # tangential E and H continuous on the surface; unknowns [b_L, a_R], knowns [a_L, b_R]:  A u = B v + c
-        A = np.block([[ebl, -efr], [hbl, -hfr]])
-        B = np.block([[-efl, ebr], [-hfl, hbr]])
-        cvec = np.concatenate([dp, np.zeros_like(dp)], axis=1)
-        sol = np.linalg.solve(A, np.concatenate([B, cvec[..., None]], axis=2))
-        S, s = sol[..., :-1], sol[..., -1]
-        s11, s12, s21, s22 = S[:, :nm, :nm], S[:, :nm, nm:], S[:, nm:, :nm], S[:, nm:, nm:]
-        sl, sr = s[:, :nm], s[:, nm:]
-        m = np.eye(nm) - R @ s11
-        x = np.linalg.solve(m, np.concatenate([R @ s12, (np.einsum("fmn,fn->fm", R, sl) + src)[..., None]], axis=2))
-        return s21 @ x[..., :-1] + s22, np.einsum("fmn,fn->fm", s21, x[..., -1]) + sr
+        nf = src.shape[0]
+        rdiag = R.ndim == 2
+        a = np.empty((nf, 2 * nm, 2 * nm), dtype=complex)
+        a[:, :nm, :nm] = ebl + (efl * R[:, None, :] if rdiag else efl @ R)
+        a[:, nm:, :nm] = hbl + (hfl * R[:, None, :] if rdiag else hfl @ R)
+        a[:, :nm, nm:] = -efr
+        a[:, nm:, nm:] = -hfr
+        ncol = nm + 1 if need_reflection else 1
+        rhs = np.empty((nf, 2 * nm, ncol), dtype=complex)
+        rhs[:, :nm, -1] = dp - np.einsum("fmn,fn->fm", efl, src)
+        rhs[:, nm:, -1] = -np.einsum("fmn,fn->fm", hfl, src)
+        if need_reflection:
+            rhs[:, :nm, :nm] = ebr
+            rhs[:, nm:, :nm] = hbr
+        sol = np.linalg.solve(a, rhs)
+        r_new = sol[:, nm:, :nm] if need_reflection else np.empty((0, nm))
+        return r_new, sol[:, nm:, -1]
 
     def pattern_overlap(self, f: ArrayLike) -> np.ndarray:
         """The overlap eta of the receiving pattern: boost factor of a bare flat mirror seen through it."""

@@ -43,7 +43,7 @@ from emboost.core.errors import PhysicsError
 from emboost.core.reprs import short_repr
 
 if TYPE_CHECKING:
-    from emboost.booster.multimode import ModeBasis
+    from emboost.booster.multimode_basis import ModeBasis
 
 __all__ = ["CoreOverlaps", "core_overlaps", "LayerModes", "layer_modes"]
 

@@ -105,7 +105,7 @@ def _evaluate(ctx: _Context, draws: np.ndarray) -> dict[str, np.ndarray]:
     b = ctx.booster
     radius = float(b.radius)  # type: ignore[arg-type]  # checked closed in tolerance_montecarlo
     out = [MultiModeSolver(b, _surfaces(d, ctx.tolerances, b.n_disks, radius), kc_max=ctx.kc_max)
-           .response(ctx.frequency).boost_factor for d in draws]
+           .boost_factor(ctx.frequency) for d in draws]
     return {"boost": np.array(out)}
 
 

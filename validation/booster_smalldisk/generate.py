@@ -226,7 +226,7 @@ def finalize() -> None:
     lay = bf.layout()
     bf._write_toml(HERE / "meta.toml", {
         "case": {"name": "booster_smalldisk", "quantities": ["boost_factor", "s11"],
-                 "files": ["sweep.csv", "refinement.csv", "refinement.png"],
+                 "files": ["sweep.csv", "refinement.csv"], "figure": "refinement.png",
                  "disk_radii_mm": [r * 1e3 for r in DISK_RADII], "frequencies": N_FREQ, "f_start_hz": F_START,
                  "f_stop_hz": F_STOP},
         "geometry": bf._geometry({"disk_radius": {"values": [r * 1e3 for r in DISK_RADII], "unit": "mm",
