@@ -187,7 +187,7 @@ class MultiModeSolver:
         # orders are not excited, so leaving them out is exact (a receiving pattern may hold other orders)
         axisymmetric = pattern is None and all(s.axisymmetric for s in self.surfaces.values())
         # a small disk's edge couples modes far above the layer's own cutoff (the series converges like 1/kc_max:
-        # 0.4 % of the peak at 150 / radius for the stored references)
+        # 0.15-0.23 % of the peak at 150 / radius for the stored references)
         self.kc_max = float(kc_max) if kc_max is not None else (150.0 if small and axisymmetric else 6.0) / a
         self.basis = mode_basis(a, self.kc_max, symmetric=symmetric, n_r=n_r, n_phi=n_phi,
                                 orders=(1,) if axisymmetric else None)

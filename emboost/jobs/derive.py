@@ -34,18 +34,22 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
 from emboost.core.errors import DataFileError, InputError
 from emboost.jobs.campaign import CampaignRecipe, load_campaign, read_truth
+from emboost.jobs.derive_multimode import run_booster3d
 from emboost.jobs.derive_results import CampaignResults, TruthComparison, compare_truth, t_sys_at_peak, to_json
 from emboost.jobs.derive_stages import RUNNERS, STAGES, Context, Progress, Stage, hash_json, truth_on
 from emboost.jobs.inputs import Inputs
+
+if TYPE_CHECKING:
+    from emboost.report.html import Section
 
 __all__ = ["Stage", "STAGES", "CampaignRecipe", "load_campaign", "derive", "DeriveResult", "read_truth",
            "stage_key"]
@@ -206,11 +210,15 @@ def derive(recipe: str | os.PathLike[str], out: str | os.PathLike[str], *, sampl
     t0 = time.perf_counter()
     results = CampaignResults.from_json(ctx.results)
     summary, truth = _summary(ctx, results)
-    _write_outputs(ctx, results, summary, truth, status, seconds)
+    extra = []
+    if r.booster3d is not None:  # optional [booster3d]: the 3-D tolerance band (emboost.jobs.derive_multimode)
+        summary["booster3d"], section3d = run_booster3d(ctx, r.booster3d)
+        extra.append(section3d)
+    _write_outputs(ctx, results, summary, truth, status, seconds, extra)
     seconds["report"] = time.perf_counter() - t0
     seconds["total"] = time.perf_counter() - t_all
     conv = ctx.montecarlo().convergence
-    code = 0 if conv.converged else 3
+    code = 0 if conv.converged and summary.get("booster3d", {}).get("ok", True) else 3
     progress.say(f"report: {outp / 'report.html'} ({seconds['report']:.1f} s); total {seconds['total']:.1f} s")
     pk = summary["boost_factor"]
     progress.say(f"peak delivered boost factor {pk['mean']:.4g} +- {pk['std']:.4g} at {pk['frequency_Hz'] / 1e9:.5f} "
@@ -218,7 +226,7 @@ def derive(recipe: str | os.PathLike[str], out: str | os.PathLike[str], *, sampl
                  + ("" if "truth" not in summary else f"; truth {summary['truth']['peak']:.4g}"
                     f" ({'inside' if summary['truth']['peak_inside_95'] else 'OUTSIDE'} the band)"))
     if code:
-        progress.say(f"WARNING: {conv.message}")
+        progress.say(f"WARNING: {conv.message if not conv.converged else summary['booster3d']['reason']}")
     finish_output_dir(outp)
     return DeriveResult(out=outp, status=code, stages=status, seconds=seconds, summary=summary)
 
@@ -246,7 +254,7 @@ def _summary(ctx: Context, R: CampaignResults) -> tuple[dict[str, Any], TruthCom
 
 
 def _write_outputs(ctx: Context, R: CampaignResults, summary: dict[str, Any], tc: TruthComparison | None,
-                   status: dict[str, str], seconds: dict[str, float]) -> None:
+                   status: dict[str, str], seconds: dict[str, float], extra: Sequence[Section] = ()) -> None:
     from emboost.core.output import atomic_write_json, provenance
     from emboost.jobs.derive_report import TruthCurves, build_campaign_report
     from emboost.jobs.mc import write_netcdf
@@ -280,4 +288,5 @@ def _write_outputs(ctx: Context, R: CampaignResults, summary: dict[str, Any], tc
         curves = TruthCurves(ctx.recipe.truth.label, truth_on(ctx, f),
                              truth_on(ctx, f, ctx.recipe.truth.t_sys_column) if ctx.recipe.truth.t_sys_column
                              else None)
-    build_campaign_report(ctx.out / "report.html", ctx.recipe, R, tc, curves, status, seconds, prov, list(STAGES))
+    build_campaign_report(ctx.out / "report.html", ctx.recipe, R, tc, curves, status, seconds, prov, list(STAGES),
+                          extra_sections=extra)
