@@ -98,3 +98,18 @@ def test_small_disks_with_a_tilted_mirror_and_bad_input():
         MultiModeSolver(b, disk_radius=[0.01, 0.01])
     with pytest.raises(InputError, match="not modelled"):
         MultiModeSolver(b, disk_tilt(2, 0.01), disk_radius=0.015)
+
+
+def test_tolerance_montecarlo_with_small_disks():
+    from emboost.booster.tolerances import MechanicalTolerances, tolerance_montecarlo
+
+    b = _booster()
+    f = np.linspace(19.3e9, 19.4e9, 3)
+    tol = MechanicalTolerances(mirror_tilt=np.radians(0.3))
+    band = tolerance_montecarlo(b, f, tol, samples=2, seed=1, workers=1, kc_max=900.0, disk_radius=17e-3)
+    flat = MultiModeSolver(b, kc_max=900.0, disk_radius=17e-3).boost_factor(f)
+    np.testing.assert_allclose(band.nominal, flat, rtol=1e-12)
+    assert np.all(band.samples < 1.05 * flat.max()) and np.all(band.samples != flat)
+    with pytest.raises(InputError, match="not modelled"):
+        tolerance_montecarlo(b, f, MechanicalTolerances(disk_bulge=1e-6), samples=2, seed=1, workers=1,
+                             disk_radius=17e-3)

@@ -415,8 +415,9 @@ def _disk_radii(value: float | Sequence[float] | None, n_disks: int, radius: flo
     """Per disk: its radius [m] if smaller than the cylinder ``radius``, else None."""
     if value is None:
         return (None,) * n_disks
-    vals = np.broadcast_to(np.asarray(value, dtype=float), (n_disks,)) if np.ndim(value) == 0 else \
-        np.asarray(value, dtype=float)
+    vals = np.asarray(value, dtype=float).ravel()
+    if vals.size == 1:
+        vals = np.repeat(vals, n_disks)
     if vals.shape != (n_disks,):
         raise InputError(f"disk_radius needs one value or {n_disks} (one per disk), got {vals.size}",
                          key="disk_radius")

@@ -51,7 +51,8 @@ __all__ = ["CoreOverlaps", "core_overlaps", "LayerModes", "layer_modes"]
 @dataclass(frozen=True, eq=False)
 class CoreOverlaps:
     """Overlaps of the empty-guide modes over a centred core of radius ``radius`` [m]: ``gram`` (N, N)
-    ``int_core e_m . e_n`` (dimensionless: the modes are normalised), ``potential`` (N, N)
+    ``int_core e_m . e_n`` (dimensionless: the modes are normalised), ``gram_r`` the same for the radial
+    components alone, ``full_r`` the radial Gram matrix over the whole cross-section, ``potential`` (N, N)
     ``int_core psi_m psi_n`` [m^2], and ``blocks`` the index sets that an axisymmetric layer couples."""
 
     radius: float
@@ -65,7 +66,7 @@ class CoreOverlaps:
 
 
 def core_overlaps(basis: ModeBasis, radius: float, n_r: int | None = None) -> CoreOverlaps:
-    """Overlap integrals of the modes of ``basis`` (a :class:`~emboost.booster.multimode.ModeBasis`) over
+    """Overlap integrals of the modes of ``basis`` (a :class:`~emboost.booster.multimode_basis.ModeBasis`) over
     the disk ``r < radius`` [m] (Gauss-Legendre in r on ``[0, radius]``, uniform in phi: exact for the modes'
     angular products, converged to rounding in r)."""
     n_r = n_r or int(basis.kc.max() * radius) + 24
