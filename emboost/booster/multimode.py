@@ -250,20 +250,24 @@ class MultiModeSolver:
         dz = np.where(tm, 0.0, -1j * y * kc2 / beta)       # H_z of a TE mode (both directions): -j Y kc^2/beta
         w = bs.w[:, None]
         # E: <e_m|e_n exp(-+j beta h)> summed over x and y as one projection over the stacked points; the
-        # gradient terms e_m . grad h and (z x e_m) . grad h share the potentials psi_n as one projection too
+        # gradient terms: e_m . grad h against the TM potentials (E_z), (z x e_m) . grad h against the TE ones (H_z)
         test_e = np.concatenate([bs.ex * w, bs.ey * w])
         mix_f, mix_b = _phase_projection(test_e, np.concatenate([bs.ex, bs.ey]), np.concatenate([h, h]), beta)
-        test_g = np.concatenate([w * (bs.ex * hx[:, None] + bs.ey * hy[:, None]),       # e_m . grad h
-                                 w * (bs.ex * hy[:, None] - bs.ey * hx[:, None])], 1)   # (z x e_m) . grad h
-        grad_f, grad_b = _phase_projection(test_g, bs.psi, h, beta)
-        nm = bs.size
+        tm_i, te_i = np.nonzero(bs.kind == 1)[0], np.nonzero(bs.kind == 0)[0]
+        gf, gb = _phase_projection(w * (bs.ex * hx[:, None] + bs.ey * hy[:, None]), bs.psi[:, tm_i], h,
+                                   beta[:, tm_i])
+        zf, zb = _phase_projection(w * (bs.ex * hy[:, None] - bs.ey * hx[:, None]), bs.psi[:, te_i], h,
+                                   beta[:, te_i])
         # combined in the (N, F, M) layout of the projections (contiguous), handed on as (F, M, N) views
-        gf, zf, gb, zb = grad_f[..., :nm], grad_f[..., nm:], grad_b[..., :nm], grad_b[..., nm:]
-        cz, dz, yt = cz.T[:, :, None], dz.T[:, :, None], y.T[:, :, None]
-        ef = (mix_f + gf * cz).transpose(1, 2, 0)
-        eb = (mix_b - gb * cz).transpose(1, 2, 0)
-        hf = (mix_f * yt + zf * dz).transpose(1, 2, 0)
-        hb = (zb * dz - mix_b * yt).transpose(1, 2, 0)
+        czt, dzt, yt = cz.T[:, :, None], dz.T[:, :, None], y.T[:, :, None]
+        hf = mix_f * yt
+        hb = mix_b * -yt
+        hf[te_i] += zf * dzt[te_i]
+        hb[te_i] += zb * dzt[te_i]
+        mix_f[tm_i] += gf * czt[tm_i]
+        mix_b[tm_i] -= gb * czt[tm_i]
+        ef, eb = mix_f.transpose(1, 2, 0), mix_b.transpose(1, 2, 0)
+        hf, hb = hf.transpose(1, 2, 0), hb.transpose(1, 2, 0)
         return ef, eb, hf, hb
 
     # -------------------------------------------------------------------------------------------- solve
