@@ -38,6 +38,9 @@ def test_section_parsing_and_bad_input():
         _section(disk_tilt="-1 deg")
     with pytest.raises(RecipeError, match="mirror_tilts"):
         _section(mirror_tilt="0.1 deg", mirror_tilts="0.1 deg")
+    assert _section(mirror_tilt="0.1 deg", disk_radius="17 mm").disk_radius == pytest.approx(0.017)
+    with pytest.raises(RecipeError, match="flat faces"):
+        _section(disk_bulge="1 um", disk_radius="17 mm")
 
 
 @pytest.mark.slow
