@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from emboost.booster.model import Booster
-from emboost.booster.multimode import MultiModeSolver, disk_tilt, mirror_tilt
+from emboost.booster.multimode import MultiModeSolver, disk_tilt, gaussian_beam, mirror_tilt
 from emboost.core.constants import c
 from emboost.core.errors import InputError
 
@@ -98,6 +98,12 @@ def test_small_disks_with_a_tilted_mirror_and_bad_input():
         MultiModeSolver(b, disk_radius=[0.01, 0.01])
     with pytest.raises(InputError, match="not modelled"):
         MultiModeSolver(b, disk_tilt(2, 0.01), disk_radius=0.015)
+    # a Gaussian beam holds the azimuthal order 1 only: the reduced basis stays; a general pattern needs kc_max
+    gauss = MultiModeSolver(b, disk_radius=17e-3, pattern=gaussian_beam(0.012))
+    assert gauss.basis.size == MultiModeSolver(b, disk_radius=17e-3).basis.size
+    assert np.all(gauss.boost_factor(f) > 0)  # (it may exceed the TE11 receiver: the emission is narrower)
+    with pytest.raises(InputError, match="give kc_max"):
+        MultiModeSolver(b, disk_radius=17e-3, pattern=lambda x, y: (np.ones_like(x), np.zeros_like(x)))
 
 
 def test_tolerance_montecarlo_with_small_disks():

@@ -123,11 +123,23 @@ def height_map(x: ArrayLike, y: ArrayLike, height: ArrayLike) -> Surface:
     return Surface(lambda px, py: interp(np.column_stack([px, py])), sym, "height map")
 
 
+@dataclass(frozen=True)
+class _GaussianBeam:
+    """x-polarised, radially symmetric amplitude: only the azimuthal order 1 (``order_one``)."""
+
+    waist: float
+    order_one: bool = True
+
+    def __call__(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return np.exp(-(x**2 + y**2) / self.waist**2), np.zeros_like(x)
+
+
 def gaussian_beam(waist: float) -> PatternFunction:
-    """An x-polarised Gaussian receiving pattern ``exp(-r^2 / waist^2)`` at the port plane (waist [m])."""
+    """An x-polarised Gaussian receiving pattern ``exp(-r^2 / waist^2)`` at the port plane (waist [m]); its field
+    holds the azimuthal order 1 only, so an axisymmetric structure keeps its reduced basis with it."""
     if not waist > 0:
         raise InputError(f"waist must be > 0 m, got {waist!r}", key="waist")
-    return lambda x, y: (np.exp(-(x**2 + y**2) / waist**2), np.zeros_like(x))
+    return _GaussianBeam(float(waist))
 
 
 # ------------------------------------------------------------------------------------------------ solver
@@ -184,8 +196,13 @@ class MultiModeSolver:
         self.disk_radius = _disk_radii(disk_radius, booster.n_disks, a)
         small = any(rd is not None for rd in self.disk_radius)
         # an axisymmetric structure keeps the azimuthal order of the x-polarised source (m = 1): the other
-        # orders are not excited, so leaving them out is exact (a receiving pattern may hold other orders)
-        axisymmetric = pattern is None and all(s.axisymmetric for s in self.surfaces.values())
+        # orders are not excited, so leaving them out is exact (a general receiving pattern may hold other orders,
+        # which enter its normalisation: then every order is kept)
+        order_one = pattern is None or bool(getattr(pattern, "order_one", False))
+        axisymmetric = order_one and all(s.axisymmetric for s in self.surfaces.values())
+        if small and all(s.axisymmetric for s in self.surfaces.values()) and not order_one and kc_max is None:
+            raise InputError("a general receiving pattern with disks smaller than the cylinder keeps every azimuthal "
+                             "order: give kc_max (the small-disk series needs about 150 / radius)", key="kc_max")
         # a small disk's edge couples modes far above the layer's own cutoff (the series converges like 1/kc_max:
         # 0.15-0.23 % of the peak at 150 / radius for the stored references)
         self.kc_max = float(kc_max) if kc_max is not None else (150.0 if small and axisymmetric else 6.0) / a
@@ -335,9 +352,10 @@ class MultiModeSolver:
             received = emitted[:, i11]
         else:
             prop = np.abs(betas[-1].imag) < 1e-12 * np.abs(betas[-1].real)
-            u = np.where(prop, self._pattern_coeff[None, :] / np.sqrt(z_air.real), 0.0)
+            zr = np.where(prop, z_air.real, 1.0)  # evanescent modes carry no power: left out below
+            u = np.where(prop, self._pattern_coeff[None, :] / np.sqrt(zr), 0.0)
             u = u / np.linalg.norm(u, axis=1, keepdims=True)
-            a = np.where(prop, emitted * np.sqrt(z_air[:, i11:i11 + 1].real / z_air.real), 0.0)
+            a = np.where(prop, emitted * np.sqrt(z_air[:, i11:i11 + 1].real / zr), 0.0)
             received = np.sum(np.conj(u) * a, axis=1)
         boost = ETA_A_TE11 * np.abs(received) ** 2
         if not (np.all(np.isfinite(boost)) and np.all(np.isfinite(R))):
