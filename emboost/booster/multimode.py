@@ -14,6 +14,9 @@ modes (docs/physics.md §5.5):
 * **surfaces**: a surface at ``z = z0 + h(x, y)`` (a tilted or non-planar mirror or disk face) is handled by
   expanding each mode's field on the displaced surface, ``Phi^-+_mn = <e_m| exp(-+j k_z,n h) |e_n>``, and
   matching the tangential E and H there mode by mode (the local, small-slope form of mode matching);
+* **disks smaller than the cylinder** (``disk_radius``): their layers' modes are the hybrid modes of a dielectric
+  core in a vacuum annulus, from a coupled-mode expansion in the empty modes
+  (:mod:`emboost.booster.multimode_layers`), matched to the neighbouring regions on their flat faces;
 * **propagation** is cascaded as a reflection operator from the mirror outward (a Riccati / S-matrix recursion),
   so evanescent modes never grow and any attenuation stays finite.
 
@@ -28,8 +31,9 @@ another pattern the overlap follows from the modes instead of being the constant
 (:meth:`MultiModeSolver.pattern_overlap`).
 
 Limits of validity (docs/physics.md §5.5): surface slopes small (the surface normal is taken along z), height
-variations small against the region lengths, PEC walls (no wall loss) and a perfect mirror; the disks fill the
-cylinder.
+variations small against the region lengths, PEC walls (no wall loss) and a perfect mirror; a disk smaller than
+the cylinder is centred and keeps flat faces. With flat surfaces (full or small disks) the scattering of a lossless
+booster conserves energy to rounding; with a displaced surface only in the limit of many modes.
 
 >>> import numpy as np
 >>> from emboost.booster.model import Booster
