@@ -1,8 +1,9 @@
 """Multi-mode booster solver: time per frequency point against the FEM, and a 3-D Monte-Carlo estimate.
 
-For the stored references (validation/booster_tilt, 3-D; validation/booster_nonplanar, 2-D axisymmetric) the
-NGSolve wall time per frequency recorded in their meta.toml is set against the multi-mode solver's measured time
-per point for the same geometry, with the mode count and the accuracy against the FEM (no fit). The last line
+For the stored references (validation/booster_tilt, 3-D; validation/booster_nonplanar and booster_smalldisk,
+2-D axisymmetric) the NGSolve wall time per frequency recorded in their meta.toml is set against the multi-mode
+solver's measured time per point for the same geometry, with the mode count and the accuracy against the FEM
+(no fit). The last line
 estimates a 1000-sample Monte-Carlo over mechanical tolerances (random mirror tilt per sample) on 801 frequencies
 from the measured per-sample time. Run: ``python3 benchmarks/bench_multimode.py``.
 """
@@ -61,6 +62,17 @@ def main() -> None:
         dev = np.max(np.abs(solver.response(d[:, 0]).boost_factor - d[:, 1])) / d[:, 1].max()
         fem = float(np_meta["solver"]["seconds_per_frequency"])
         print(f"{'non-planar disk (2-D)':<26} {solver.basis.size:>5} {d.shape[0]:>6} {per_point:>10.2e} "
+              f"{fem:>12.2f} {fem / per_point:>15.0f} {dev:>19.2%}")
+    # disks smaller than the cylinder against the 2-D FEM (validation/booster_smalldisk), default kc_max
+    sd_meta = tomllib.loads((ROOT / "booster_smalldisk" / "meta.toml").read_text())
+    sd = _csv(ROOT / "booster_smalldisk" / "sweep.csv")
+    for a_mm in (17.0, 14.0):
+        d = sd[sd[:, 0] == a_mm]
+        solver = MultiModeSolver(b, disk_radius=a_mm * 1e-3)
+        per_point = best_time(lambda s=solver, x=d[:, 1]: s.boost_factor(x), repeat=2) / d.shape[0]
+        dev = np.max(np.abs(solver.boost_factor(d[:, 1]) - d[:, 2])) / d[:, 2].max()
+        fem = float(sd_meta["solver"]["seconds_per_frequency"])
+        print(f"{f'disks of {a_mm:g} mm (2-D)':<26} {solver.basis.size:>5} {d.shape[0]:>6} {per_point:>10.2e} "
               f"{fem:>12.2f} {fem / per_point:>15.0f} {dev:>19.2%}")
     # the 3-D Monte-Carlo over mechanical tolerances: time per sample of 801 frequencies, one process
     from emboost.booster.tolerances import MechanicalTolerances, tolerance_montecarlo

@@ -14,6 +14,9 @@ modes (docs/physics.md §5.5):
 * **surfaces**: a surface at ``z = z0 + h(x, y)`` (a tilted or non-planar mirror or disk face) is handled by
   expanding each mode's field on the displaced surface, ``Phi^-+_mn = <e_m| exp(-+j k_z,n h) |e_n>``, and
   matching the tangential E and H there mode by mode (the local, small-slope form of mode matching);
+* **disks smaller than the cylinder** (``disk_radius``): their layers' modes are the hybrid modes of a dielectric
+  core in a vacuum annulus, from a coupled-mode expansion in the empty modes
+  (:mod:`emboost.booster.multimode_layers`), matched to the neighbouring regions on their flat faces;
 * **propagation** is cascaded as a reflection operator from the mirror outward (a Riccati / S-matrix recursion),
   so evanescent modes never grow and any attenuation stays finite.
 
@@ -28,8 +31,9 @@ another pattern the overlap follows from the modes instead of being the constant
 (:meth:`MultiModeSolver.pattern_overlap`).
 
 Limits of validity (docs/physics.md §5.5): surface slopes small (the surface normal is taken along z), height
-variations small against the region lengths, PEC walls (no wall loss) and a perfect mirror; the disks fill the
-cylinder.
+variations small against the region lengths, PEC walls (no wall loss) and a perfect mirror; a disk smaller than
+the cylinder is centred and keeps flat faces. With flat surfaces (full or small disks) the scattering of a lossless
+booster conserves energy to rounding; with a displaced surface only in the limit of many modes.
 
 >>> import numpy as np
 >>> from emboost.booster.model import Booster
@@ -46,9 +50,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import special
 
 from emboost.booster.model import Booster
+from emboost.booster.multimode_basis import ModeBasis, _phase_projection, mode_basis
+from emboost.booster.multimode_layers import CoreOverlaps, LayerModes, core_overlaps, layer_modes
 from emboost.core.constants import ETA_A_TE11, c
 from emboost.core.conventions import ArrayLike
 from emboost.core.errors import InputError, PhysicsError
@@ -63,210 +68,16 @@ HeightFunction = Callable[[np.ndarray, np.ndarray], np.ndarray]
 PatternFunction = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
-@dataclass(frozen=True, eq=False)
-class ModeBasis:
-    """Modes of a circular PEC guide of radius ``radius`` [m], sampled on a polar quadrature.
-
-    ``kind`` 0 = TE, 1 = TM; ``m``, ``n`` the azimuthal and radial orders; ``kc`` [1/m] the cutoff wavenumbers
-    (ascending); ``ex``, ``ey`` shape ``(Q, N)`` the transverse E field of each mode, orthonormal under the
-    quadrature weights ``w`` [m^2] at points ``x``, ``y`` [m]; ``psi`` (Q, N) the scalar potential of each mode
-    with the same normalisation (``e = z x grad psi`` for TE, ``grad psi`` for TM), which gives the longitudinal
-    fields; ``source`` (N,) the overlap of each mode with a uniform unit field along x (``sum(source**2)`` tends
-    to the area).
-    """
-
-    radius: float
-    kind: np.ndarray
-    m: np.ndarray
-    n: np.ndarray
-    even: np.ndarray
-    kc: np.ndarray
-    x: np.ndarray
-    y: np.ndarray
-    w: np.ndarray
-    ex: np.ndarray
-    ey: np.ndarray
-    psi: np.ndarray
-    source: np.ndarray
-
-    __repr__ = short_repr
-
-    @property
-    def size(self) -> int:
-        return int(self.kc.size)
-
-    @property
-    def te11(self) -> int:
-        """Index of the x-polarised TE11 mode."""
-        hit = np.nonzero((self.kind == 0) & (self.m == 1) & (self.n == 1) & self.even)[0]
-        return int(hit[0])
-
-    def project(self, vx: np.ndarray, vy: np.ndarray) -> np.ndarray:
-        """Coefficients of a transverse field ``(vx, vy)`` sampled at the quadrature points: shape (..., N)."""
-        return (vx * self.w) @ self.ex + (vy * self.w) @ self.ey
-
-    def mixing(self, phase: np.ndarray) -> np.ndarray:
-        """``M_mn = <e_m| exp(phase_n(x, y)) |e_n>`` for phases of shape (..., Q, N): shape (..., N, N)."""
-        g = np.moveaxis(np.exp(phase), -2, 0)  # (Q, ..., N)
-        lead = g.shape[1:-1]
-        g = g.reshape(g.shape[0], -1, g.shape[-1])
-        ex, ey = self.ex[:, None, :], self.ey[:, None, :]
-        out = _gemm(self.ex * self.w[:, None], g * ex) + _gemm(self.ey * self.w[:, None], g * ey)
-        return out.reshape(lead + out.shape[-2:])
-
-
-def _gemm(test: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """``sum_q test[q, m] cols[q, f, n]`` for a real (Q, N) ``test`` and a complex (Q, F, N) ``cols``: (F, N, N).
-
-    The complex columns are read as interleaved real pairs, so the whole batch is one real GEMM with no copy."""
-    q, nf, n = cols.shape
-    c = np.ascontiguousarray(cols)
-    out = (np.ascontiguousarray(test.T) @ c.reshape(q, nf * n).view(np.float64)).view(np.complex128)
-    return np.ascontiguousarray(out.reshape(test.shape[1], nf, n).transpose(1, 0, 2))
-
-
-#: the series of :func:`_phase_projection` is used while ``max |(beta - beta_0) h|`` stays below this
-_SERIES_LIMIT = 1.0
-
-
-def _phase_projection(test: np.ndarray, cols: np.ndarray, h: np.ndarray, beta: np.ndarray, sign: int) -> np.ndarray:
-    """``P[f, m, n] = sum_q test[q, m] cols[q, n] exp(j sign beta[f, n] h[q])``: shape (F, N, N).
-
-    ``test`` (Q, M) and ``cols`` (Q, N) are real, ``h`` (Q,) the surface height [m], ``beta`` (F, N) [1/m].
-    Over a band the phases change little with frequency, so around ``beta_0 = mean_f beta`` the exponential is
-    ``exp(j s beta_0 h) sum_k (j s (beta - beta_0) h)^k / k!``: a few frequency-independent moments
-    ``sum_q test cols h^k exp(j s beta_0 h)`` (one GEMM each) times per-frequency coefficients, exact to 1e-15
-    relative in the series; where ``|(beta - beta_0) h|`` exceeds 1 the exponential is evaluated directly.
-    """
-    beta0 = beta.mean(axis=0)
-    d = beta - beta0[None, :]
-    x = float(np.max(np.abs(d))) * float(np.max(np.abs(h)))
-    if x > _SERIES_LIMIT:
-        g = np.exp(1j * sign * h[:, None, None] * beta[None, :, :])     # (Q, F, N)
-        return _gemm(test, cols[:, None, :] * g)
-    base = cols * np.exp(1j * sign * h[:, None] * beta0[None, :])          # (Q, N)
-    tt = np.ascontiguousarray(test.T)
-    moments, coefs = [], []
-    hk = np.ones_like(h)
-    coef = np.ones_like(d)
-    k, term = 0, 1.0
-    while True:
-        moments.append(tt @ (base * hk[:, None]))                           # (M, N)
-        coefs.append(coef)
-        k += 1
-        term *= x / k
-        if term < 1e-16:
-            break
-        hk = hk * h
-        coef = coef * (1j * sign * d) / k
-    # out[f, m, n] = sum_k coefs[k][f, n] moments[k][m, n]: one batched GEMM over n
-    c_stack = np.ascontiguousarray(np.stack(coefs).transpose(2, 1, 0))       # (N, F, K)
-    m_stack = np.ascontiguousarray(np.stack(moments).transpose(2, 0, 1))     # (N, K, M)
-    return np.ascontiguousarray((c_stack @ m_stack).transpose(1, 2, 0))      # (F, M, N)
-
-
-def _zeros(m: int, count: int, derivative: bool) -> np.ndarray:
-    return special.jnp_zeros(m, count) if derivative else special.jn_zeros(m, count)
-
-
-def mode_basis(radius: float, kc_max: float, *, symmetric: bool = True, n_r: int | None = None,
-               n_phi: int | None = None) -> ModeBasis:
-    """All modes with cutoff ``kc < kc_max`` [1/m] of a PEC cylinder of radius ``radius`` [m].
-
-    ``symmetric`` keeps only the family excited by an x-polarised source and coupled by surfaces that are even in
-    ``y`` (TE with sin(m phi), TM with cos(m phi)); ``False`` keeps both polarisations (any surface). ``n_r``,
-    ``n_phi``: quadrature size (default: enough to integrate products of the modes exactly in phi and to a few
-    ulp in r).
-
-    >>> b = mode_basis(0.02, 300.0)
-    >>> [(int(k), int(m), int(n)) for k, m, n in zip(b.kind, b.m, b.n)][:3]
-    [(0, 1, 1), (1, 0, 1), (0, 2, 1)]
-    >>> round(float(b.source[b.te11] ** 2 / (np.pi * 0.02**2)), 6)
-    0.836835
-    """
-    if not (np.isfinite(radius) and radius > 0):
-        raise InputError(f"radius must be > 0 m, got {radius!r}", key="radius")
-    if not (np.isfinite(kc_max) and kc_max * radius > special.jnp_zeros(1, 1)[0]):
-        raise InputError(f"kc_max {kc_max!r} 1/m keeps no mode (TE11 needs kc_max > {1.8412 / radius:.4g} 1/m)",
-                         key="kc_max")
-    xmax = kc_max * radius
-    entries: list[tuple[float, int, int, int, bool]] = []
-    m = 0
-    while True:
-        found = False
-        for kind, deriv in ((0, True), (1, False)):
-            count = 1
-            while True:
-                zs = _zeros(m, count, deriv)
-                if zs[-1] >= xmax:
-                    break
-                count += 1
-            for n_idx, z in enumerate(_zeros(m, count, deriv)[: count - 1], start=1):
-                if z < xmax:
-                    found = True
-                    for even in ((True,) if symmetric else (True, False)):
-                        # even family: TE sin(m phi) (m >= 1), TM cos(m phi); odd: TE cos, TM sin (m >= 1)
-                        uses_sin = (kind == 0) == even
-                        if uses_sin and m == 0:
-                            continue
-                        entries.append((float(z) / radius, kind, m, n_idx, even))
-        if not found and m > 0:
-            break
-        m += 1
-        if m > 400:  # pragma: no cover - kc_max is bounded by the zero search above
-            break
-    entries.sort(key=lambda e: (e[0], e[1], e[2]))
-    kc = np.array([e[0] for e in entries])
-    kinds = np.array([e[1] for e in entries])
-    ms = np.array([e[2] for e in entries])
-    ns = np.array([e[3] for e in entries])
-    evens = np.array([e[4] for e in entries])
-    m_max = int(ms.max())
-    n_phi = n_phi or 2 * m_max + 16
-    n_r = n_r or int(xmax) + 16
-    xg, wg = np.polynomial.legendre.leggauss(n_r)
-    r = 0.5 * radius * (xg + 1.0)
-    wr = 0.5 * radius * wg * r
-    phi = 2 * np.pi * (np.arange(n_phi) + 0.5) / n_phi
-    r_grid, p_grid = np.meshgrid(r, phi, indexing="ij")
-    R, P = r_grid.ravel(), p_grid.ravel()
-    W = np.repeat(wr * (2 * np.pi / n_phi), n_phi)
-    ex = np.empty((R.size, kc.size))
-    ey = np.empty((R.size, kc.size))
-    psi = np.empty((R.size, kc.size))
-    for j, (k, kind, mm, even) in enumerate(zip(kc, kinds, ms, evens)):
-        uses_sin = (kind == 0) == even
-        ang = np.sin(mm * P) if uses_sin else np.cos(mm * P)
-        dang = mm * np.cos(mm * P) if uses_sin else -mm * np.sin(mm * P)
-        jm = special.jv(mm, k * R)
-        djm = k * special.jvp(mm, k * R)
-        if kind == 0:  # e = z x grad(psi): e_r = -(1/r) dpsi/dphi, e_phi = dpsi/dr
-            er, ephi = -jm * dang / R, djm * ang
-        else:  # e = grad(psi)
-            er, ephi = djm * ang, jm * dang / R
-        fx = er * np.cos(P) - ephi * np.sin(P)
-        fy = er * np.sin(P) + ephi * np.cos(P)
-        norm = np.sqrt(np.sum(W * (fx**2 + fy**2)))
-        ex[:, j], ey[:, j], psi[:, j] = fx / norm, fy / norm, jm * ang / norm
-    src = W @ ex
-    flip = np.where(src < 0, -1.0, 1.0)
-    ex, ey, psi, src = ex * flip, ey * flip, psi * flip, src * flip
-    src[np.abs(src) < 1e-12 * np.abs(src).max()] = 0.0
-    x, y = R * np.cos(P), R * np.sin(P)
-    W = np.ascontiguousarray(W)
-    for a in (kinds, ms, ns, evens, kc, x, y, W, ex, ey, psi, src):
-        a.setflags(write=False)
-    return ModeBasis(float(radius), kinds, ms, ns, evens, kc, x, y, W, ex, ey, psi, src)
-
-
 # ------------------------------------------------------------------------------------------------ surfaces
 @dataclass(frozen=True)
 class Surface:
-    """A displaced surface: ``z = z_nominal + height(x, y)`` [m]; ``symmetric`` if even in y."""
+    """A displaced surface: ``z = z_nominal + height(x, y)`` [m]; ``symmetric`` if even in y, ``axisymmetric``
+    if a function of the radius only (then the solver keeps only the azimuthal order 1, which is exact)."""
 
     height: HeightFunction
     symmetric: bool = True
     label: str = ""
+    axisymmetric: bool = False
 
     def sample(self, basis: ModeBasis) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Height [m] and its gradient ``(dh/dx, dh/dy)`` at the quadrature points (central differences)."""
@@ -285,7 +96,7 @@ class Surface:
 
 def flat() -> Surface:
     """A plane surface (no displacement)."""
-    return Surface(lambda x, y: np.zeros_like(x), True, "flat")
+    return Surface(lambda x, y: np.zeros_like(x), True, "flat", True)
 
 
 def tilt(about_y: float = 0.0, about_x: float = 0.0) -> Surface:
@@ -301,7 +112,7 @@ def radial_profile(r: ArrayLike, height: ArrayLike) -> Surface:
     hh = np.asarray(height, dtype=float)
     if rr.ndim != 1 or rr.shape != hh.shape or rr.size < 2 or np.any(np.diff(rr) <= 0):
         raise InputError("a radial profile needs increasing radii and as many heights")
-    return Surface(lambda x, y: np.interp(np.hypot(x, y), rr, hh), True, "radial profile")
+    return Surface(lambda x, y: np.interp(np.hypot(x, y), rr, hh), True, "radial profile", True)
 
 
 def height_map(x: ArrayLike, y: ArrayLike, height: ArrayLike) -> Surface:
@@ -316,11 +127,23 @@ def height_map(x: ArrayLike, y: ArrayLike, height: ArrayLike) -> Surface:
     return Surface(lambda px, py: interp(np.column_stack([px, py])), sym, "height map")
 
 
+@dataclass(frozen=True)
+class _GaussianBeam:
+    """x-polarised, radially symmetric amplitude: only the azimuthal order 1 (``order_one``)."""
+
+    waist: float
+    order_one: bool = True
+
+    def __call__(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return np.exp(-(x**2 + y**2) / self.waist**2), np.zeros_like(x)
+
+
 def gaussian_beam(waist: float) -> PatternFunction:
-    """An x-polarised Gaussian receiving pattern ``exp(-r^2 / waist^2)`` at the port plane (waist [m])."""
+    """An x-polarised Gaussian receiving pattern ``exp(-r^2 / waist^2)`` at the port plane (waist [m]); its field
+    holds the azimuthal order 1 only, so an axisymmetric structure keeps its reduced basis with it."""
     if not waist > 0:
         raise InputError(f"waist must be > 0 m, got {waist!r}", key="waist")
-    return lambda x, y: (np.exp(-(x**2 + y**2) / waist**2), np.zeros_like(x))
+    return _GaussianBeam(float(waist))
 
 
 # ------------------------------------------------------------------------------------------------ solver
@@ -349,13 +172,18 @@ class MultiModeSolver:
     ``surfaces`` maps a surface index to a :class:`Surface`: 0 is the mirror, ``2 i - 1`` and ``2 i`` the
     mirror-side and far faces of disk ``i`` (1-based). Heights are measured from the nominal (1-D) positions.
     ``kc_max`` [1/m] sets the modes kept (default ``6 / radius``: converged to 1e-3 for the stored 20 mm
-    references; check yours with :func:`convergence`); ``pattern`` the receiving field at the port (None: ideal
-    TE11); ``n_r``, ``n_phi`` the quadrature (defaults resolve the modes and tilts of a few degrees).
+    references; ``150 / radius`` with disks smaller than the cylinder and axisymmetric surfaces, where the series
+    converges like ``1 / kc_max``; check yours with :func:`convergence`); ``pattern`` the receiving field at the
+    port (None: ideal TE11); ``n_r``, ``n_phi`` the quadrature (defaults resolve the modes and tilts of a few degrees).
+    ``disk_radius`` [m] (one value or one per disk; None or the cylinder radius: the disk fills the cylinder)
+    makes disks smaller than the cylinder, centred, with a vacuum annulus; their layers' modes are the hybrid
+    modes of :mod:`emboost.booster.multimode_layers` (flat faces only).
     """
 
     def __init__(self, booster: Booster, surfaces: Mapping[int, Surface] | None = None, *,
                  kc_max: float | None = None, pattern: PatternFunction | None = None,
-                 n_r: int | None = None, n_phi: int | None = None) -> None:
+                 n_r: int | None = None, n_phi: int | None = None,
+                 disk_radius: float | Sequence[float] | None = None) -> None:
         if booster.radius is None:
             raise InputError("the multi-mode solver needs a closed booster (give radius)", key="radius")
         if booster.wall_conductivity is not None or booster.mirror_conductivity is not None:
@@ -369,9 +197,33 @@ class MultiModeSolver:
                                  key="surfaces")
         symmetric = all(s.symmetric for s in self.surfaces.values())
         a = float(booster.radius)
-        self.kc_max = float(kc_max) if kc_max is not None else 6.0 / a
-        self.basis = mode_basis(a, self.kc_max, symmetric=symmetric, n_r=n_r, n_phi=n_phi)
+        self.disk_radius = _disk_radii(disk_radius, booster.n_disks, a)
+        small = any(rd is not None for rd in self.disk_radius)
+        # an axisymmetric structure keeps the azimuthal order of the x-polarised source (m = 1): the other
+        # orders are not excited, so leaving them out is exact (a general receiving pattern may hold other orders,
+        # which enter its normalisation: then every order is kept)
+        order_one = pattern is None or bool(getattr(pattern, "order_one", False))
+        axisymmetric = order_one and all(s.axisymmetric for s in self.surfaces.values())
+        if small and all(s.axisymmetric for s in self.surfaces.values()) and not order_one and kc_max is None:
+            raise InputError("a general receiving pattern with disks smaller than the cylinder keeps every azimuthal "
+                             "order: give kc_max (the small-disk series needs about 150 / radius)", key="kc_max")
+        # a small disk's edge couples modes far above the layer's own cutoff (the series converges like 1/kc_max:
+        # 0.15-0.23 % of the peak at 150 / radius for the stored references)
+        self.kc_max = float(kc_max) if kc_max is not None else (150.0 if small and axisymmetric else 6.0) / a
+        self.basis = mode_basis(a, self.kc_max, symmetric=symmetric, n_r=n_r, n_phi=n_phi,
+                                orders=(1,) if axisymmetric else None)
         self.heights = {k: s.sample(self.basis) for k, s in self.surfaces.items()}
+        self._cores: dict[int, CoreOverlaps] = {}
+        by_radius: dict[float, CoreOverlaps] = {}
+        for i, rd in enumerate(self.disk_radius, start=1):
+            if rd is None:
+                continue
+            if 2 * i - 1 in self.surfaces or 2 * i in self.surfaces:
+                raise InputError(f"disk {i} is smaller than the cylinder: a tilted or non-planar face of such a disk "
+                                 "is not modelled (only flat faces)", key="surfaces")
+            if rd not in by_radius:
+                by_radius[rd] = core_overlaps(self.basis, rd)
+            self._cores[2 * i - 1] = by_radius[rd]
         self.pattern = pattern
         if pattern is not None:
             px, py = pattern(self.basis.x, self.basis.y)
@@ -418,24 +270,38 @@ class MultiModeSolver:
         cz = np.where(tm, 1j * kc2 / beta, 0.0)            # E_z of a forward TM mode per unit psi: j kc^2/beta
         dz = np.where(tm, 0.0, -1j * y * kc2 / beta)       # H_z of a TE mode (both directions): -j Y kc^2/beta
         w = bs.w[:, None]
-        e_dot_grad = w * (bs.ex * hx[:, None] + bs.ey * hy[:, None])      # e_m . grad h
-        ze_dot_grad = w * (bs.ex * hy[:, None] - bs.ey * hx[:, None])     # (z x e_m) . grad h
-        we_x, we_y = bs.ex * bs.w[:, None], bs.ey * bs.w[:, None]
-        mix_f = _phase_projection(we_x, bs.ex, h, beta, -1) + _phase_projection(we_y, bs.ey, h, beta, -1)
-        mix_b = _phase_projection(we_x, bs.ex, h, beta, +1) + _phase_projection(we_y, bs.ey, h, beta, +1)
-        gf = _phase_projection(e_dot_grad, bs.psi, h, beta, -1)
-        gb = _phase_projection(e_dot_grad, bs.psi, h, beta, +1)
-        zf = _phase_projection(ze_dot_grad, bs.psi, h, beta, -1)
-        zb = _phase_projection(ze_dot_grad, bs.psi, h, beta, +1)
-        ef = mix_f + gf * cz[:, None, :]
-        eb = mix_b - gb * cz[:, None, :]
-        hf = mix_f * y[:, None, :] + zf * dz[:, None, :]
-        hb = -mix_b * y[:, None, :] + zb * dz[:, None, :]
+        # E: <e_m|e_n exp(-+j beta h)> summed over x and y as one projection over the stacked points; the
+        # gradient terms: e_m . grad h against the TM potentials (E_z), (z x e_m) . grad h against the TE ones (H_z)
+        test_e = np.concatenate([bs.ex * w, bs.ey * w])
+        mix_f, mix_b = _phase_projection(test_e, np.concatenate([bs.ex, bs.ey]), np.concatenate([h, h]), beta)
+        tm_i, te_i = np.nonzero(bs.kind == 1)[0], np.nonzero(bs.kind == 0)[0]
+        gf, gb = _phase_projection(w * (bs.ex * hx[:, None] + bs.ey * hy[:, None]), bs.psi[:, tm_i], h,
+                                   beta[:, tm_i])
+        zf, zb = _phase_projection(w * (bs.ex * hy[:, None] - bs.ey * hx[:, None]), bs.psi[:, te_i], h,
+                                   beta[:, te_i])
+        # combined in the (N, F, M) layout of the projections (contiguous), handed on as (F, M, N) views
+        czt, dzt, yt = cz.T[:, :, None], dz.T[:, :, None], y.T[:, :, None]
+        hf = mix_f * yt
+        hb = mix_b * -yt
+        hf[te_i] += zf * dzt[te_i]
+        hb[te_i] += zb * dzt[te_i]
+        mix_f[tm_i] += gf * czt[tm_i]
+        mix_b[tm_i] -= gb * czt[tm_i]
+        ef, eb = mix_f.transpose(1, 2, 0), mix_b.transpose(1, 2, 0)
+        hf, hb = hf.transpose(1, 2, 0), hb.transpose(1, 2, 0)
         return ef, eb, hf, hb
 
     # -------------------------------------------------------------------------------------------- solve
     def response(self, f: ArrayLike) -> MultiModeResponse:
         """Boost factor, S11 and modal amplitudes at frequencies ``f`` [Hz] (1-D), shape ``batch + (nf, ...)``."""
+        return self._solve(f, reflection=True)  # type: ignore[return-value]
+
+    def boost_factor(self, f: ArrayLike) -> np.ndarray:
+        """The boost factor alone at ``f`` [Hz], shape ``batch + (nf,)``: the port reflection is not formed at the
+        last surface (faster; what a Monte-Carlo needs)."""
+        return self._solve(f, reflection=False)  # type: ignore[return-value]
+
+    def _solve(self, f: ArrayLike, reflection: bool) -> MultiModeResponse | np.ndarray:
         b = self.booster
         f = b.check_band(f)
         eps_c, length, _ = b.regions()
@@ -451,6 +317,12 @@ class MultiModeSolver:
         betas = [self._beta(eps_f[:, i], k0) for i in range(nreg)]
         imps = [self._impedance(betas[i], eps_f[:, i], k0) for i in range(nreg)]
         parts = [self._particular(bt, k0) for bt in betas]
+        layers: dict[int, LayerModes] = {}
+        for i, core in self._cores.items():  # equal disks share their modes
+            same = [j for j in layers if self._cores[j] is core and np.array_equal(eps_f[:, j], eps_f[:, i])]
+            layers[i] = layers[same[0]] if same else layer_modes(self.basis, core, eps_f[:, i], k0)
+        for i, lm in layers.items():
+            betas[i], parts[i] = lm.beta, lm.particular
         # the mirror: tangential E = 0 on its surface; R is the reflection operator seen from the port side,
         # kept as a vector (diagonal) until a displaced surface couples the modes
         R: np.ndarray
@@ -464,46 +336,55 @@ class MultiModeSolver:
             src = -np.linalg.solve(ef, parts[0][..., None])[..., 0]
         for i in range(nreg):
             p = np.exp(-1j * betas[i] * len_f[:, i:i + 1])
-            R = p * R * p if R.ndim == 2 else p[:, :, None] * R * p[:, None, :]
+            if R.size:
+                R = p * R * p if R.ndim == 2 else p[:, :, None] * R * p[:, None, :]
             src = p * src
             if i + 1 == nreg:
                 break
-            R, src = self._interface(i + 1, R, src, betas[i], betas[i + 1], imps[i], imps[i + 1],
-                                     parts[i], parts[i + 1])
+            left = _layer_faces(layers[i]) if i in layers else self._surface(i + 1, betas[i], 1.0 / imps[i])
+            right = (_layer_faces(layers[i + 1]) if i + 1 in layers
+                     else self._surface(i + 1, betas[i + 1], 1.0 / imps[i + 1]))
+            R, src = self._interface(R, src, left, right, imps[i], imps[i + 1], parts[i], parts[i + 1],
+                                     need_reflection=reflection or i + 2 < nreg)
         i11 = self.basis.te11
         bare = parts[-1][:, i11]  # bare flat mirror: TE11 amplitude (magnitude) in air
         emitted = src / bare[:, None]
-        if R.ndim == 2:
+        if R.ndim == 2 and R.size:
             R = R[:, :, None] * np.eye(nm)
         z_air = imps[-1]
         if self._pattern_coeff is None:
             received = emitted[:, i11]
         else:
             prop = np.abs(betas[-1].imag) < 1e-12 * np.abs(betas[-1].real)
-            u = np.where(prop, self._pattern_coeff[None, :] / np.sqrt(z_air.real), 0.0)
+            zr = np.where(prop, z_air.real, 1.0)  # evanescent modes carry no power: left out below
+            u = np.where(prop, self._pattern_coeff[None, :] / np.sqrt(zr), 0.0)
             u = u / np.linalg.norm(u, axis=1, keepdims=True)
-            a = np.where(prop, emitted * np.sqrt(z_air[:, i11:i11 + 1].real / z_air.real), 0.0)
+            a = np.where(prop, emitted * np.sqrt(z_air[:, i11:i11 + 1].real / zr), 0.0)
             received = np.sum(np.conj(u) * a, axis=1)
         boost = ETA_A_TE11 * np.abs(received) ** 2
         if not (np.all(np.isfinite(boost)) and np.all(np.isfinite(R))):
             raise PhysicsError("the multi-mode solution is not finite: check the surfaces and kc_max")
         shape = batch + (nf,)
+        if not reflection:
+            return boost.reshape(shape)
         return MultiModeResponse(frequency=f, boost_factor=boost.reshape(shape), s11=R[:, i11, i11].reshape(shape),
                                  emitted=emitted.reshape(shape + (nm,)), reflection=R.reshape(shape + (nm, nm)),
                                  basis=self.basis)
 
-    def _interface(self, k: int, R: np.ndarray, src: np.ndarray, bl: np.ndarray, br: np.ndarray,
-                   zl: np.ndarray, zr: np.ndarray, pl: np.ndarray, pr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Add interface ``k`` (left region -> right region) to the reflection operator ``R`` and the source.
+    def _interface(self, R: np.ndarray, src: np.ndarray, left: tuple[np.ndarray, ...] | None,
+                   right: tuple[np.ndarray, ...] | None, zl: np.ndarray, zr: np.ndarray, pl: np.ndarray,
+                   pr: np.ndarray, need_reflection: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """Add an interface (left region -> right region) to the reflection operator ``R`` and the source.
 
-        With the interface's scattering ``s`` and sources ``(sl, sr)``:
-        ``R' = s21 (1 - R s11)^-1 R s12 + s22`` and ``src' = s21 (1 - R s11)^-1 (R sl + src) + sr``.
+        ``left``, ``right``: the modes' (E+, E-, H+, H-) on the surface from each side (None: a flat face of a
+        homogeneous region, the identity). On the left the structure answers ``a_L = R b_L + src`` (outgoing from
+        incoming waves); with it, continuity of tangential E and H on the surface is one system for the waves
+        ``[b_L, a_R]`` leaving the surface, driven by the incident ``b_R`` (which gives ``R'``) and the source jump
+        (which gives ``src'``). Without ``need_reflection`` only the source column is solved and ``R'`` is empty.
         """
-        yl, yr = 1.0 / zl, 1.0 / zr
-        left, right = self._surface(k, bl, yl), self._surface(k, br, yr)
         dp = pr - pl
         nm = src.shape[-1]
-        if left is None or right is None:  # flat: every mode on its own (Fresnel with the modal impedances)
+        if left is None and right is None:  # flat: every mode on its own (Fresnel with the modal impedances)
             den = zl + zr
             s11, s22 = (zr - zl) / den, (zl - zr) / den
             s21, s12 = 2 * zr / den, 2 * zl / den
@@ -516,26 +397,63 @@ class MultiModeSolver:
             x = np.linalg.solve(m, np.concatenate([R * s12[:, None, :], (np.einsum("fmn,fn->fm", R, sl) + src)
                                                    [..., None]], axis=2))
             return s21[:, :, None] * x[..., :-1] + s22[:, :, None] * eye, s21 * x[..., -1] + sr
-        if R.ndim == 2:
-            R = R[:, :, None] * np.eye(nm)
+        left = left if left is not None else _flat_faces(1.0 / zl)
+        right = right if right is not None else _flat_faces(1.0 / zr)
         efl, ebl, hfl, hbl = left
         efr, ebr, hfr, hbr = right
-        # tangential E and H continuous on the surface; unknowns [b_L, a_R], knowns [a_L, b_R]:  A u = B v + c
-        A = np.block([[ebl, -efr], [hbl, -hfr]])
-        B = np.block([[-efl, ebr], [-hfl, hbr]])
-        cvec = np.concatenate([dp, np.zeros_like(dp)], axis=1)
-        sol = np.linalg.solve(A, np.concatenate([B, cvec[..., None]], axis=2))
-        S, s = sol[..., :-1], sol[..., -1]
-        s11, s12, s21, s22 = S[:, :nm, :nm], S[:, :nm, nm:], S[:, nm:, :nm], S[:, nm:, nm:]
-        sl, sr = s[:, :nm], s[:, nm:]
-        m = np.eye(nm) - R @ s11
-        x = np.linalg.solve(m, np.concatenate([R @ s12, (np.einsum("fmn,fn->fm", R, sl) + src)[..., None]], axis=2))
-        return s21 @ x[..., :-1] + s22, np.einsum("fmn,fn->fm", s21, x[..., -1]) + sr
+        nf = src.shape[0]
+        rdiag = R.ndim == 2
+        a = np.empty((nf, 2 * nm, 2 * nm), dtype=complex)
+        a[:, :nm, :nm] = ebl + (efl * R[:, None, :] if rdiag else efl @ R)
+        a[:, nm:, :nm] = hbl + (hfl * R[:, None, :] if rdiag else hfl @ R)
+        a[:, :nm, nm:] = -efr
+        a[:, nm:, nm:] = -hfr
+        ncol = nm + 1 if need_reflection else 1
+        rhs = np.empty((nf, 2 * nm, ncol), dtype=complex)
+        rhs[:, :nm, -1] = dp - np.einsum("fmn,fn->fm", efl, src)
+        rhs[:, nm:, -1] = -np.einsum("fmn,fn->fm", hfl, src)
+        if need_reflection:
+            rhs[:, :nm, :nm] = ebr
+            rhs[:, nm:, :nm] = hbr
+        sol = np.linalg.solve(a, rhs)
+        r_new = sol[:, nm:, :nm] if need_reflection else np.empty((0, nm))
+        return r_new, sol[:, nm:, -1]
 
     def pattern_overlap(self, f: ArrayLike) -> np.ndarray:
         """The overlap eta of the receiving pattern: boost factor of a bare flat mirror seen through it."""
         bare = Booster.bare_mirror(radius=self.booster.radius, source="eps_eff")
         return MultiModeSolver(bare, kc_max=self.kc_max, pattern=self.pattern).response(f).boost_factor
+
+
+def _flat_faces(y: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(E+, E-, H+, H-) of a flat face of a homogeneous region with modal admittances ``y`` (F, N)."""
+    eye = np.broadcast_to(np.eye(y.shape[-1]), y.shape + y.shape[-1:])
+    hy = y[:, None, :] * np.eye(y.shape[-1])
+    return eye, eye, hy, -hy
+
+
+def _layer_faces(lm: LayerModes) -> tuple[np.ndarray, ...]:
+    """(E+, E-, H+, H-) of a flat face of a laterally inhomogeneous layer: its modes on the empty modes."""
+    return lm.e, lm.e, lm.h, -lm.h
+
+
+def _disk_radii(value: float | Sequence[float] | None, n_disks: int, radius: float) -> tuple[float | None, ...]:
+    """Per disk: its radius [m] if smaller than the cylinder ``radius``, else None."""
+    if value is None:
+        return (None,) * n_disks
+    vals = np.asarray(value, dtype=float).ravel()
+    if vals.size == 1:
+        vals = np.repeat(vals, n_disks)
+    if vals.shape != (n_disks,):
+        raise InputError(f"disk_radius needs one value or {n_disks} (one per disk), got {vals.size}",
+                         key="disk_radius")
+    out: list[float | None] = []
+    for v in vals:
+        if not (np.isfinite(v) and 0 < v <= radius * (1 + 1e-12)):
+            raise InputError(f"disk_radius {v!r} m must be > 0 and at most the cylinder radius {radius:g} m",
+                             key="disk_radius")
+        out.append(None if v >= radius * (1 - 1e-12) else float(v))
+    return tuple(out)
 
 
 def convergence(booster: Booster, surfaces: Mapping[int, Surface] | None, f: ArrayLike,
@@ -560,7 +478,7 @@ def disk_tilt(disk: int, angle: float) -> dict[int, Surface]:
 
 def disk_bulge(disk: int, amplitude: float, radius: float) -> dict[int, Surface]:
     """Disk ``disk`` thicker by ``amplitude`` [m] at the centre than at the edge (parabolic, far face)."""
-    return {2 * disk: Surface(lambda x, y: amplitude * (1 - (x**2 + y**2) / radius**2), True, "bulge")}
+    return {2 * disk: Surface(lambda x, y: amplitude * (1 - (x**2 + y**2) / radius**2), True, "bulge", True)}
 
 
 @dataclass(frozen=True, eq=False)

@@ -20,7 +20,7 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,6 +75,7 @@ class _Context:
     frequency: np.ndarray
     tolerances: MechanicalTolerances
     kc_max: float | None
+    disk_radius: float | tuple[float, ...] | None = None
 
 
 def _surfaces(draw: np.ndarray, tol: MechanicalTolerances, n_disks: int, radius: float) -> dict[int, Surface]:
@@ -104,15 +105,18 @@ def _tilted_bulge(ty: float, tx: float, bulge: float, radius: float) -> Callable
 def _evaluate(ctx: _Context, draws: np.ndarray) -> dict[str, np.ndarray]:
     b = ctx.booster
     radius = float(b.radius)  # type: ignore[arg-type]  # checked closed in tolerance_montecarlo
-    out = [MultiModeSolver(b, _surfaces(d, ctx.tolerances, b.n_disks, radius), kc_max=ctx.kc_max)
-           .response(ctx.frequency).boost_factor for d in draws]
+    out = [MultiModeSolver(b, _surfaces(d, ctx.tolerances, b.n_disks, radius), kc_max=ctx.kc_max,
+                           disk_radius=ctx.disk_radius).boost_factor(ctx.frequency) for d in draws]
     return {"boost": np.array(out)}
 
 
 def tolerance_montecarlo(booster: Booster, f: ArrayLike, tolerances: MechanicalTolerances, *, samples: int,
                          seed: int, workers: int | None = None, kc_max: float | None = None,
-                         checkpoint: str | None = None, quiet: bool = True) -> ToleranceBand:
-    """Boost-factor band over mechanical tolerances (see the module docstring); ``f`` [Hz]."""
+                         checkpoint: str | None = None, quiet: bool = True,
+                         disk_radius: float | Sequence[float] | None = None) -> ToleranceBand:
+    """Boost-factor band over mechanical tolerances (see the module docstring); ``f`` [Hz]. ``disk_radius`` [m]:
+    disks smaller than the cylinder (:class:`~emboost.booster.multimode.MultiModeSolver`; their faces stay flat,
+    so only the mirror tilt may be drawn then)."""
     if booster.radius is None or booster.batch_shape != ():
         raise InputError("a tolerance Monte-Carlo needs one closed booster (radius given, no batch axis)")
     if not 1 <= samples <= 1_000_000:
@@ -120,12 +124,18 @@ def tolerance_montecarlo(booster: Booster, f: ArrayLike, tolerances: MechanicalT
     f = booster.check_band(f)
     width = 2 + 3 * booster.n_disks
     draws = standard_normals(seed, samples, width)
-    ctx = _Context(booster, f, tolerances, kc_max)
+    dr: float | tuple[float, ...] | None = None
+    if disk_radius is not None:
+        dr = tuple(float(x) for x in np.atleast_1d(np.asarray(disk_radius, dtype=float)))
+    ctx = _Context(booster, f, tolerances, kc_max, dr)
+    MultiModeSolver(booster, _surfaces(draws[0], tolerances, booster.n_disks, float(booster.radius)), kc_max=kc_max,
+                    disk_radius=dr)  # bad combinations fail here, before any process starts
     run = run_chunks(_evaluate, ctx, draws, samples, seed=seed, chunk_size=10, workers=workers,
                      checkpoint=checkpoint, quiet=quiet, label="3-D tolerance Monte-Carlo",
-                     run_key=f"tolerances {tolerances} kc_max {kc_max} f {f[0]:.9g}..{f[-1]:.9g}/{f.size}")
+                     run_key=f"tolerances {tolerances} kc_max {kc_max} f {f[0]:.9g}..{f[-1]:.9g}/{f.size}"
+                             + ("" if dr is None else f" disk_radius {dr}"))
     boost = run.data["boost"]
-    nominal = MultiModeSolver(booster, kc_max=kc_max).response(f).boost_factor
+    nominal = MultiModeSolver(booster, kc_max=kc_max, disk_radius=dr).boost_factor(f)
     levels = (0.05, 0.16, 0.5, 0.84, 0.95)
     q = np.quantile(boost, levels, axis=0)
     i = int(np.argmax(nominal))

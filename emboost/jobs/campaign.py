@@ -22,6 +22,7 @@ from emboost.core.setupfile import Table, read_toml
 from emboost.fit.booster import booster_parameter_defaults
 from emboost.fit.core import ParameterSpec
 from emboost.fit.noise import standards_parameter_defaults
+from emboost.jobs.derive_multimode import Booster3DSettings, booster3d_section
 from emboost.jobs.inputs import Inputs
 from emboost.jobs.recipes import recipe_header, resolve_path
 from emboost.jobs.sections import (
@@ -112,6 +113,7 @@ class CampaignRecipe:
     montecarlo: MonteCarloSettings
     sensitivity: SensitivitySettings
     truth: TruthSettings | None
+    booster3d: Booster3DSettings | None = None   # optional [booster3d]: emboost.jobs.derive_multimode
 
     def stage_files(self, stage: str) -> dict[str, Path]:
         """The input files a stage reads, by their role."""
@@ -236,11 +238,12 @@ def load_campaign(path: str | os.PathLike[str], inputs: Inputs | None = None) ->
         truth = TruthSettings(p, tr.string("column", "delivered_boost_factor"), tr.string("t_sys_column", None),
                               tr.string("label", "truth (SYNTHETIC)"))
         tr.finish()
+    booster3d = booster3d_section(top)
     top.finish()
     return CampaignRecipe(path=path, name=name, description=description, raw=raw, setup=setup_path, files=files,
                           calibration=cal, booster=booster, booster_specs=tuple(specs), receiver=receiver,
                           receiver_specs=tuple(rspecs), tsys=tsys, delay=delay, noise=noise, band=band,
-                          montecarlo=mc, sensitivity=sens, truth=truth)
+                          montecarlo=mc, sensitivity=sens, truth=truth, booster3d=booster3d)
 
 
 def read_truth(path: str | os.PathLike[str], inputs: Inputs | None = None) -> dict[str, np.ndarray]:

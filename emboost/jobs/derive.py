@@ -37,15 +37,16 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
 from emboost.core.errors import DataFileError, InputError
 from emboost.jobs.campaign import CampaignRecipe, load_campaign, read_truth
+from emboost.jobs.derive_multimode import run_booster3d
 from emboost.jobs.derive_results import (
     STAGE_UNITS,
     UNIT_SUFFIXES,
@@ -57,6 +58,9 @@ from emboost.jobs.derive_results import (
 )
 from emboost.jobs.derive_stages import RUNNERS, STAGES, Context, Progress, Stage, failed_verdicts, hash_json, truth_on
 from emboost.jobs.inputs import Inputs
+
+if TYPE_CHECKING:
+    from emboost.report.html import Section
 
 __all__ = ["Stage", "STAGES", "CampaignRecipe", "load_campaign", "derive", "DeriveResult", "read_truth",
            "stage_key"]
@@ -220,7 +224,11 @@ def derive(recipe: str | os.PathLike[str], out: str | os.PathLike[str], *, sampl
     t0 = time.perf_counter()
     results = CampaignResults.from_json(ctx.results)
     summary, truth = _summary(ctx, results)
-    _write_outputs(ctx, results, summary, truth, status, seconds)
+    extra = []
+    if r.booster3d is not None:  # optional [booster3d]: the 3-D tolerance band (emboost.jobs.derive_multimode)
+        summary["booster3d"], section3d = run_booster3d(ctx, r.booster3d)
+        extra.append(section3d)
+    _write_outputs(ctx, results, summary, truth, status, seconds, extra)
     seconds["report"] = time.perf_counter() - t0
     seconds["total"] = time.perf_counter() - t_all
     conv = ctx.montecarlo().convergence
@@ -231,6 +239,9 @@ def derive(recipe: str | os.PathLike[str], out: str | os.PathLike[str], *, sampl
         err = stream if stream is not None else sys.stderr
         err.write(f"emboost derive: {r.name}: verdict failed: {failed[0]}"
                   + (f" (+{len(failed) - 1} more stages)" if len(failed) > 1 else "") + "\n")
+    b3 = summary.get("booster3d", {})
+    if not b3.get("ok", True):
+        code = 3
     progress.say(f"report: {outp / 'report.html'} ({seconds['report']:.1f} s); total {seconds['total']:.1f} s")
     pk = summary["boost_factor"]
     progress.say(f"peak delivered boost factor {pk['mean']:.4g}, Monte-Carlo std {pk['std']:.4g}, at "
@@ -243,7 +254,8 @@ def derive(recipe: str | os.PathLike[str], out: str | os.PathLike[str], *, sampl
             f"{n} {b['sources'][n]:.3g}" for n in b["sources"]) + f"; total {b['total_linear']:.4g}; Monte-Carlo "
             f"std {b['mc_std']:.4g}, without the field-shape factor {b['mc_std_without_field_shape']:.3g}")
     if code:
-        progress.say(f"WARNING: {conv.message}")
+        for why in ([] if conv.converged else [conv.message]) + ([b3["reason"]] if not b3.get("ok", True) else []):
+            progress.say(f"WARNING: {why}")
     finish_output_dir(outp)
     return DeriveResult(out=outp, status=code, stages=status, seconds=seconds, summary=summary)
 
@@ -309,7 +321,7 @@ def _ratio_band(mean: np.ndarray, lo: np.ndarray, hi: np.ndarray, truth: np.ndar
 
 
 def _write_outputs(ctx: Context, R: CampaignResults, summary: dict[str, Any], tc: TruthComparison | None,
-                   status: dict[str, str], seconds: dict[str, float]) -> None:
+                   status: dict[str, str], seconds: dict[str, float], extra: Sequence[Section] = ()) -> None:
     from emboost.core.output import atomic_write_json, provenance
     from emboost.jobs.derive_report import TruthCurves, build_campaign_report
     from emboost.jobs.files import write_csv
@@ -370,4 +382,5 @@ def _write_outputs(ctx: Context, R: CampaignResults, summary: dict[str, Any], tc
         curves = TruthCurves(ctx.recipe.truth.label, truth_on(ctx, f),
                              truth_on(ctx, f, ctx.recipe.truth.t_sys_column) if ctx.recipe.truth.t_sys_column
                              else None)
-    build_campaign_report(ctx.out / "report.html", ctx.recipe, R, tc, curves, status, seconds, prov, list(STAGES))
+    build_campaign_report(ctx.out / "report.html", ctx.recipe, R, tc, curves, status, seconds, prov, list(STAGES),
+                          extra_sections=extra)

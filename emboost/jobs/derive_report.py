@@ -144,11 +144,13 @@ def _budget_section(out: Path, recipe: CampaignRecipe, R: CampaignResults, bud: 
 
 def build_campaign_report(path: Path, recipe: CampaignRecipe, R: CampaignResults, tc: TruthComparison | None,
                           truth: TruthCurves | None, status: Mapping[str, str], seconds: Mapping[str, float],
-                          prov: Mapping[str, Any], stages: Sequence[Stage]) -> Path:
+                          prov: Mapping[str, Any], stages: Sequence[Stage],
+                          extra_sections: Sequence[Section] = ()) -> Path:
     """The report of ``emboost derive``: one section per stage plus summary, truth, inputs and provenance.
 
     ``tc`` compares the band with the truth, ``truth`` holds the true curves on the band (SYNTHETIC campaigns);
-    ``prov`` is the provenance document (:func:`emboost.core.output.provenance`).
+    ``prov`` is the provenance document (:func:`emboost.core.output.provenance`); ``extra_sections`` (optional
+    analyses such as the 3-D tolerance band of emboost.jobs.derive_multimode) come before the stage table.
     """
     out = Path(path).parent
     cal, bf, nf, ld, mg, mc, sn = (R.calibration, R.booster_fit, R.noise_fit, R.line_delay, R.mirror_gap,
@@ -311,6 +313,7 @@ def build_campaign_report(path: Path, recipe: CampaignRecipe, R: CampaignResults
             ("at", fmt(sn.best.frequency_Hz / 1e9, 7, "GHz")),
             ("KSVZ, DFSZ", f"{fmt(sn.best.ksvz_GeV, 3)}, {fmt(sn.best.dfsz_GeV, 3)} GeV⁻¹"))),),
         (Figure(out / "reach.png", "coupling reach with the KSVZ and DFSZ lines"),)))
+    secs.extend(extra_sections)
     srows = tuple((s.name, s.title, status[s.name], fmt(seconds.get(s.name, 0.0), 3, "s")) for s in stages)
     srows += (("report", "report and machine-readable results", "computed", fmt(seconds.get("report", 0.0), 3, "s")),)
     secs.append(Section("stages", "Stages", (

@@ -157,3 +157,27 @@ def relative_uncertainty_png(path: str | os.PathLike[str], f: ArrayLike, curves:
                              title: str = "") -> None:
     """:func:`relative_uncertainty_figure` written to ``path`` (110 dpi)."""
     save_figure(relative_uncertainty_figure(f, curves, title), path, dpi=110)
+
+
+def booster3d_band_figure(f: ArrayLike, quantiles: Mapping[float, ArrayLike], mean: ArrayLike,
+                          nominal_3d: ArrayLike, nominal_1d: ArrayLike | None = None, title: str = "", *,
+                          ax: Axes | None = None) -> Figure:
+    """The 3-D tolerance band of the boost factor against frequency [GHz]: the 5-95 % and 16-84 % bands of the
+    mechanical-tolerance Monte-Carlo (``quantiles``: level -> curve), its mean, the perfect booster in the
+    multi-mode solver (dashed) and, if given, the 1-D model (dotted; equal to the dashed curve for disks that fill
+    the cylinder)."""
+    fig, (a,), _ = new_axes(ax, 1, figsize=(7, 4.5))
+    fg = np.asarray(f) / 1e9
+    q = {round(float(k), 6): np.asarray(v) for k, v in quantiles.items()}
+    for lo, hi, alpha, lab in ((0.05, 0.95, 0.2, "5-95 % (tolerances)"), (0.16, 0.84, 0.35, "16-84 %")):
+        if lo in q and hi in q:
+            a.fill_between(fg, q[lo], q[hi], alpha=alpha, color="C2", lw=0, label=lab)
+    a.plot(fg, np.asarray(mean), color="C2", label="3-D Monte-Carlo mean")
+    a.plot(fg, np.asarray(nominal_3d), "--", color="C1", lw=1, label="perfect booster (multi-mode)")
+    if nominal_1d is not None:
+        a.plot(fg, np.asarray(nominal_1d), ":", color="k", lw=1, label="1-D model")
+    a.set_xlabel("frequency [GHz]")
+    a.set_ylabel(r"boost factor $\beta^2$")
+    a.legend(fontsize=8)
+    finish([a], title, title_size=10)
+    return fig
