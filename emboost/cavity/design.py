@@ -26,6 +26,7 @@ from scipy.optimize import brentq
 
 from emboost.cavity.chain import CavityChain, ChainModes, Port
 from emboost.cavity.iris import KINDS, Iris, guide_wavelength, te10_gamma_impedance
+from emboost.cavity.tuning import TUNINGS
 from emboost.core.errors import InputError, PhysicsError, SetupFileError
 from emboost.core.setupfile import Table, read_toml
 
@@ -260,6 +261,7 @@ class CavityModel:
     points: int
     target_frequency: float | None
     path: str
+    tuning: tuple[str, np.ndarray] | None = None
 
 
 def _iris_from(t: Table) -> Iris:
@@ -348,6 +350,17 @@ def load_model(path: str | Path) -> CavityModel:
         q_targets.append(t.quantity("external_q", "dimensionless", minimum=0, exclusive=True) if has_q else None)
         ports.append(Port(loc, float(m), float(zp), t.string("name", f"port{k + 1}")))
         t.finish()
+    tuning = None
+    tun = top.table("tuning", None)
+    if tun is not None:
+        tkind = tun.string("kind", choices=TUNINGS)
+        tvals = np.atleast_1d(tun.quantity("values", "length" if tkind == "split_gap" else "dimensionless",
+                                           minimum=-1 if tkind == "length" else 0, exclusive=tkind == "length",
+                                           maximum=MAX_SIZE_M))
+        if tvals.size < 2 or np.any(np.diff(tvals) <= 0):
+            raise tun.fail("values", f"expected at least two increasing values, got {tvals.tolist()}")
+        tun.finish()
+        tuning = (tkind, tvals)
     top.raw("search", None)  # the search analysis inputs, read by emboost.jobs.search
     top.finish()
     try:
@@ -360,4 +373,4 @@ def load_model(path: str | Path) -> CavityModel:
         for k, q in enumerate(q_targets):
             if q is not None:
                 chain = port_for_external_q(chain, k, q, modes.axion_frequency)
-    return CavityModel(name, chain, (float(band[0]), float(band[1])), points, target, str(path))
+    return CavityModel(name, chain, (float(band[0]), float(band[1])), points, target, str(path), tuning)
