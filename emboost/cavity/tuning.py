@@ -16,8 +16,9 @@ Two mechanical tunings are modelled, both as a change of the chain's geometry fo
 For one TE101 cavity both reduce to the closed forms ``f = (c/2) sqrt(1/(a+g)^2 + 1/d^2)`` and Pozar's
 Q (6.46), which the tests check. Each curve carries :class:`~emboost.cavity.checks.CavityCheck` s: an
 all-in-phase (axion) mode found in the band at every point (elsewhere the curve holds NaN), f monotonic
-in the parameter (no mode crossing), the form factor in (0, 1), the separation from the nearest mode larger than the loaded linewidth, Q0 positive
-and below twice the closed-form Q of one TE101 cavity of the same width and frequency.
+in the parameter (no mode crossing), the form factor in (0, 1), the separation from the nearest mode
+larger than the linewidth f/Q0, Q0 positive and below twice the closed-form Q of one TE101 cavity of
+the same width and frequency.
 
 >>> import numpy as np
 >>> from emboost.cavity.chain import CavityChain
