@@ -14,15 +14,15 @@ Study (every level is one mesh + one eigen-solve):
 
 * h series: order 2, the singular edges meshed with h_edge = 0.47 (as the stored reference) and 0.2 mm
   (netgen grades the mesh away from them): Q0 falls slowly, by about 2.5 % per halving;
-* hp series: the same 0.47 mm mesh with 2, 4 and 6 (order 2) and 2, 4 (order 3) levels of geometric
-  refinement (factor 0.2) towards the singular edges: the standard cure for edge singularities; Q0
-  converges exponentially in the number of levels;
+* hp series: the same 0.47 mm mesh with 2, 4 and 6 levels of geometric refinement (factor 0.2) towards
+  the singular edges, orders 2 and 3: the standard cure for edge singularities; Q0 converges
+  geometrically in the number of levels (each two levels shrink the change about threefold);
 * the fields are uniform in y (full-height irises), so only a slab of height 1 mm of the quarter model is
   meshed and Q0 is scaled exactly to the height b/2 (volume and side-wall integrals times (b/2)/slab,
   broad-wall integral unchanged); one level is solved on the full quarter height as a check.
 
-The stored reference is order 3 with 4 levels; its uncertainty is the largest of the distance to the
-order-2 extrapolated limit, the order 2 -> 3 change at 4 levels and the order-3 change from 2 to 4 levels.
+The stored reference is the limit of the order-3 sequence (geometric extrapolation from 2, 4, 6 levels);
+its uncertainty is the larger of its distance to the finest level and to the order-2 limit.
 
 Per level and mode: frequency, Q0 for room-temperature copper (sigma = 5.8e7 S/m, normal skin effect,
 ``Q0 = w mu0 int |H|^2 dV / (R_s oint |H_t|^2 dS)`` with H ~ curl E; the symmetry planes carry no loss).
@@ -64,9 +64,9 @@ W_IRIS = 8.0e-3
 MAXH = 1.4e-3
 H0 = MAXH / 3  # mesh size at the iris edges before any refinement (as in validation/rades_5cavity)
 H_EDGE = (H0, 0.2e-3)  # h series: graded mesh, smaller edge size, order 2
-HP_SERIES = {2: (2, 4, 6), 3: (2, 4)}  # order -> geometric refinement levels towards the edges
+HP_SERIES = {2: (2, 4, 6), 3: (2, 4, 6)}  # order -> geometric refinement levels towards the edges
 HP_FACTOR = 0.2
-SLAB_CHECK_H_EDGE = H0  # one level also solved on the full quarter height b/2 (checks the slab scaling)
+SLAB_CHECK_H_EDGE = 0.2e-3  # one level also solved on the full quarter height b/2 (checks the slab scaling)
 SLAB = 1.0e-3  # meshed height (y) of the quarter model; see solve()
 F_SHIFT = 8.7e9
 N_EIG = 8
@@ -209,23 +209,24 @@ def main() -> None:
         raise RuntimeError("different numbers of modes at different refinement levels")
     hp = {o: np.array([r["q0"] for r in levels if r["hp"] and r["order"] == o]) for o in HP_SERIES}
     lim2, _ = extrapolate(hp[2])
+    lim3, _ = extrapolate(hp[3])
     fin = next(r for r in levels if (r["order"], r["hp"]) == last)
-    q_ref = fin["q0"]
-    # uncertainty: the larger of |order-2 limit (3 levels) - finest| and |order 3 - order 2| at the same
-    # levels, and the order-3 change between its last two levels
+    # reference: the order-3 limit of the geometric sequence; uncertainty: the larger of its distance to the
+    # finest level and to the order-2 limit
+    q_ref = lim3
+    q_unc = np.maximum(np.abs(lim3 - fin["q0"]), np.abs(lim3 - lim2))
     same = next(r for r in levels if r["order"] == 2 and r["hp"] == last[1])
-    prev3 = hp[3][-2]
-    q_unc = np.maximum.reduce([np.abs(lim2 - q_ref), np.abs(q_ref - same["q0"]), np.abs(q_ref - prev3)])
     f_change = np.max(np.abs(fin["f"] / same["f"] - 1))
 
     cols = {"mode": np.arange(1, nm + 1), "f_hz": fin["f"], "form_factor": fin["form_factor"],
-            "q0_copper_rt": q_ref, "q0_uncertainty": q_unc, "q0_extrapolated_order2": lim2}
+            "q0_copper_rt": q_ref, "q0_uncertainty": q_unc, "q0_finest_level": fin["q0"],
+            "q0_extrapolated_order2": lim2}
     for j in range(N_CAV):
         cols[f"amp_{j + 1}"] = fin["amps"][:, j]
     head = ["synthetic: no; FEM reference (NGSolve) of a 5-sub-cavity WR-90 filter, hp-refined at the iris edges, "
             "see meta.toml",
-            "q0_copper_rt: order 3, 4 geometric levels; q0_uncertainty: max(|order-2 limit - q0|, |order 3 - "
-            "order 2 at 4 levels|, |order 3 at 4 - at 2 levels|)",
+            "q0_copper_rt: order-3 limit of the geometric (hp) sequence 2, 4, 6 levels; q0_uncertainty: "
+            "max(|limit - finest level|, |order-3 limit - order-2 limit|)",
             "amp_j: E_y on the axis at the centre of sub-cavity j, normalised to max |E_y| = 1 on the axis",
             "form_factor: |int E_y dV|^2/(V int |E|^2 dV), V includes the iris windows"]
     atomic_write_csv(HERE / "modes.csv", cols, comments=head)
@@ -240,7 +241,7 @@ def main() -> None:
     atomic_write_csv(HERE / "convergence.csv", conv, comments=[
         f"frequency and Q0 (copper, RT) per refinement level; bulk maxh {MAXH} m; series 1: h_edge refinement "
         f"(graded mesh); series 2: {HP_FACTOR}-geometric hp refinement towards the iris edges"])
-    _figure(levels, lim2)
+    _figure(levels, lim3)
 
     meta = f"""# Provenance of the hp-refined FEM reference in this folder (written by generate.py)
 [solver]
@@ -268,6 +269,8 @@ hp_series_levels_order3 = {list(HP_SERIES[3])}
 max_relative_change_frequency_order2_to_order3 = {f_change:.3e}
 q0_relative_uncertainty = {[round(float(x), 5) for x in q_unc / q_ref]}
 q0_order2_extrapolated = {[round(float(x), 1) for x in lim2]}
+q0_order3_extrapolated = {[round(float(x), 1) for x in lim3]}
+q0_finest_level = {[round(float(x), 1) for x in fin["q0"]]}
 q0_stored_coarse_reference = "validation/rades_5cavity (edge maxh 0.47 mm, order 2)"
 slab_height_m = {SLAB}
 slab_check = "h_edge {SLAB_CHECK_H_EDGE} m, order 2, also solved on the full quarter height b/2"
@@ -287,7 +290,8 @@ volume = {{ value = {fin['volume'] * 1e6:.6f}, unit = "cm3", source = "FEM mesh 
 wall_conductivity = {{ value = {SIGMA_CU}, unit = "S/m", source = "room-temperature copper, for q0_copper_rt" }}
 """
     atomic_write_text(HERE / "meta.toml", meta)
-    print(f"Q0 reference: {np.round(q_ref, 1)} +- {np.round(q_unc, 1)}; order-2 limit {np.round(lim2, 1)}; "
+    print(f"Q0 reference (order-3 limit): {np.round(q_ref, 1)} +- {np.round(q_unc, 1)}; order-2 limit "
+          f"{np.round(lim2, 1)}; "
           f"slab check {np.round(slab_dq, 5)}")
 
 
