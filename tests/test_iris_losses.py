@@ -77,10 +77,11 @@ def test_single_cavity_unchanged():
 
 
 def test_q0_of_every_mode_against_the_fem(ref):
-    """No fitted constant. Target 5 %; achieved -8.8 % (axion mode) to -2.6 %: the model is below the FEM
-    for every mode, by more where the iris current is large. The stored FEM Q0 is not converged at the
-    iris corners (see test_q0_against_a_converged_2d_solution: a 0.4 mm 2-D grid reproduces the FEM's Q0,
-    finer grids go down to the circuit's)."""
+    """Against the coarse FEM (validation/rades_5cavity). No fitted constant: -8.8 % (axion mode) to -2.6 %,
+    the model below the FEM for every mode, by more where the iris current is large. That FEM's Q0 is not
+    converged at the iris edges: the hp-refined FEM (validation/rades_5cavity_refined,
+    tests/test_rades_fem_refined.py) and a converged 2-D solution (test_q0_against_a_converged_2d_solution)
+    agree with the circuit to about 1 %."""
     data, meta = ref
     ch = fem_chain(meta, meta["geometry"]["wall_conductivity"]["value"])
     m = ch.modes(BAND)

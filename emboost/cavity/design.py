@@ -26,12 +26,16 @@ from scipy.optimize import brentq
 
 from emboost.cavity.chain import CavityChain, ChainModes, Port
 from emboost.cavity.iris import KINDS, Iris, guide_wavelength, te10_gamma_impedance
+from emboost.cavity.tuning import TUNINGS
 from emboost.core.errors import InputError, PhysicsError, SetupFileError
 from emboost.core.setupfile import Table, read_toml
 
 __all__ = ["flat_field_lengths", "coupled_resonator_modes", "CoupledResonators", "fit_iris_scale",
            "port_for_external_q", "CavityModel", "load_model"]
 
+#: the shortest sub-cavity a flat-field design accepts, as a fraction of half a guide wavelength (shorter
+#: roots merge two irises into one and hold no standing wave of their own)
+MIN_CELL = 0.25
 #: the largest size [m] a cavity model file may give (guide, sub-cavity, iris)
 MAX_SIZE_M = 1e3
 
@@ -48,9 +52,20 @@ def flat_field_lengths(a: float, b: float, irises: Sequence[Iris], f_target: flo
     """Sub-cavity lengths [m] for an in-phase mode at ``f_target`` with prescribed amplitudes.
 
     ``amplitude_ratios`` (N,) relative standing-wave amplitudes (default all 1: flat field).
-    Shooting: start with V = 0 at the left wall; each length l_i (i < N) is the root in
-    (0, lambda_g/2) of "amplitude in cavity i+1 = target", the last one closes on the right wall.
-    Raises :class:`PhysicsError` when no such length exists (irises too strong or too weak).
+    Shooting: start with V = 0 at the left wall; each length l_i (i < N) is a root in (0, lambda_g) of
+    "amplitude in cavity i+1 = target", the last one closes on the right wall. Behind an inductive iris
+    the in-phase cell is shorter than lambda_g / 2 and its V(z) keeps one sign; behind a capacitive one
+    it is longer and V(z) changes sign near the iris (the iris sits in the tail of the neighbouring
+    standing waves), so a root is accepted when the cell's net field ``int V dz`` has the sign of the
+    first cell's; roots are tried in order (one-signed roots with the largest field at the iris first,
+    as for all-inductive chains, then the shorter ones) and the search backtracks when a later cell
+    cannot be closed. Raises :class:`PhysicsError` when no such lengths exist (irises too strong or too
+    weak).
+
+    >>> cap = Iris("susceptance", susceptance=6.65, reference_frequency=8.4e9)  # capacitive, |B| of w = 8 mm
+    >>> ind = Iris("inductive", window=8e-3)
+    >>> [round(x * 1e3, 2) for x in flat_field_lengths(22.86e-3, 10.16e-3, (ind, cap, ind), 8.4e9)]
+    [25.9, 28.55, 28.55, 25.9]
     """
     n = len(irises) + 1
     ratios = np.ones(n) if amplitude_ratios is None else np.asarray(amplitude_ratios, dtype=float)
@@ -61,49 +76,76 @@ def flat_field_lengths(a: float, b: float, irises: Sequence[Iris], f_target: flo
         raise PhysicsError(f"target {f_target / 1e9:.6g} GHz is below the TE10 cutoff")
     beta, z = float(g[0].imag), complex(z_arr[0])
     lam_half = np.pi / beta
-    v, i = 0j, 1.0 / z * ratios[0] + 0j  # V(z) = -j z I0 sin(beta z): amplitude ratios[0]
-    lengths = []
+    v0, i0 = 0j, 1.0 / z * ratios[0] + 0j  # V(z) = -j z I0 sin(beta z): amplitude ratios[0]
+    # the common phase of the lossless standing wave: V is -j times real in cell 1
+    phase = -1j
 
     def state_after(length, v, i):
         ch, sh = np.cos(beta * length), 1j * np.sin(beta * length)
         return ch * v - z * sh * i, -sh / z * v + ch * i
 
-    for k in range(n - 1):
-        def resid(length, v=v, i=i, k=k):
+    def net(length, v, i):
+        """int_0^length V dz projected on the common phase (positive: in phase with cell 1)."""
+        # int cos = sin(bl)/b ; int -j z I sin = -j z I (1 - cos bl)/b
+        val = v * np.sin(beta * length) / beta - z * 1j * i * (1 - np.cos(beta * length)) / beta
+        return float((val / phase).real)
+
+    def candidates(k, v, i):
+        def resid(length):
             v1, i1 = state_after(length, v, i)
             v2, i2 = _shoot(a, b, irises[k], f_target, v1, i1)
             return np.sqrt(abs(v2) ** 2 + abs(z * i2) ** 2) - ratios[k + 1]
 
-        grid = np.linspace(1e-6, 1 - 1e-6, 400) * lam_half
+        grid = np.linspace(1e-6, 2 - 1e-6, 800) * lam_half
         vals = np.array([resid(x) for x in grid])
-        # in-phase: V must not change sign inside the cavity -> keep roots where V stays one-signed
-        roots = []
+        one_signed, other = [], []
         for j in np.nonzero(np.sign(vals[:-1]) * np.sign(vals[1:]) < 0)[0]:
             r = brentq(resid, grid[j], grid[j + 1], xtol=1e-15)
             zz = np.linspace(0, r, 64)
-            vz = np.array([state_after(t, v, i)[0] for t in zz])
-            ref = vz[np.argmax(np.abs(vz))]
+            vz = np.array([(state_after(t, v, i)[0] / phase).real for t in zz])
+            scale = np.max(np.abs(vz))
             at_iris = abs(state_after(r, v, i)[0])
             # skip the trivial roots where V = 0 at the iris (the iris then does nothing)
-            if at_iris > 1e-6 * abs(ref) and np.all((vz / ref * abs(ref)).real > -1e-9 * abs(ref)):
-                roots.append((at_iris / abs(ref), r))
-        if not roots:
-            raise PhysicsError(f"no length of sub-cavity {k + 1} gives the requested amplitude in sub-cavity "
-                               f"{k + 2} at {f_target / 1e9:.6g} GHz")
-        length = max(roots)[1]  # the root with the largest field at the iris (others: nearly trivial)
-        lengths.append(length)
-        v, i = _shoot(a, b, irises[k], f_target, *state_after(length, v, i))
-    # last cavity: V = 0 at the right wall, first zero of V(z) beyond 0
-    def vend(length: float) -> float:
-        return _real(state_after(length, v, i)[0], v, i, z)
+            if at_iris <= 1e-6 * scale or net(r, v, i) <= 0 or r < MIN_CELL * lam_half:
+                continue
+            if np.all(vz > -1e-9 * scale):
+                one_signed.append((at_iris / scale, r))
+            else:
+                other.append(r)
+        return [r for _, r in sorted(one_signed, reverse=True)] + sorted(other)
 
-    grid = np.linspace(1e-9, 1 - 1e-9, 400) * lam_half
-    vals = np.array([vend(x) for x in grid])
-    crossings = np.nonzero(np.sign(vals[:-1]) * np.sign(vals[1:]) < 0)[0]
-    if crossings.size == 0:
-        raise PhysicsError("the last sub-cavity cannot close the in-phase mode")
-    lengths.append(brentq(vend, grid[crossings[0]], grid[crossings[0] + 1], xtol=1e-15))
-    return [float(x) for x in lengths]
+    def close(v, i):
+        """Length of the last cell: V = 0 at the right wall with a positive net field, or None."""
+        def vend(length: float) -> float:
+            return _real(state_after(length, v, i)[0], v, i, z)
+
+        grid = np.linspace(1e-9, 2 - 1e-9, 800) * lam_half
+        vals = np.array([vend(x) for x in grid])
+        for j in np.nonzero(np.sign(vals[:-1]) * np.sign(vals[1:]) < 0)[0]:
+            r = brentq(vend, grid[j], grid[j + 1], xtol=1e-15)
+            if net(r, v, i) > 0 and r >= MIN_CELL * lam_half:
+                return float(r)
+        return None
+
+    failed_at = [0]
+
+    def search(k, v, i):
+        if k == n - 1:
+            last = close(v, i)
+            return None if last is None else [last]
+        for length in candidates(k, v, i):
+            rest = search(k + 1, *_shoot(a, b, irises[k], f_target, *state_after(length, v, i)))
+            if rest is not None:
+                return [length] + rest
+        failed_at[0] = max(failed_at[0], k)
+        return None
+
+    out = search(0, v0, i0)
+    if out is None:
+        k = failed_at[0]
+        raise PhysicsError(f"no length of sub-cavity {k + 1} gives the requested in-phase amplitude in "
+                           f"sub-cavity {k + 2} at {f_target / 1e9:.6g} GHz")
+    return [float(x) for x in out]
 
 
 def _real(vv: complex, v: complex, i: complex, z: complex) -> float:
@@ -219,6 +261,7 @@ class CavityModel:
     points: int
     target_frequency: float | None
     path: str
+    tuning: tuple[str, np.ndarray] | None = None
 
 
 def _iris_from(t: Table) -> Iris:
@@ -307,6 +350,17 @@ def load_model(path: str | Path) -> CavityModel:
         q_targets.append(t.quantity("external_q", "dimensionless", minimum=0, exclusive=True) if has_q else None)
         ports.append(Port(loc, float(m), float(zp), t.string("name", f"port{k + 1}")))
         t.finish()
+    tuning = None
+    tun = top.table("tuning", None)
+    if tun is not None:
+        tkind = tun.string("kind", choices=TUNINGS)
+        tvals = np.atleast_1d(tun.quantity("values", "length" if tkind == "split_gap" else "dimensionless",
+                                           minimum=-1 if tkind == "length" else 0, exclusive=tkind == "length",
+                                           maximum=MAX_SIZE_M))
+        if tvals.size < 2 or np.any(np.diff(tvals) <= 0):
+            raise tun.fail("values", f"expected at least two increasing values, got {tvals.tolist()}")
+        tun.finish()
+        tuning = (tkind, tvals)
     top.raw("search", None)  # the search analysis inputs, read by emboost.jobs.search
     top.finish()
     try:
@@ -319,4 +373,4 @@ def load_model(path: str | Path) -> CavityModel:
         for k, q in enumerate(q_targets):
             if q is not None:
                 chain = port_for_external_q(chain, k, q, modes.axion_frequency)
-    return CavityModel(name, chain, (float(band[0]), float(band[1])), points, target, str(path))
+    return CavityModel(name, chain, (float(band[0]), float(band[1])), points, target, str(path), tuning)

@@ -3,19 +3,28 @@
 Writes ``modes.csv`` / ``modes.json`` (per mode: lossless and loaded frequency, form factor, Q0, Q_L,
 Q_ext and beta of each port, sub-cavity amplitudes, in-phase flag, series RLC at the readout port),
 ``fields.csv`` (V(z) of every mode), ``sparams.s2p`` (Touchstone, scikit-rf), ``provenance.json``,
-``design.json`` (if the model has a target frequency: flat-field lengths and mode separation) and the
-plots ``sparams.png`` and ``fields.png``.
+``design.json`` (if the model has a target frequency: flat-field lengths and mode separation),
+``tuning.csv`` (if the model has a ``[tuning]`` table: the axion mode's f, C, Q0 and separation vs the
+tuning parameter), ``checks.json`` (the checks of the axion mode and of the tuning curve) and the plots
+``sparams.png`` and ``fields.png``.
+
+Exit status: 0 on success; 3 when a check fails (the results are written, ``checks.json`` says which, and
+one line on stderr gives the reason); 1 on bad input.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from emboost.cavity.chain import CavityChain, ChainModes
+from emboost.cavity.checks import axion_mode_checks, checks_to_dict, first_failure
 from emboost.cavity.design import flat_field_lengths, load_model
+from emboost.cavity.tuning import tuning_curve
 from emboost.core.errors import EmboostError, PhysicsError
 from emboost.core.output import (
     atomic_write_bytes,
@@ -117,6 +126,21 @@ def run(args: argparse.Namespace) -> int:
                 "separation_hz": flat.separation()})
         except EmboostError as exc:
             say(args, f"flat-field design not possible: {exc}")
+    checks = list(axion_mode_checks(chain, modes, q))
+    if model.tuning is not None:
+        kind, values = model.tuning
+        t = tuning_curve(chain, kind, values, model.band)
+        unit = "gap [m]" if kind == "split_gap" else "relative length change [1]"
+        atomic_write_csv(out / "tuning.csv", {
+            "parameter": t.parameter.tolist(), "f_hz": t.frequency.tolist(), "form_factor": t.form_factor.tolist(),
+            "q0": t.q0.tolist(), "separation_hz": t.separation.tolist(),
+            "in_phase": t.in_phase.astype(float).tolist(), "q0_one_te101_cavity": t.q_single.tolist()},
+            comments=[f"tuning '{kind}' of the axion mode; parameter: {unit}; "
+                      "q0_one_te101_cavity: closed form at the same f and width"])
+        checks += [replace(c, name=f"tuning_{c.name}") for c in t.checks]
+        say(args, f"tuning '{kind}': {t.frequency[0] / 1e9:.4f} -> {t.frequency[-1] / 1e9:.4f} GHz "
+                  f"(range {t.tuning_range / 1e6:.1f} MHz)")
+    atomic_write_json(out / "checks.json", checks_to_dict(checks))
     atomic_write_json(out / "provenance.json", provenance([args.model]))
     ax = modes.axion_index
     say(args, f"{model.name}: {modes.frequency.size} modes; axion mode {ax + 1} at "
@@ -125,6 +149,10 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_plots:
         _plots(out, chain, modes, f, s)
     say(args, f"wrote {out}")
+    reason = first_failure(checks)
+    if reason:
+        print(f"emboost cavity: {model.name}: check failed: {reason}", file=sys.stderr)
+        return 3
     return 0
 
 
