@@ -503,14 +503,12 @@ class LinearPropagation:
     jacobian: np.ndarray
 
 
-def linear_propagation(model: MonteCarloModel, step: float = 0.1) -> LinearPropagation:
-    """Propagate the covariance linearly through the whole pipeline (refits included).
+def _central_points(model: MonteCarloModel, step: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ``2 na + 1`` parameter points of a central-difference Jacobian in the booster and LNA parameters.
 
-    The Jacobian of the delivered beta^2(f) with respect to the ``k`` booster and 4 LNA parameters comes
-    from central differences of :func:`evaluate_samples` with steps ``step`` sigma (one batch of
-    ``2 (k + 4) + 1`` points); then ``var = J Sigma J^T + (sigma_shape beta^2)^2 + (sigma_f d beta^2/df)^2``.
+    Returns ``(x, active, h)``: the points (centre first, then +h and -h for each parameter with sigma > 0),
+    the indices of those parameters and their steps (``step`` sigma).
     """
-    k = model.n_booster
     sig = np.concatenate([np.sqrt(np.clip(np.diag(model.covariance), 0, None)), model.lna_sigma])
     x0 = np.concatenate([model.center, model.lna_mean])
     active = np.nonzero(sig > 0)[0]
@@ -521,7 +519,18 @@ def linear_propagation(model: MonteCarloModel, step: float = 0.1) -> LinearPropa
             p = x0.copy()
             p[a] += sign * ha
             pts.append(p)
-    x = np.array(pts)
+    return np.array(pts), active, h
+
+
+def linear_propagation(model: MonteCarloModel, step: float = 0.1) -> LinearPropagation:
+    """Propagate the covariance linearly through the whole pipeline (refits included).
+
+    The Jacobian of the delivered beta^2(f) with respect to the ``k`` booster and 4 LNA parameters comes
+    from central differences of :func:`evaluate_samples` with steps ``step`` sigma (one batch of
+    ``2 (k + 4) + 1`` points); then ``var = J Sigma J^T + (sigma_shape beta^2)^2 + (sigma_f d beta^2/df)^2``.
+    """
+    k = model.n_booster
+    x, active, h = _central_points(model, step)
     n = x.shape[0]
     draws = Draws(0, x[:, :k], x[:, k:], np.ones(n), np.zeros(n))
     y = evaluate_samples(dataclasses.replace(model, frequency_sigma=0.0), draws)["boost"]
@@ -607,17 +616,7 @@ def uncertainty_budget(model: MonteCarloModel, step: float = 0.1, *, fit_sigma_t
     One batch of ``2 (k + 4) + 1`` pipeline evaluations and one of 5 fixed-refit evaluations.
     """
     k = model.n_booster
-    sig = np.concatenate([np.sqrt(np.clip(np.diag(model.covariance), 0, None)), model.lna_sigma])
-    x0 = np.concatenate([model.center, model.lna_mean])
-    active = np.nonzero(sig > 0)[0]
-    h = step * sig[active]
-    pts = [x0]
-    for sign in (1.0, -1.0):
-        for a, ha in zip(active, h):
-            p = x0.copy()
-            p[a] += sign * ha
-            pts.append(p)
-    x = np.array(pts)
+    x, active, h = _central_points(model, step)
     n = x.shape[0]
     ev = evaluate_samples(dataclasses.replace(model, frequency_sigma=0.0),
                           Draws(0, x[:, :k], x[:, k:], np.ones(n), np.zeros(n)))
