@@ -373,7 +373,7 @@ def read_samples(out: Path) -> dict[str, np.ndarray] | None:
     g = out / "montecarlo" / "reach_samples.npz"
     if g.is_file():
         with np.load(g) as z:
-            d["g"] = np.asarray(z["g"])
+            d.update({k: np.asarray(z[k]) for k in ("g", "g_nominal") if k in z.files})
     return d
 
 

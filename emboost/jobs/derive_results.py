@@ -429,6 +429,8 @@ class CampaignResults:
                                       list(booster_names), booster_units, samples["lna"]))
             if "g" in samples:
                 v["g"] = (("sample", "frequency"), samples["g"])
+            if "g_nominal" in samples:
+                v["g_nominal"] = (("frequency",), samples["g_nominal"])
             v["peak_boost"] = (("sample",), b[:, int(np.argmax(mc.mean))])
         return v
 

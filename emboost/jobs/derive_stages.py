@@ -504,7 +504,7 @@ def _sensitivity(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
     from emboost.core.output import atomic_write_bytes
 
     buf = io.BytesIO()
-    np.savez(buf, frequency=f, g=g)  # the per-sample reach, for results.nc
+    np.savez(buf, frequency=f, g=g, g_nominal=reach.g_nominal)  # the per-sample reach, for results.nc
     atomic_write_bytes(ctx.out / "montecarlo" / "reach_samples.npz", buf.getvalue())
     cols: dict[str, Any] = {"frequency_Hz": f, "t_sys_K": t_sys, "t_sys_relative_sigma": rel,
                             "g_nominal_GeV": reach.g_nominal, "g_median_GeV": g_med}

@@ -67,8 +67,9 @@ _LNA = {"sqrt_sv": ("V Hz-0.5", "LNA voltage noise density sqrt(S_v)"),
 
 
 def booster_unit(name: str) -> str:
-    """The SI unit of a booster fit parameter by its name (gaps, thicknesses, positions: m; phases: rad)."""
-    if name.startswith(("gap", "thickness", "position", "mirror_gap", "spacing")):
+    """The SI unit of a booster fit parameter by its name (gaps, thicknesses, phase thicknesses sqrt(eps) t,
+    positions: m; other phases: rad; loss tangent and the rest: 1). Callers that know the fit's units pass them."""
+    if name.startswith(("gap", "thickness", "phase_thickness", "position", "mirror_gap", "spacing")):
         return "m"
     if "phase" in name or name.endswith("_rad"):
         return "rad"
