@@ -257,6 +257,10 @@ def _booster_fit(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
     power_delay_png(ctx.out / "booster_fit.png", f, s, m["s11"], title="booster reflectivity: data and fit",
                     power_db=(data["reflected_power_db"], m["reflected_power_db"]),
                     delay=(data["group_delay"], m["group_delay"]))
+    from emboost.jobs.fit_recipes import write_s11_outputs
+
+    s11_files = write_s11_outputs(ctx.out, f, s, m["s11"], f"emboost derive {r.name}: booster reflectivity",
+                                  prefix="booster_")
     fb = setup.frequencies
     resp = res.booster().response(fb)
     booster_response_png(ctx.out / "booster_model.png", fb, resp.boost_factor, resp.reflected_power_db,
@@ -276,7 +280,7 @@ def _booster_fit(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
         peak_frequency_Hz=float(fb[k]), nominal_peak_boost=float(np.max(nominal)),
         nominal_peak_frequency_Hz=float(fb[int(np.argmax(nominal))]))
     return _with_verdict(to_json(out), verdict), ["booster_fit.json", "booster_fit.csv", "booster_fit.png",
-                                                  "booster_model.png"]
+                                                  "booster_model.png", *s11_files]
 
 
 def _noise_fit(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
