@@ -223,7 +223,8 @@ def _suffix_style(header: list[str], units: list[str | None], rows: list[list[st
     if units[0] is not None or base != "frequency" or suffix.lower() not in _FREQ_SUFFIX:
         return header, units, rows, meta
     keep = [0]
-    names, new_units = ["frequency"], [_FREQ_SUFFIX[suffix.lower()]]
+    names: list[str] = ["frequency"]
+    new_units: list[str | None] = [_FREQ_SUFFIX[suffix.lower()]]
     other = []
     for j, (nm, u) in enumerate(zip(header[1:], units[1:]), start=1):
         b, su = _split_suffix(nm) if u is None else (nm, u)
