@@ -44,9 +44,9 @@ def worker_environment() -> dict[str, str]:
     """What a worker runs (executed on each worker by :func:`check_workers`): emboost and numpy versions."""
     import numpy
 
-    import emboost
+    from emboost.core.version import __version__  # imports the emboost package first
 
-    return {"emboost": str(emboost.__version__), "numpy": str(numpy.__version__)}
+    return {"emboost": str(__version__), "numpy": str(numpy.__version__)}
 
 
 def _timeout(name: str) -> float:
@@ -69,7 +69,7 @@ def check_workers(client: Any, timeout: float | None = None) -> dict[str, dict[s
     first worker that cannot import emboost, runs another emboost version, or does not answer in ``timeout`` s."""
     import concurrent.futures as cf
 
-    from emboost import __version__
+    from emboost.core.version import __version__
 
     t = _timeout("check") if timeout is None else timeout
     try:
