@@ -139,8 +139,9 @@ RADES = [
     ("md", """# RADES: a five-cavity chain and the analysis of its spectra
 
 The iris-coupled chain of five sub-cavities of `models/cast_rades_2018.toml`: its modes, the in-phase (axion)
-mode's form factor and its S-parameters as a scikit-rf network; then the haloscope analysis of **synthetic** magnet-on and
-magnet-off spectra with an axion injected (truth printed below): grand unified spectrum, candidate, limits."""),
+mode's form factor and its S-parameters as a scikit-rf network; then the haloscope analysis of **synthetic**
+magnet-on and magnet-off spectra with an axion injected (truth printed below): grand unified spectrum, candidate,
+limits."""),
     ("code", """%matplotlib inline
 import matplotlib.pyplot as plt
 import numpy as np
