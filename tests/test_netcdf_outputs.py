@@ -39,7 +39,7 @@ def runs(tmp_path_factory):
     mc.mkdir()
     _, top = load_recipe(recipe)
     run_recipe(recipe, top, mc, quiet=True)
-    res = derive(ROOT / "fits" / "cb200_campaign.toml", d / "derive", samples=10, workers=1, quiet=True,
+    res = derive(ROOT / "fits" / "cb200_campaign.toml", d / "derive", samples=6, workers=1, quiet=True,
                  stream=io.StringIO())
     return mc, res.out
 
