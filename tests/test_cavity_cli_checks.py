@@ -46,7 +46,7 @@ def test_checks_and_tuning_written(tmp_path):
     assert {"axion_in_phase", "form_factor_range", "q0_plausible", "tuning_monotonic", "tuning_separated"} <= names
     assert "tuning_all_in_phase" not in names
     rows = list(csv.DictReader(line for line in (out / "tuning.csv").open() if not line.startswith("#")))
-    f = np.array([float(r["f_hz"]) for r in rows])
+    f = np.array([float(r["f_Hz"]) for r in rows])
     assert f.size == 4 and np.all(np.diff(f) < 0) and f[0] == pytest.approx(8.591e9, rel=1e-3)
 
 

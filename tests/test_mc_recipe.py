@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scipy.io import netcdf_file
 
 from emboost.core.errors import RecipeError
+from emboost.jobs.files import read_results
 from emboost.jobs.mc import load_booster_fit_json, load_mc_recipe, run_recipe
 from emboost.jobs.recipes import load_recipe
 
@@ -102,10 +102,10 @@ def test_outputs_are_written_and_consistent(fitted):
     assert np.all(band["std"] > 0) and np.all(band["linear_std"] > 0)
     # the field-shape factor (10 %) dominates: the relative spread is of that size (10 samples: loose)
     assert 0.04 < np.median(band["relative_std"]) < 0.2
-    nc = netcdf_file(out / "results.nc", "r", mmap=False)
-    assert np.array_equal(nc.variables["mean"][:], band["mean"])
-    assert nc.variables["sample_tau"][:].shape == (10,)
-    assert nc.variables["sample_booster_parameters"][:].shape == (10, 5)
+    nc, _ = read_results(out / "results.nc")
+    assert np.array_equal(nc["boost_mean"], band["mean"])
+    assert nc["line_delay"].shape == (10,) and nc["boost"].shape == (10, 41)
+    assert sum(k.startswith("booster_") for k in nc) == 5
     reach = read_csv(out / "reach.csv")
     # g ~ (beta^2)^-1/2: the reach at the median boost factor is the median reach
     assert np.allclose(reach["g_q50_GeV"], reach["g_nominal_GeV"] * np.sqrt(band["nominal"] / band["q50"]), rtol=1e-9)

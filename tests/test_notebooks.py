@@ -13,7 +13,7 @@ nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 
-NOTEBOOKS = ("booster_boost_and_fit", "resonance_fit", "noise_calibration")
+NOTEBOOKS = ("booster_boost_and_fit", "resonance_fit", "noise_calibration", "rades_analysis", "dmradio_live_time")
 BUDGET_S = 20.0
 
 

@@ -2,7 +2,9 @@
 
 Writes ``modes.csv`` / ``modes.json`` (per mode: lossless and loaded frequency, form factor, Q0, Q_L,
 Q_ext and beta of each port, sub-cavity amplitudes, in-phase flag, series RLC at the readout port),
-``fields.csv`` (V(z) of every mode), ``sparams.s2p`` (Touchstone, scikit-rf), ``provenance.json``,
+``fields.csv`` (V(z) of every mode), ``sparams.s2p`` (two ports) or ``sparams.s1p`` (one port: Touchstone
+through :func:`emboost.rf.skrf_bridge.write_touchstone` of :func:`~emboost.rf.skrf_bridge.cavity_network`),
+``provenance.json``,
 ``design.json`` (if the model has a target frequency: flat-field lengths and mode separation),
 ``tuning.csv`` (if the model has a ``[tuning]`` table: the axion mode's f, C, Q0 and separation vs the
 tuning parameter), ``checks.json`` (the checks of the axion mode and of the tuning curve) and the plots
@@ -26,13 +28,8 @@ from emboost.cavity.checks import axion_mode_checks, checks_to_dict, first_failu
 from emboost.cavity.design import flat_field_lengths, load_model
 from emboost.cavity.tuning import tuning_curve
 from emboost.core.errors import EmboostError, PhysicsError
-from emboost.core.output import (
-    atomic_write_bytes,
-    atomic_write_csv,
-    atomic_write_json,
-    prepare_output_dir,
-    provenance,
-)
+from emboost.core.output import atomic_write_json, prepare_output_dir, provenance
+from emboost.jobs.files import write_csv
 
 from .common import add_common_options, say
 
@@ -47,20 +44,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_common_options(p)
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     p.set_defaults(func=run)
-
-
-def _touchstone(f: np.ndarray, s: np.ndarray, z0: float, name: str) -> bytes:
-    import skrf
-
-    ntw = skrf.Network(frequency=skrf.Frequency.from_f(f, unit="Hz"), s=s, z0=z0, name=name)
-    import os
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as d:
-        ntw.write_touchstone(os.path.join(d, "x"), form="ri")
-        files = os.listdir(d)
-        with open(os.path.join(d, files[0]), "rb") as fh:
-            return fh.read()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -89,8 +72,8 @@ def run(args: argparse.Namespace) -> int:
             except PhysicsError:
                 pass
         row = {"mode": m + 1, "f_lossless_hz": float(modes.frequency[m]), "f_loaded_hz": qm.frequency,
-               "form_factor": float(modes.form_factor[m]), "in_phase": float(modes.in_phase[m]),
-               "axion_mode": float(m == modes.axion_index), "q0": qm.q0, "q_loaded": qm.q_loaded}
+               "form_factor": float(modes.form_factor[m]), "in_phase": bool(modes.in_phase[m]),
+               "axion_mode": bool(m == modes.axion_index), "q0": qm.q0, "q_loaded": qm.q_loaded}
         for k in range(len(chain.ports)):
             row[f"q_ext_{k + 1}"], row[f"beta_{k + 1}"] = qm.q_external[k], qm.beta[k]
         for j in range(n):
@@ -99,8 +82,9 @@ def run(args: argparse.Namespace) -> int:
         for key in cols:
             cols[key].append(row[key])
         records.append(row)
-    atomic_write_csv(out / "modes.csv", cols, comments=[
-        f"model: {args.model}; SI units; amp_j: signed sub-cavity amplitude (max |.| = 1)",
+    write_csv(out / "modes.csv", cols, comments=[
+        f"model: {args.model}; SI units; amp_j: signed sub-cavity amplitude (max |.| = 1); in_phase, axion_mode: "
+        "true/false",
         "q0: walls only; q_loaded: walls and ports; q_ext_k, beta_k: port k; rlc_*: series RLC at port 1"])
     atomic_write_json(out / "modes.json", {"model": model.name, "volume_m3": chain.volume,
                                            "axion_mode": modes.axion_index + 1,
@@ -110,12 +94,17 @@ def run(args: argparse.Namespace) -> int:
         z, v = chain.field_profile(fm)
         fields.setdefault("z_m", z.tolist())
         fields[f"v_mode{m + 1}"] = v.tolist()
-    atomic_write_csv(out / "fields.csv", fields, comments=["normalised mode voltage V(z) along the chain"])
+    write_csv(out / "fields.csv", fields, comments=["normalised mode voltage V(z) along the chain"])
     f = np.linspace(*model.band, model.points)
     s = None
-    if len(chain.ports) == 2:
-        s = chain.s_parameters(f)
-        atomic_write_bytes(out / "sparams.s2p", _touchstone(f, s, chain.ports[0].impedance, model.name))
+    if chain.ports:
+        from emboost.rf.skrf_bridge import cavity_network, write_touchstone
+
+        ntw = cavity_network(chain, f, name=model.name)
+        write_touchstone(ntw, out / f"sparams.s{ntw.nports}p", comments=(
+            f"emboost cavity {model.name}: S-parameters of the chain (walls lossy), model {args.model}",))
+        if ntw.nports == 2:
+            s = chain.s_parameters(f)
     if model.target_frequency is not None:
         try:
             ls = flat_field_lengths(chain.a, chain.b, chain.irises, model.target_frequency)
@@ -131,10 +120,11 @@ def run(args: argparse.Namespace) -> int:
         kind, values = model.tuning
         t = tuning_curve(chain, kind, values, model.band)
         unit = "gap [m]" if kind == "split_gap" else "relative length change [1]"
-        atomic_write_csv(out / "tuning.csv", {
-            "parameter": t.parameter.tolist(), "f_hz": t.frequency.tolist(), "form_factor": t.form_factor.tolist(),
-            "q0": t.q0.tolist(), "separation_hz": t.separation.tolist(),
-            "in_phase": t.in_phase.astype(float).tolist(), "q0_one_te101_cavity": t.q_single.tolist()},
+        write_csv(out / "tuning.csv", {
+            "parameter_m" if kind == "split_gap" else "parameter_1": t.parameter.tolist(),
+            "f_Hz": t.frequency.tolist(), "form_factor_1": t.form_factor.tolist(), "q0_1": t.q0.tolist(),
+            "separation_Hz": t.separation.tolist(), "in_phase": t.in_phase.astype(bool).tolist(),
+            "q0_one_te101_cavity_1": t.q_single.tolist()},
             comments=[f"tuning '{kind}' of the axion mode; parameter: {unit}; "
                       "q0_one_te101_cavity: closed form at the same f and width"])
         checks += [replace(c, name=f"tuning_{c.name}") for c in t.checks]

@@ -22,6 +22,8 @@ EXAMPLES = """examples:
   emboost derive fits/cb200_campaign.toml --samples 1000 --seed 7 --output out/derive1000
   emboost derive fits/cb200_campaign.toml --output out/derive --resume        # after an interruption or an edit
   emboost derive fits/cb200_campaign.toml --output out/derive --overwrite --quiet
+  emboost derive fits/cb200_campaign.toml --output out/derive --scheduler tcp://scheduler-host:8786
+  emboost derive fits/cb200_campaign.toml --output out/derive --scheduler ~/scheduler.json   # dask-jobqueue
 """
 
 
@@ -33,6 +35,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=None, help="seed of every random draw (default: the recipe's)")
     p.add_argument("--workers", type=int, default=None,
                    help="Monte-Carlo worker processes (default: the recipe's, else the CPU count; 1 = this process)")
+    p.add_argument("--scheduler", metavar="ADDRESS|FILE", default=None,
+                   help="run the Monte-Carlo on a Dask cluster: a scheduler address (tcp://host:8786), a scheduler "
+                        "file (dask scheduler --scheduler-file, dask-jobqueue), or 'local' for a LocalCluster")
     p.add_argument("--resume", action="store_true",
                    help="reuse the cached stages in --output whose inputs are unchanged and continue the Monte-Carlo")
     p.set_defaults(func=run)
@@ -42,5 +47,5 @@ def run(args: argparse.Namespace) -> int:
     from emboost.jobs.derive import derive
 
     res = derive(args.recipe, args.output, samples=args.samples, seed=args.seed, workers=args.workers,
-                 resume=args.resume, overwrite=args.overwrite, quiet=args.quiet)
+                 resume=args.resume, overwrite=args.overwrite, quiet=args.quiet, scheduler=args.scheduler)
     return res.status

@@ -3,7 +3,8 @@
 Runs the booster reflectivity fit named by the recipe (or reads its fit.json), then draws booster and
 LNA parameters, refits the line delay (and the mirror gap) per sample, and writes the band, the
 g_ag reach, NetCDF results and plots. Samples run in local processes (``--workers``), or on a Dask
-cluster with ``--scheduler ADDRESS`` (``--scheduler local`` starts a LocalCluster).
+cluster with ``--scheduler ADDRESS`` or ``--scheduler FILE`` (a scheduler file; ``--scheduler local`` starts a
+LocalCluster); every worker must run the same emboost version (checked first: a one-line error names the worker).
 
 Finished samples are checkpointed in DIR/samples/; after an interruption, run the same command with
 ``--resume`` to continue where it stopped (refused if the recipe, its inputs, the seed or the chunk
@@ -35,8 +36,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=None, help="seed of every random draw (default: the recipe's)")
     p.add_argument("--workers", type=int, default=None,
                    help="local worker processes (default: the recipe's, else the CPU count; 1 = this process)")
-    p.add_argument("--scheduler", metavar="ADDRESS", default=None,
-                   help="run on a Dask cluster: a scheduler address, or 'local' for a LocalCluster")
+    p.add_argument("--scheduler", metavar="ADDRESS|FILE", default=None,
+                   help="run on a Dask cluster: a scheduler address (tcp://host:8786), a scheduler file (dask "
+                        "scheduler --scheduler-file, dask-jobqueue), or 'local' for a LocalCluster")
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted run in --output from its checkpoint (same settings only)")
     p.set_defaults(func=run)

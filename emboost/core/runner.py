@@ -9,8 +9,10 @@ results, and a longer run starts with the samples of a shorter one.
 
 Backends (:func:`run_chunks`): ``workers=1`` runs in this process; ``workers > 1`` uses a
 ``concurrent.futures.ProcessPoolExecutor`` with the ``spawn`` start method (``context`` and ``func``
-are pickled once and sent to every worker); ``scheduler`` a Dask scheduler address, or ``"local"``
-for a ``dask.distributed.LocalCluster``. Local workers end themselves when the process that started
+are pickled once and sent to every worker); ``scheduler`` a Dask scheduler address, a scheduler file, a
+``dask.distributed.Client``, or ``"local"`` for a ``dask.distributed.LocalCluster`` (see
+:mod:`emboost.core.dask_cluster`: workers are checked before anything is submitted, every wait has a
+timeout). Local workers end themselves when the process that started
 them dies (``PR_SET_PDEATHSIG`` on Linux, and on every system a watchdog thread that polls the parent).
 
 Checkpoints (:class:`Checkpoint`): with a folder, every finished chunk is written atomically to
@@ -474,33 +476,36 @@ def _run_processes(func: Callable[[Any, Any], dict[str, np.ndarray]], context: A
 
 
 def _run_dask(func: Callable[[Any, Any], dict[str, np.ndarray]], context: Any, samples: Any, todo: list[Chunk],
-              scheduler: str, workers: int, finish: Callable[[int, dict[str, np.ndarray]], None]) -> None:
-    try:
-        from dask.distributed import Client, LocalCluster, as_completed
-    except ImportError:
-        raise InputError("--scheduler needs dask.distributed: pip install 'emboost[dist]'") from None
-    cluster = None
-    if scheduler == "local":
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
-        client = Client(cluster)
+              scheduler: Any, workers: int, finish: Callable[[int, dict[str, np.ndarray]], None]) -> None:
+    from emboost.core.dask_cluster import chunk_timeout, connect
+
+    client, cluster, owned = connect(scheduler, workers)
+    if cluster is not None:
         client.run(_dask_guard, os.getpid())  # the local workers end with this process
-    else:
-        try:
-            client = Client(scheduler, timeout="10s")
-        except OSError as exc:  # includes TimeoutError
-            raise InputError(f"cannot reach the Dask scheduler at {scheduler!r}: {exc}") from None
+    from dask.distributed import TimeoutError as DaskTimeoutError
+    from dask.distributed import wait
+
     try:
         shared = client.scatter(context, broadcast=True)
         futures = {client.submit(_dask_chunk, func, shared, _take(samples, ch.start, ch.stop), pure=False): ch.index
                    for ch in todo}
+        pending = set(futures)
+        limit = chunk_timeout()
         try:
-            for fut in as_completed(list(futures)):
-                finish(futures[fut], fut.result())
+            while pending:
+                try:
+                    done, pending = wait(pending, timeout=limit, return_when="FIRST_COMPLETED")
+                except (TimeoutError, DaskTimeoutError):
+                    raise InputError(f"no Monte-Carlo chunk finished on the Dask cluster within {limit:g} s "
+                                     f"({len(pending)} chunks pending): are its workers alive? (set "
+                                     "EMBOOST_DASK_CHUNK_TIMEOUT to wait longer)") from None
+                for fut in done:
+                    finish(futures[fut], fut.result())
         except BaseException:
             client.cancel(list(futures))
             raise
     finally:
-        client.close()
+        if owned:
+            client.close()
         if cluster is not None:
             cluster.close()
-

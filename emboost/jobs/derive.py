@@ -161,7 +161,8 @@ class DeriveResult:
 def derive(recipe: str | os.PathLike[str], out: str | os.PathLike[str], *, samples: int | None = None,
            seed: int | None = None, workers: int | None = None, resume: bool = False, overwrite: bool = False,
            quiet: bool = True, on_chunk: Callable[[int], None] | None = None,
-           stream: IO[str] | None = None, inputs: Inputs | None = None) -> DeriveResult:
+           stream: IO[str] | None = None, inputs: Inputs | None = None, scheduler: str | None = None,
+           client: Any = None) -> DeriveResult:
     """Run a campaign recipe into the folder ``out`` (see the module docstring); returns a :class:`DeriveResult`.
 
     ``samples``/``seed`` override the recipe's Monte-Carlo settings, ``workers`` its process count.
@@ -169,6 +170,10 @@ def derive(recipe: str | os.PathLike[str], out: str | os.PathLike[str], *, sampl
     from its checkpoint; without it a non-empty ``out`` needs ``overwrite``. ``on_chunk(i)`` is called after
     each stored Monte-Carlo chunk (tests use it to interrupt a run). ``inputs`` is the job's load-once input
     cache (a new one by default; after the run its ``reads`` count the parses per file).
+    ``scheduler`` runs the Monte-Carlo stage on a Dask cluster: a scheduler address (``"tcp://host:8786"``), the
+    path of a scheduler file, or ``"local"``; ``client`` a ``dask.distributed.Client`` of the caller (not closed).
+    Every worker must import the same emboost version (checked before submitting, a one-line error names the bad
+    worker); the samples are bit-identical to a local run (docs/ecosystem.md).
     """
     from emboost.core.output import finish_output_dir, prepare_output_dir
     from emboost.jobs.recipes import required_source
@@ -184,6 +189,8 @@ def derive(recipe: str | os.PathLike[str], out: str | os.PathLike[str], *, sampl
         raise InputError(f"--seed must be >= 0, got {s}", key="seed")
     if workers is not None and workers < 1:
         raise InputError(f"--workers must be >= 1, got {workers}", key="workers")
+    if scheduler is not None and client is not None:
+        raise InputError("give either a scheduler (address or scheduler file) or a Dask client, not both")
     if resume and overwrite:
         raise InputError("--resume continues the cached stages and --overwrite discards them: give one of them")
     progress = Progress(quiet, stream)
@@ -193,7 +200,8 @@ def derive(recipe: str | os.PathLike[str], out: str | os.PathLike[str], *, sampl
     job_inputs: list[str | os.PathLike[str]] = [r.path, *hashes]
     outp = prepare_output_dir(out, overwrite=overwrite, resume=resume, inputs=job_inputs)
     ctx = Context(recipe=r, out=outp, resume=resume, quiet=quiet, samples=n, seed=s, workers=workers,
-                  progress=progress, inputs=inputs, on_chunk=on_chunk, hashes=hashes)
+                  progress=progress, inputs=inputs, on_chunk=on_chunk, hashes=hashes,
+                  scheduler=client if client is not None else scheduler)
     status: dict[str, str] = {}
     seconds: dict[str, float] = {}
     t_all = time.perf_counter()
@@ -325,11 +333,9 @@ def _write_outputs(ctx: Context, R: CampaignResults, summary: dict[str, Any], tc
     from emboost.core.output import atomic_write_json, provenance
     from emboost.jobs.derive_report import TruthCurves, build_campaign_report
     from emboost.jobs.files import write_csv
-    from emboost.jobs.mc import write_netcdf
 
-    mc, sn = R.montecarlo, R.sensitivity
+    mc = R.montecarlo
     f = mc.frequency
-    q = ctx.recipe.montecarlo.quantiles
     inputs = [ctx.recipe.path] + sorted({Path(p) for p in ctx.hashes})
     prov = provenance(inputs)
     doc = {"format": FORMAT, "summary": summary,
@@ -343,24 +349,8 @@ def _write_outputs(ctx: Context, R: CampaignResults, summary: dict[str, Any], tc
                      "suffixes": UNIT_SUFFIXES, "keys": STAGE_UNITS},
            "provenance": prov}
     atomic_write_json(ctx.out / "results.json", doc)
-    variables = {
-        "frequency": (("frequency",), f, "Hz"), "quantile": (("quantile",), np.array(q), "1"),
-        "boost_mean": (("frequency",), mc.mean, "1"),
-        "boost_std": (("frequency",), mc.std, "1"),
-        "boost_quantiles": (("quantile", "frequency"), np.array([mc.quantile(x) for x in q]), "1"),
-        "boost_nominal": (("frequency",), mc.nominal, "1"),
-        "t_sys": (("frequency",), sn.t_sys, "K"),
-        "g_median": (("frequency",), sn.g_median, "GeV-1"),
-        "g_quantiles": (("quantile", "frequency"), np.array([sn.g_quantiles[str(x)] for x in q]), "GeV-1"),
-    }
     bud = mc.budget
     if bud is not None:
-        for n, v in bud.sources.items():
-            variables[f"budget_{n}_std"] = (("frequency",), v, "1")
-        for n, v in bud.paths.items():
-            variables[f"budget_path_{n}_std"] = (("frequency",), v, "1")
-        variables["budget_total_linear_std"] = (("frequency",), bud.total_linear, "1")
-        variables["boost_std_without_field_shape"] = (("frequency",), bud.mc_std_without_shape, "1")
         cols: dict[str, Any] = {"frequency_Hz": f, "nominal": mc.nominal, "mc_std": bud.mc_std,
                                 "mc_std_without_field_shape": bud.mc_std_without_shape,
                                 "total_linear_std": bud.total_linear}
@@ -375,8 +365,7 @@ def _write_outputs(ctx: Context, R: CampaignResults, summary: dict[str, Any], tc
             "conditional_* columns are the conditional fit sigma of tau and gap, not in the band",
             f"field_shape_sigma {bud.field_shape_sigma:g} (source: {bud.field_shape_source}); frequency_sigma "
             f"{bud.frequency_sigma_Hz:g} Hz (source: {bud.frequency_sigma_source})"])
-    write_netcdf(ctx.out / "results.nc", variables, {"frequency": f.size, "quantile": len(q)},
-                 {"title": f"emboost derive: {ctx.recipe.name}", "samples": mc.samples, "seed": mc.seed})
+    _write_netcdf(ctx, R, prov)
     curves = None
     if ctx.recipe.truth is not None:
         curves = TruthCurves(ctx.recipe.truth.label, truth_on(ctx, f),
@@ -384,3 +373,34 @@ def _write_outputs(ctx: Context, R: CampaignResults, summary: dict[str, Any], tc
                              else None)
     build_campaign_report(ctx.out / "report.html", ctx.recipe, R, tc, curves, status, seconds, prov, list(STAGES),
                           extra_sections=extra)
+
+
+def read_samples(out: Path) -> dict[str, np.ndarray] | None:
+    """The per-sample arrays of a derive run (``montecarlo/boost_samples.npz``, and the per-sample reach
+    ``g`` of ``montecarlo/reach_samples.npz``), or None when the run stored none."""
+    p = out / "montecarlo" / "boost_samples.npz"
+    if not p.is_file():
+        return None
+    with np.load(p) as z:
+        d = {k: np.asarray(z[k]) for k in z.files}
+    g = out / "montecarlo" / "reach_samples.npz"
+    if g.is_file():
+        with np.load(g) as z:
+            d.update({k: np.asarray(z[k]) for k in ("g", "g_nominal") if k in z.files})
+    return d
+
+
+def _write_netcdf(ctx: Context, R: CampaignResults, prov: dict[str, Any]) -> None:
+    """``results.nc``: the band, the reach, the budget and every sample (schema of :mod:`emboost.mc.ncschema`)."""
+    from emboost.jobs.files import write_results
+    from emboost.jobs.mc import _si_units
+    from emboost.mc.ncschema import global_attributes
+
+    fit = ctx.booster_fit()
+    variables = R.variables(read_samples(ctx.out), list(fit.fit.free), _si_units(fit))
+    failed = failed_verdicts(ctx.results)
+    attrs = global_attributes(f"emboost derive: {ctx.recipe.name}", "emboost derive (emboost.jobs.derive)",
+                              prov["inputs"], samples=R.montecarlo.samples, seed=R.montecarlo.seed,
+                              converged=int(R.montecarlo.convergence.converged),
+                              verdicts="ok" if not failed else "; ".join(failed))
+    write_results(ctx.out / "results.nc", variables, attrs, say=ctx.progress.say)

@@ -390,6 +390,61 @@ class CampaignResults:
                    _build(MirrorGapSummary, r["mirror_gap"]),
                    MonteCarloSummary.from_json(r["montecarlo"]), SensitivitySummary.from_json(r["sensitivity"]))
 
+    def variables(self, samples: Mapping[str, np.ndarray] | None = None,
+                  booster_names: Sequence[str] = (), booster_units: Sequence[str] | None = None) -> dict[str, object]:
+        """The variables of ``results.nc`` in the schema shared with ``emboost mc`` (:mod:`emboost.mc.ncschema`).
+
+        ``samples``: the per-sample arrays of the Monte-Carlo (``montecarlo/boost_samples.npz``: ``boost``,
+        ``tau``, ``gap``, ``shape``, ``shift``, ``booster``, ``lna``, and ``tau_redchi``, ``on_bound``, ``g`` when
+        stored); without them only the band is described."""
+        from emboost.mc.ncschema import sample_variables
+
+        mc, sn = self.montecarlo, self.sensitivity
+        q = [float(x) for x in mc.quantiles]
+        v: dict[str, object] = {
+            "frequency": (("frequency",), mc.frequency), "quantile": (("quantile",), np.array(q)),
+            "boost_mean": (("frequency",), mc.mean), "boost_std": (("frequency",), mc.std),
+            "boost_quantiles": (("quantile", "frequency"), np.array([mc.quantiles[k] for k in mc.quantiles])),
+            "boost_nominal": (("frequency",), mc.nominal),
+            "t_sys": (("frequency",), sn.t_sys), "g_median": (("frequency",), sn.g_median),
+            "g_quantiles": (("quantile", "frequency"), np.array([sn.g_quantiles[k] for k in mc.quantiles])),
+        }
+        if mc.linear_std is not None:
+            v["boost_linear_std"] = (("frequency",), mc.linear_std)
+        bud = mc.budget
+        if bud is not None:
+            for n, x in bud.sources.items():
+                v[f"budget_{n}_std"] = (("frequency",), x)
+            for n, x in bud.paths.items():
+                v[f"budget_path_{n}_std"] = (("frequency",), x)
+            v["budget_total_linear_std"] = (("frequency",), bud.total_linear)
+            v["boost_std_without_field_shape"] = (("frequency",), bud.mc_std_without_shape)
+        if samples is not None:
+            b = np.asarray(samples["boost"])
+            n = b.shape[0]
+            nan = np.full(n, np.nan)
+            v.update(sample_variables(b, samples["tau"], samples["gap"], samples.get("tau_redchi", nan),
+                                      samples["shape"], samples["shift"],
+                                      samples.get("on_bound", np.zeros(n, bool)), samples["booster"],
+                                      list(booster_names), booster_units, samples["lna"]))
+            if "g" in samples:
+                v["g"] = (("sample", "frequency"), samples["g"])
+            if "g_nominal" in samples:
+                v["g_nominal"] = (("frequency",), samples["g_nominal"])
+            v["peak_boost"] = (("sample",), b[:, int(np.argmax(mc.mean))])
+        return v
+
+    def to_xarray(self, samples: Mapping[str, np.ndarray] | None = None, booster_names: Sequence[str] = (),
+                  booster_units: Sequence[str] | None = None, attrs: Mapping[str, object] | None = None) -> object:
+        """This run's results as an ``xarray.Dataset`` (the ``results.nc`` schema, :meth:`variables`);
+        needs xarray (``pip install 'emboost[netcdf]'``), imported here only."""
+        from emboost.mc.ncschema import global_attributes, to_dataset
+
+        a = global_attributes("emboost derive results", "emboost derive (emboost.jobs.derive)",
+                              samples=self.montecarlo.samples, seed=self.montecarlo.seed)
+        return to_dataset(self.variables(samples, booster_names, booster_units),  # type: ignore[arg-type]
+                          a | dict(attrs or {}))
+
 
 @dataclass(frozen=True)
 class TruthComparison:

@@ -131,6 +131,8 @@ class Context:
     changed: dict[str, str] = field(default_factory=dict)
     fitted_booster: BoosterFitResult | None = None
     boost_samples: tuple[np.ndarray, np.ndarray] | None = None
+    #: the Monte-Carlo on a Dask cluster: a scheduler address, a scheduler-file path, "local", or a Client
+    scheduler: Any = None
 
     # typed views of the earlier stages' results (read back from the cache when they were not computed now)
     def calibration_result(self) -> CalibrationResult:
@@ -255,6 +257,10 @@ def _booster_fit(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
     power_delay_png(ctx.out / "booster_fit.png", f, s, m["s11"], title="booster reflectivity: data and fit",
                     power_db=(data["reflected_power_db"], m["reflected_power_db"]),
                     delay=(data["group_delay"], m["group_delay"]))
+    from emboost.jobs.fit_recipes import write_s11_outputs
+
+    s11_files = write_s11_outputs(ctx.out, f, s, m["s11"], f"emboost derive {r.name}: booster reflectivity",
+                                  prefix="booster_")
     fb = setup.frequencies
     resp = res.booster().response(fb)
     booster_response_png(ctx.out / "booster_model.png", fb, resp.boost_factor, resp.reflected_power_db,
@@ -274,7 +280,7 @@ def _booster_fit(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
         peak_frequency_Hz=float(fb[k]), nominal_peak_boost=float(np.max(nominal)),
         nominal_peak_frequency_Hz=float(fb[int(np.argmax(nominal))]))
     return _with_verdict(to_json(out), verdict), ["booster_fit.json", "booster_fit.csv", "booster_fit.png",
-                                                  "booster_model.png"]
+                                                  "booster_model.png", *s11_files]
 
 
 def _noise_fit(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
@@ -380,12 +386,13 @@ def _montecarlo(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
             ctx.progress.say("  the Monte-Carlo checkpoint was made with other inputs or settings: starting afresh")
     atomic_write_json(marker, {"identity": ident})
     band = montecarlo_stage(model, ctx.samples, ctx.seed, mc, workers=ctx.workers if ctx.workers is not None
-                            else mc.workers, checkpoint=ck, fresh=fresh, quiet=ctx.quiet, label="  Monte-Carlo",
-                            on_chunk=ctx.on_chunk)
+                            else mc.workers, scheduler=ctx.scheduler, checkpoint=ck, fresh=fresh, quiet=ctx.quiet,
+                            label="  Monte-Carlo", on_chunk=ctx.on_chunk)
     res, f, q, lin = band.result, band.frequency, mc.quantiles, band.linear
     buf = io.BytesIO()
     np.savez(buf, frequency=f, boost=res.boost, tau=res.tau, gap=res.gap, shape=res.draws.shape,
-             shift=res.draws.shift, booster=res.draws.booster, lna=res.draws.lna)
+             shift=res.draws.shift, booster=res.draws.booster, lna=res.draws.lna, tau_redchi=res.tau_redchi,
+             on_bound=res.on_bound)
     atomic_write_bytes(ck / "boost_samples.npz", buf.getvalue())
     ctx.boost_samples = (f, res.boost)
     mean, std = band.mean, band.std
@@ -498,6 +505,11 @@ def _sensitivity(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
                         rho=rho, time=sn.time, snr=sn.snr, q_a=sn.q_a, quantiles=q)
     g, gq, lines = reach.g, reach.g_quantiles, reach.lines
     g_med = np.median(g, axis=0)
+    from emboost.core.output import atomic_write_bytes
+
+    buf = io.BytesIO()
+    np.savez(buf, frequency=f, g=g, g_nominal=reach.g_nominal)  # the per-sample reach, for results.nc
+    atomic_write_bytes(ctx.out / "montecarlo" / "reach_samples.npz", buf.getvalue())
     cols: dict[str, Any] = {"frequency_Hz": f, "t_sys_K": t_sys, "t_sys_relative_sigma": rel,
                             "g_nominal_GeV": reach.g_nominal, "g_median_GeV": g_med}
     for qq, v in zip(q, gq):
@@ -518,7 +530,7 @@ def _sensitivity(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
                        float(gq[q.index(0.975)][k]), float(lines["KSVZ"][k]), float(lines["DFSZ"][k]),
                        float(t_sys[k])),
         settings=ReachSettings(sn.snr, sn.time, float(b_field), float(area), float(rho), sn.q_a))
-    return to_json(out), ["reach.csv", "reach.png"]
+    return to_json(out), ["reach.csv", "reach.png", "montecarlo/reach_samples.npz"]
 
 
 RUNNERS: dict[str, Callable[[Context, Stage], tuple[Result, list[str]]]] = {

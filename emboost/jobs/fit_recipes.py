@@ -174,8 +174,25 @@ def report_verdict(name: str, verdicts: dict[str, Verdict], quiet: bool) -> int:
     return 3
 
 
+def write_s11_outputs(out: Path, f: np.ndarray, measured: np.ndarray, model: np.ndarray, what: str,
+                      prefix: str = "") -> list[str]:
+    """The measured and the fitted S11 as Touchstone one-ports (``<prefix>data.s1p``, ``<prefix>model.s1p``:
+    Hz, RI, exact) and their Smith/polar chart (``<prefix>s11_smith.png``); returns the file names."""
+    from emboost.report.plots_smith import s11_smith_polar_png
+    from emboost.rf.skrf_bridge import reflection_network, write_touchstone
+
+    write_touchstone(reflection_network(f, measured, name="data"), out / f"{prefix}data.s1p",
+                     comments=(what, "measured S11 (the data of the fit)"))
+    write_touchstone(reflection_network(f, model, name="model"), out / f"{prefix}model.s1p",
+                     comments=(what, "fitted model S11 on the data's frequencies"))
+    s11_smith_polar_png(out / f"{prefix}s11_smith.png", {"measured": (f, measured), "fitted": (f, model)},
+                        title=what)
+    return [f"{prefix}data.s1p", f"{prefix}model.s1p", f"{prefix}s11_smith.png"]
+
+
 def run_booster_recipe(path: Path, top: Table, out: Path, quiet: bool = False) -> int:
-    """Run a booster reflectivity recipe into ``out``: fit.json, CSVs, PNGs. Returns 0 or 3."""
+    """Run a booster reflectivity recipe into ``out``: fit.json, CSVs, PNGs (the Smith/polar chart of measured vs
+    fitted S11 among them), ``data.s1p`` and ``model.s1p``. Returns 0 or 3."""
     from emboost.core.output import atomic_write_json, provenance
     from emboost.report.plots import booster_response_png, power_delay_png
 
@@ -198,6 +215,7 @@ def run_booster_recipe(path: Path, top: Table, out: Path, quiet: bool = False) -
     bf, sbf = res.boost_factor(fb, with_error=True)
     write_csv(out / "boost_factor.csv", {"frequency_Hz": fb, "boost_factor": bf, "boost_factor_stderr": sbf},
                      comments=["boost factor of the fitted model, 1-sigma from the fit covariance (linear)"])
+    write_s11_outputs(out, f, s, ms, f"emboost booster reflectivity fit: {r.name}")
     power_delay_png(out / "fit_power_delay.png", f, s, ms, title=f"{r.name}: booster reflectivity",
                     power_db=(d["reflected_power_db"], m["reflected_power_db"]),
                     delay=(d["group_delay"], m["group_delay"]))

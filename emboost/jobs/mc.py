@@ -6,7 +6,8 @@ reflection and mean noise parameters, booster temperature, delay range, optional
 for the mirror-gap refit), the 1-sigma of each LNA noise parameter, the Monte-Carlo settings and the
 sensitivity settings; see docs/montecarlo.md and docs/recipes.md for the format. :func:`run_recipe` calls
 the stages of :mod:`emboost.jobs.stages` (the same as ``emboost derive``) and writes, per run,
-``band.csv``, ``reach.csv``, ``results.nc`` (NetCDF3), ``summary.json`` and three PNGs, and for several
+``band.csv``, ``reach.csv``, ``results.nc`` (the schema of :mod:`emboost.mc.ncschema`, shared with ``emboost
+derive``: NetCDF4 through xarray + h5netcdf, else NetCDF3), ``summary.json`` and three PNGs, and for several
 runs ``combined_reach.csv`` / ``combined_reach.png``; finished samples are checkpointed in
 ``samples/`` of each run's folder.
 
@@ -32,7 +33,7 @@ from emboost.booster.setup import BoosterSetup
 from emboost.core.errors import InputError, RecipeError
 from emboost.core.setupfile import Table, read_toml
 from emboost.fit.booster import BoosterFitResult
-from emboost.jobs.files import write_csv
+from emboost.jobs.files import write_csv, write_results
 from emboost.jobs.fit_recipes import LineDelayRecipe, load_line_delay_recipe
 from emboost.jobs.inputs import Inputs
 from emboost.jobs.recipes import recipe_header, resolve_path
@@ -46,9 +47,10 @@ from emboost.jobs.sections import (
 )
 from emboost.jobs.stages import MonteCarloBand, ReachResult
 from emboost.mc.engine import MonteCarloModel, UncertaintyBudget, uncertainty_budget
+from emboost.mc.ncschema import global_attributes
 
 __all__ = ["RunSettings", "MonteCarloRecipe", "load_mc_recipe", "load_booster_fit_json", "build_model",
-           "run_recipe", "write_netcdf"]
+           "run_recipe", "mc_variables", "booster_fit_verdict"]
 
 
 # ------------------------------------------------------------------------------------------ MC recipe
@@ -252,6 +254,27 @@ def _booster_fit(r: MonteCarloRecipe, inputs: Inputs) -> tuple[BoosterFitResult,
     return res, br.setup, doc, [r.booster_recipe, br.setup.path, br.data.path]
 
 
+def booster_fit_verdict(fit: BoosterFitResult, doc: dict[str, Any], fit_json: Path | None) -> dict[str, Any]:
+    """The booster fit's verdict (:meth:`~emboost.fit.booster.BoosterFitResult.verdict`: ok, reason, checks).
+
+    A fit run now is judged here; a fit read from ``fit.json`` keeps the verdict recorded when it was made (its
+    data are not stored), or, in a file without one, is judged on what the file holds (convergence, bounds,
+    precision, physical values)."""
+    if fit_json is None:
+        return fit.verdict().to_dict()
+    try:
+        recorded = json.loads(fit_json.read_text()).get("verdict")
+    except (OSError, ValueError):
+        recorded = None
+    if isinstance(recorded, dict) and "ok" in recorded:
+        return {"ok": bool(recorded["ok"]), "reason": str(recorded.get("reason", "")),
+                "checks": recorded.get("checks", []), "recorded_in": str(fit_json)}
+    from emboost.fit.core import Verdict, bounds_check, converged_check
+
+    v = Verdict((converged_check(fit.fit), bounds_check(fit.fit)))
+    return v.to_dict() | {"note": f"{fit_json} holds no verdict: convergence and bounds checked only"}
+
+
 # ------------------------------------------------------------------------------------------ the model
 def build_model(r: MonteCarloRecipe, run: RunSettings, fit: BoosterFitResult, setup: BoosterSetup,
                 inputs: Inputs | None = None) -> tuple[MonteCarloModel, dict[str, float]]:
@@ -284,29 +307,6 @@ def _t_sys_band(run: RunSettings, model: MonteCarloModel) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------- output
-def write_netcdf(path: Path, variables: dict[str, tuple[tuple[str, ...], np.ndarray, str]],
-                 dims: dict[str, int], attrs: dict[str, Any]) -> None:
-    """A NetCDF3 file of named variables ``(dims, values, unit)`` and global attributes, written atomically."""
-    import io
-
-    from scipy.io import netcdf_file
-
-    from emboost.core.output import atomic_write_bytes
-
-    buf = io.BytesIO()
-    nc = netcdf_file(buf, "w", version=2)
-    for k, v in attrs.items():
-        setattr(nc, k, v if isinstance(v, (int, float, str)) else json.dumps(v))
-    for d, n in dims.items():
-        nc.createDimension(d, n)
-    for name, (dd, values, unit) in variables.items():
-        var = nc.createVariable(name, "d" if np.asarray(values).dtype.kind == "f" else "i", dd)
-        var[:] = values
-        var.units = unit
-    nc.flush()
-    atomic_write_bytes(path, buf.getvalue())
-
-
 def _si_units(fit: BoosterFitResult) -> list[str]:
     """The SI unit of each free booster parameter (the order of the samples' columns)."""
     from emboost.jobs.recipes import si_unit
@@ -339,10 +339,47 @@ def _qname(q: float) -> str:
     return f"q{100 * q:g}".replace(".", "_")
 
 
+def mc_variables(r: MonteCarloRecipe, fit: BoosterFitResult, model: MonteCarloModel, band: MonteCarloBand,
+                 reach: ReachResult, t_sys: np.ndarray, budget: UncertaintyBudget,
+                 g_quantiles: np.ndarray) -> dict[str, Any]:
+    """The variables of a run's ``results.nc`` in the schema shared with ``emboost derive``
+    (:mod:`emboost.mc.ncschema`)."""
+    from emboost.mc.ncschema import sample_variables
+
+    res, f = band.result, band.frequency
+    lin = band.linear
+    k = int(np.argmax(band.mean))
+    v: dict[str, Any] = {
+        "frequency": (("frequency",), f), "quantile": (("quantile",), np.array(r.quantiles, float)),
+        "boost_mean": (("frequency",), band.mean), "boost_std": (("frequency",), band.std),
+        "boost_quantiles": (("quantile", "frequency"), np.asarray(band.quantiles)),
+        "boost_nominal": (("frequency",), res.nominal),
+        "boost_std_without_field_shape": (("frequency",),
+                                          np.std(res.boost / res.draws.shape[:, None], axis=0, ddof=1)),
+        "t_sys": (("frequency",), t_sys), "g_nominal": (("frequency",), reach.g_nominal),
+        "g_median": (("frequency",), np.median(reach.g, axis=0)),
+        "g_quantiles": (("quantile", "frequency"), np.asarray(g_quantiles)),
+        "g": (("sample", "frequency"), reach.g),
+        "peak_boost": (("sample",), res.boost[:, k]),
+    }
+    if lin is not None:
+        v["boost_linear_std"] = (("frequency",), lin.std)
+    for n, x in budget.sources.items():
+        v[f"budget_{n}_std"] = (("frequency",), x)
+    for n, x in budget.channels.items():
+        if n != "lna_direct":
+            v[f"budget_path_{n}_std"] = (("frequency",), x)
+    v["budget_total_linear_std"] = (("frequency",), budget.total)
+    v.update(sample_variables(res.boost, res.tau, res.gap, res.tau_redchi, res.draws.shape, res.draws.shift,
+                              res.on_bound, res.draws.booster, list(model.parameter_names), _si_units(fit),
+                              res.draws.lna))
+    return v
+
+
 def _run_one(r: MonteCarloRecipe, run: RunSettings, index: int, fit: BoosterFitResult, setup: BoosterSetup,
              out: Path, *, samples: int, seed: int, workers: int | None, scheduler: str | None, fresh: bool,
-             quiet: bool, inputs: list[Path],
-             loaded: Inputs) -> tuple[dict[str, Any], MonteCarloBand, ReachResult]:
+             quiet: bool, inputs: list[Path], loaded: Inputs,
+             verdict: dict[str, Any]) -> tuple[dict[str, Any], MonteCarloBand, ReachResult]:
     from emboost.core.output import atomic_write_json, provenance
     from emboost.jobs.stages import montecarlo_stage, reach_stage
     from emboost.report.plots import band_png, relative_uncertainty_png
@@ -427,34 +464,14 @@ def _run_one(r: MonteCarloRecipe, run: RunSettings, index: int, fit: BoosterFitR
     }
     if r.multi:
         atomic_write_json(out / "summary.json", summary)
-    nq = len(r.quantiles)
-    variables: dict[str, Any] = {
-        "frequency": (("frequency",), f, "Hz"), "quantile": (("quantile",), np.array(r.quantiles), "1"),
-        "mean": (("frequency",), mean, "1"), "std": (("frequency",), std, "1"),
-        "quantiles": (("quantile", "frequency"), stats["quantiles"], "1"),
-        "nominal": (("frequency",), res.nominal, "1"),
-        "t_sys": (("frequency",), t_sys, "K"), "g_nominal": (("frequency",), g_nom, "GeV-1"),
-        "g_quantiles": (("quantile", "frequency"), g_q, "GeV-1"),
-        "sample_tau": (("sample",), res.tau, "s"), "sample_gap": (("sample",), res.gap, "m"),
-        "sample_tau_redchi": (("sample",), res.tau_redchi, "1"),
-        "sample_shape_factor": (("sample",), res.draws.shape, "1"),
-        "sample_frequency_shift": (("sample",), res.draws.shift, "Hz"),
-        "sample_on_bound": (("sample",), res.on_bound.astype(np.int32), "1"),
-        "sample_peak_boost": (("sample",), res.boost[:, k], "1"),
-        "sample_booster_parameters": (("sample", "booster_parameter"), res.draws.booster,
-                                      "SI: " + ",".join(_si_units(fit))),
-        "sample_lna_parameters": (("sample", "lna_parameter"), res.draws.lna, "SI: V/sqrt(Hz),A/sqrt(Hz),1,rad"),
-    }
-    if lin is not None:
-        variables["linear_std"] = (("frequency",), lin.std, "1")
-    write_netcdf(out / "results.nc", variables,
-                 {"frequency": f.size, "quantile": nq, "sample": samples,
-                  "booster_parameter": model.n_booster, "lna_parameter": 4},
-                 {"title": f"emboost montecarlo: {r.name} / {run.name}", "seed": json.dumps(run_seed),
-                  "samples": samples, "converged": int(band.converged),
-                  "convergence_max_relative_change": band.convergence.max_relative_change,
-                  "booster_parameters": ",".join(model.parameter_names),
-                  "lna_parameters": "sqrt_sv,sqrt_si,rho_mag,rho_phase"})
+    variables = mc_variables(r, fit, model, band, reach, t_sys, budget, g_quantiles=g_q)
+    attrs = global_attributes(f"emboost montecarlo: {r.name} / {run.name}", "emboost mc (emboost.jobs.mc)",
+                              {str(p): h for p, h in summary["provenance"]["inputs"].items()},
+                              seed=json.dumps(run_seed), samples=samples, converged=int(band.converged),
+                              convergence_max_relative_change=band.convergence.max_relative_change,
+                              booster_fit_verdict=verdict.get("reason") or "ok",
+                              booster_fit_verdict_ok=int(bool(verdict.get("ok"))))
+    write_results(out / "results.nc", variables, attrs, say=None if quiet else print)
     title = f"{r.name}: {run.name} ({samples} samples)"
     band_png(out / "boost_band.png", f, stats, r.quantiles, res.nominal, title=title)
     curves = {"Monte-Carlo": std / mean}
@@ -485,8 +502,9 @@ def run_recipe(path: Path, top: Table, out: Path, quiet: bool = False, *, sample
                seed: int | None = None, workers: int | None = None, scheduler: str | None = None,
                resume: bool = False) -> int:
     """Run a Monte-Carlo recipe into ``out``; returns 0, or 3 when a run did not converge or the booster
-    fit is not ok (results are written and flagged). Without ``resume`` an old checkpoint in ``out`` is
-    discarded; with it, finished chunks are reused (refused if the settings differ)."""
+    fit's verdict failed (results are written and flagged; one line on stderr names the failed check).
+    Without ``resume`` an old checkpoint in ``out`` is discarded; with it, finished chunks are reused (refused
+    if the settings differ)."""
     from emboost.core.output import atomic_write_json, provenance
     from emboost.mc.engine import band_statistics, combine_reach
     from emboost.reach.sensitivity import qcd_lines
@@ -505,22 +523,27 @@ def run_recipe(path: Path, top: Table, out: Path, quiet: bool = False, *, sample
     inputs = [path] + inputs
     if r.booster_recipe is not None:
         atomic_write_json(out / "booster_fit.json", fit_doc | {"provenance": provenance(inputs[1:])})
-    status = 0 if fit.fit.ok else 3
-    if status and not quiet:
-        print(f"WARNING: booster fit not converged or on a bound: {list(fit.fit.at_bound)} {fit.fit.message}")
+    verdict = booster_fit_verdict(fit, fit_doc, r.booster_fit)
+    status = 0 if verdict["ok"] else 3
+    if status:  # results are still written and carry the verdict (summary.json, results.nc)
+        import sys
+
+        print(f"emboost mc: {r.name}: verdict failed: booster fit: {verdict['reason']}", file=sys.stderr)
     summaries, reaches = [], []
     for i, run in enumerate(r.runs):
         run_out = out / _slug(run.name) if r.multi else out
         run_out.mkdir(parents=True, exist_ok=True)
         summ, band, reach = _run_one(r, run, i, fit, setup, run_out, samples=n, seed=s, workers=w,
-                                     scheduler=scheduler, fresh=not resume, quiet=quiet, inputs=inputs, loaded=loaded)
+                                     scheduler=scheduler, fresh=not resume, quiet=quiet, inputs=inputs, loaded=loaded,
+                                     verdict=verdict)
         summaries.append(summ)
         reaches.append((band.frequency, reach.g))
         if not summ["convergence"]["converged"]:
             status = 3
     doc: dict[str, Any] = {"recipe": {"name": r.name, "kind": "montecarlo", "path": str(path)},
                            "booster_fit": {"free": list(fit.fit.free), "values": fit.fit.free_values,
-                                           "covariance": fit.fit.covariance, "ok": fit.fit.ok},
+                                           "covariance": fit.fit.covariance, "ok": fit.fit.ok,
+                                           "verdict": verdict},
                            "runs": summaries}
     if r.multi:
         fc = np.unique(np.concatenate([fr for fr, _ in reaches]))

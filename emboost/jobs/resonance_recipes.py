@@ -230,7 +230,7 @@ def resonance_summary(res: ResonanceFit, name: str) -> str:
 
 def run_resonance_recipe(path: Path, top: Table, out: Path, quiet: bool = False) -> int:
     """Run a resonance recipe into ``out``: fit.json, data_model.csv, model.s1p, the overview PNG. Returns 0 or 3."""
-    from emboost.core.output import atomic_write_json, atomic_write_text, provenance
+    from emboost.core.output import atomic_write_json, provenance
     from emboost.report.plots_resonance import resonance_overview_png
     from emboost.rf.network import group_delay
 
@@ -257,7 +257,7 @@ def run_resonance_recipe(path: Path, top: Table, out: Path, quiet: bool = False)
         "data_db": 20 * np.log10(np.abs(s)), "model_db": 20 * np.log10(np.abs(m)),
         "data_group_delay_s": group_delay(f, s), "model_group_delay_s": group_delay(f, m)},
         comments=[f"emboost resonance fit ({r.kind}): {r.name}"])
-    atomic_write_text(out / "model.s1p", _touchstone_text(f, m, f"emboost {r.kind} resonance model: {r.name}"))
+    _write_model_touchstone(out / "model.s1p", f, m, r.kind, r.name, r.data.parameter)
     resonance_overview_png(out / "fit_overview.png", res, title=f"{r.name}: {r.kind} resonance",
                            parameter=r.data.parameter if r.data.parameter else None)
     if not quiet:
@@ -285,7 +285,14 @@ def skrf_cross_check(res: ResonanceFit, f: np.ndarray, s: np.ndarray, scale: flo
     return {"error": "; ".join(errors), "method": method}
 
 
-def _touchstone_text(f: np.ndarray, s: np.ndarray, comment: str) -> str:
-    """A Touchstone v1 one-port (Hz, RI) of the model."""
-    rows = "".join(f"{x:.6f} {v.real:.12g} {v.imag:.12g}\n" for x, v in zip(f, s))
-    return f"! {comment}\n# Hz S RI R 50\n{rows}"
+def _write_model_touchstone(path: Path, f: np.ndarray, m: np.ndarray, kind: str, name: str,
+                            parameter: str | None) -> None:
+    """The fitted model as a Touchstone v1 one-port (Hz, RI, repr precision) through
+    :func:`emboost.rf.skrf_bridge.write_touchstone`. A transmission or notch fit knows one S-parameter only
+    (S21): its model is stored in the single column of the one-port file, as the comment lines say."""
+    from emboost.rf.skrf_bridge import reflection_network, write_touchstone
+
+    what = "reflection S11" if kind == "reflection" else f"{parameter or 'S21'} (the {kind} parameter fitted, " \
+        "stored in the one-port column)"
+    write_touchstone(reflection_network(f, m, name="model"), path,
+                     comments=(f"emboost {kind} resonance model: {name}", f"model of the {what}"))

@@ -283,7 +283,8 @@ def _booster_rows(ref: Reference, f: np.ndarray, bf: np.ndarray, s11: np.ndarray
         ref.name, f"boost_factor_after_fit{label}", _peak_dev(fb, bf), 0.01,
         "required: after fitting the 1-D model to the FEM reflectivity, boost factor within 1 % (relative to the peak)",
         x=f * _GHZ, model=fb, reference=bf, ylabel="boost factor",
-        extra={"fit_ok": bool(fit.ok), "fitted_loss_tangent": float(np.ravel(fit.booster().loss_tangent)[0]),
+        extra={"fit_verdict": fit.verdict().reason or "ok",
+               "fitted_loss_tangent": float(np.ravel(fit.booster().loss_tangent)[0]),
                "min_abs_s11": float(np.min(np.abs(s11))), "s11_dip": s11_dip(s11),
                "fit_rms_s11": float(np.sqrt(np.mean(np.abs(fit.s11(f) - s11) ** 2)))}))
     return rows

@@ -486,6 +486,41 @@ class MonteCarloResult:
     def convergence(self, window: int = 25, tolerance: float = 0.01) -> Convergence:
         return convergence(self.boost, self.frequency, window, tolerance)
 
+    def to_xarray(self, quantiles: Sequence[float] = DEFAULT_QUANTILES,
+                  parameter_names: Sequence[str] | None = None, parameter_units: Sequence[str] | None = None,
+                  attrs: dict[str, Any] | None = None) -> Any:
+        """The band and the per-sample curves as an ``xarray.Dataset`` in emboost's NetCDF schema
+        (:mod:`emboost.mc.ncschema`: ``boost_mean``, ``boost_std``, ``boost_quantiles``, ``boost_nominal`` on
+        ``frequency``; ``boost``, ``line_delay``, ``mirror_gap``... on ``sample``). The drawn booster parameters
+        are included as ``booster_<name>`` when ``parameter_names`` (the model's ``parameter_names``) is given.
+        Needs xarray (``pip install 'emboost[netcdf]'``), imported here only.
+
+        >>> import numpy as np
+        >>> r = MonteCarloResult(np.array([1e9, 2e9]), np.ones((3, 2)), np.zeros(3), np.zeros(3), np.ones(3),
+        ...                      np.ones(3), np.zeros(3, bool), Draws(0, np.zeros((3, 1)), np.zeros((3, 4)),
+        ...                      np.ones(3), np.zeros(3)), np.ones(2), {}, 1, 3, "")
+        >>> ds = r.to_xarray(parameter_names=["gap_1"])  # doctest: +SKIP
+        >>> ds["boost"].dims, ds["booster_gap_1"].attrs["units"]  # doctest: +SKIP
+        (('sample', 'frequency'), 'm')
+        """
+        from emboost.mc.ncschema import global_attributes, sample_variables, to_dataset
+
+        q = list(quantiles)
+        stats = band_statistics(self.boost, q)
+        v: dict[str, Any] = {
+            "frequency": (("frequency",), self.frequency), "quantile": (("quantile",), np.asarray(q, float)),
+            "boost_mean": (("frequency",), stats["mean"]), "boost_std": (("frequency",), stats["std"]),
+            "boost_quantiles": (("quantile", "frequency"), np.asarray(stats["quantiles"])),
+            "boost_nominal": (("frequency",), self.nominal)}
+        names = list(parameter_names) if parameter_names is not None else []
+        booster = self.draws.booster if names else np.zeros((self.samples, 0))
+        v.update(sample_variables(self.boost, self.tau, self.gap, self.tau_redchi, self.draws.shape,
+                                  self.draws.shift, self.on_bound, booster, names, parameter_units, self.draws.lna))
+        a = global_attributes("emboost Monte-Carlo: delivered boost-factor band", "emboost.mc.engine.run_montecarlo",
+                              seed=json.dumps(self.seed), samples=self.samples, chunk_size=self.chunk_size,
+                              model_fingerprint=self.fingerprint)
+        return to_dataset(v, a | (attrs or {}))
+
 
 # ----------------------------------------------------------------------------------- linear propagation
 @dataclass(frozen=True, eq=False)

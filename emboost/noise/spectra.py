@@ -22,6 +22,13 @@ ENR tables (the two columns of a noise-source certificate)::
     10.0, 15.21
     18.0, 15.02
 
+emboost's own output tables (``emboost mc``, ``derive``, ``fit``...) name the unit by a suffix instead
+(``frequency_Hz, t_sys_K, g_median_GeV``); :func:`read_spectrum` accepts that form too when the first column is
+``frequency_<unit>`` (``Hz``, ``kHz``, ``MHz``, ``GHz``, any case): the columns whose suffix is a power or
+temperature unit (``_W``, ``_mW``, ``_dBm``, ``_K``, ``_mK``) become the spectrum's columns (named without the
+suffix), the others (dimensionless, couplings, text) are left out and listed in ``metadata["other_columns"]``.
+Every output table, spectrum or not, reads back with :func:`emboost.jobs.files.read_table`.
+
 >>> import tempfile, pathlib
 >>> p = pathlib.Path(tempfile.mkdtemp()) / "s.csv"
 >>> _ = p.write_text("# resolution_bandwidth = 10 kHz\\nfrequency [GHz], t_sys [K]\\n18, 300\\n19, 310\\n")
@@ -196,6 +203,47 @@ def _rbw(meta: dict, path: Path) -> float | None:
     return rbw
 
 
+_FREQ_SUFFIX = {"hz": "Hz", "khz": "kHz", "mhz": "MHz", "ghz": "GHz"}
+_DATA_SUFFIX = ("W", "mW", "uW", "nW", "pW", "fW", "dBm", "K", "mK")
+
+
+def _split_suffix(name: str) -> tuple[str, str | None]:
+    """``"t_sys_K"`` -> ``("t_sys", "K")``; a name without a power/temperature suffix -> ``(name, None)``."""
+    base, _, suffix = name.rpartition("_")
+    if base and suffix in _DATA_SUFFIX:
+        return base, suffix
+    return name, None
+
+
+def _suffix_style(header: list[str], units: list[str | None], rows: list[list[str]], lines: list[int],
+                  meta: dict, path: Path, hline: int) -> tuple[list[str], list[str | None], list[list[str]], dict]:
+    """An emboost output table (first column ``frequency_<unit>``, units as suffixes) as a bracket-style
+    spectrum: the power/temperature columns kept, the other columns left out (``other_columns``)."""
+    base, _, suffix = header[0].rpartition("_")
+    if units[0] is not None or base != "frequency" or suffix.lower() not in _FREQ_SUFFIX:
+        return header, units, rows, meta
+    keep = [0]
+    names: list[str] = ["frequency"]
+    new_units: list[str | None] = [_FREQ_SUFFIX[suffix.lower()]]
+    other = []
+    for j, (nm, u) in enumerate(zip(header[1:], units[1:]), start=1):
+        b, su = _split_suffix(nm) if u is None else (nm, u)
+        if su is None or b in names:
+            other.append(nm)
+            continue
+        keep.append(j)
+        names.append(b)
+        new_units.append(su)
+    for row, n in zip(rows, lines):
+        if len(row) != len(header):
+            raise DataFileError(f"expected {len(header)} values ({', '.join(header)}), got {len(row)}",
+                                path=path, line=n)
+    meta = dict(meta)
+    if other:
+        meta["other_columns"] = (",".join(other), hline)
+    return names, new_units, [[row[j] for j in keep] for row in rows], meta
+
+
 def read_spectrum(path: str | os.PathLike[str], columns: list[str] | tuple[str, ...] | None = None) -> Spectrum:
     """Read a spectrum (``.csv``/``.txt``/``.dat`` or ``.npz``); ``columns`` lists the columns required."""
     path = Path(path)
@@ -203,6 +251,7 @@ def read_spectrum(path: str | os.PathLike[str], columns: list[str] | tuple[str, 
         spec = _read_npz(path)
     else:
         header, units, hline, rows, lines, meta = _read_text_table(path)
+        header, units, rows, meta = _suffix_style(header, units, rows, lines, meta, path, hline)
         if header[0] != "frequency":
             raise DataFileError(f"the first column must be 'frequency [unit]', got {header[0]!r}",
                                 path=path, line=hline, key=header[0])

@@ -135,6 +135,95 @@ assert nf.result.converged"""),
 ]
 
 
+RADES = [
+    ("md", """# RADES: a five-cavity chain and the analysis of its spectra
+
+The iris-coupled chain of five sub-cavities of `models/cast_rades_2018.toml`: its modes, the in-phase (axion)
+mode's form factor and its S-parameters as a scikit-rf network; then the haloscope analysis of **synthetic**
+magnet-on and magnet-off spectra with an axion injected (truth printed below): grand unified spectrum, candidate,
+limits."""),
+    ("code", """%matplotlib inline
+import matplotlib.pyplot as plt
+import numpy as np
+
+from emboost.cavity.design import load_model
+from emboost.core.constants import GeV
+from emboost.rf.skrf_bridge import cavity_network
+from emboost.search.analysis import SearchSettings, run_search
+from emboost.search.synthetic import PAPER_CAVITY, synthetic_run
+
+model = load_model("../../models/cast_rades_2018.toml")   # geometry, irises and ports with their sources
+chain = model.chain
+modes = chain.modes(model.band)
+ax = modes.axion_index
+print("mode frequencies [GHz]:", [round(f / 1e9, 4) for f in modes.frequency])
+print(f"axion (in-phase) mode {ax + 1}: {modes.axion_frequency / 1e9:.4f} GHz, form factor "
+      f"{modes.form_factor[ax]:.3f}, next mode {modes.separation() / 1e6:.1f} MHz away")"""),
+    ("md", """## Spectra to limits (synthetic data)
+
+200 magnet-on and 200 magnet-off spectra of 256 bins, an axion of |g| = 2e-12 GeV^-1 injected 92 kHz above the
+cavity frequency; the search finds it as its strongest candidate, and gives the observed and expected limits."""),
+    ("code", """run = synthetic_run(n_on=200, n_off=200, n_bins=256, seed=1, g_gev=2e-12, f_a=PAPER_CAVITY.f0 + 92e3)
+res = run_search(run.raw, SearchSettings(n_sim=200), cavity=PAPER_CAVITY)
+best = res.candidates[0]
+print(f"SYNTHETIC truth: axion at {run.truth['f_a_hz'] / 1e9:.7f} GHz, |g| = {run.truth['g_gev']:.1e} GeV^-1")
+print(f"strongest candidate {best.frequency / 1e9:.7f} GHz, {best.local_z:.1f} sigma local")
+print(f"expected limit at f0: {np.nanmin(res.expected_g) * GeV:.2e} GeV^-1")
+assert abs(best.frequency - run.truth["f_a_hz"]) < 3 * run.truth["bin_width_hz"]
+f_gus = res.gus.frequency
+fig, (a1, a2) = plt.subplots(2, 1, figsize=(7, 5), sharex=True)
+a1.plot((f_gus - PAPER_CAVITY.f0) / 1e3, res.gus.delta / res.gus.sigma, lw=0.8)
+a1.axvline((run.truth["f_a_hz"] - PAPER_CAVITY.f0) / 1e3, color="C3", ls=":", label="injected (synthetic)")
+a1.set_ylabel("grand unified spectrum / sigma")
+a1.legend()
+fs = res.scan.frequency
+a2.semilogy((fs - PAPER_CAVITY.f0) / 1e3, res.limit_g * GeV, label="observed limit")
+a2.semilogy((fs - PAPER_CAVITY.f0) / 1e3, res.expected_g * GeV, label="expected limit")
+a2.set_xlabel("frequency - f0 [kHz]")
+a2.set_ylabel("|g| [GeV$^{-1}$]")
+a2.legend()"""),
+    ("md", """## The chain as a scikit-rf network"""),
+    ("code", """f = np.linspace(*model.band, 801)
+ntw = cavity_network(chain, f)
+k = int(np.argmax(np.abs(ntw.s[:, 1, 0])))
+print(f"{ntw.nports}-port network; |S21| peaks at {f[k] / 1e9:.4f} GHz ({20 * np.log10(abs(ntw.s[k, 1, 0])):.1f} dB)")
+ntw.plot_s_db(m=1, n=0)"""),
+]
+
+DMRADIO = [
+    ("md", """# DMRadio-m3: live time of the scan
+
+The coaxial pickup of `models/dmradio_m3.toml` (a toy transmission-line model: the design numbers the
+publications do not give are stated assumptions in the model file), tuned at each frequency: the live time to
+scan each band to DFSZ or KSVZ, beside the published numbers, and its breakdown into factors."""),
+    ("code", """%matplotlib inline
+import matplotlib.pyplot as plt
+import numpy as np
+
+from emboost.pickup.breakdown import ratio_breakdown
+from emboost.pickup.setup import live_time_table, load_pickup_model
+
+model = load_pickup_model("../../models/dmradio_m3.toml")
+rows = live_time_table(model)
+for r in rows:
+    paper = "" if r["paper_years"] is None else f"  paper {r['paper_years']:.2f} yr, ratio {r['ratio']:.2f}"
+    print(f"{r['band']:<22} {r['copper']:<34} eta {r['eta']:<16} {r['years']:8.2f} yr{paper}")"""),
+    ("code", """base = [r for r in rows if r["copper"].startswith("baseline") and r["eta"] != "SQUID model"]
+x = np.arange(len(base))
+fig, ax = plt.subplots(figsize=(7, 3.5))
+ax.bar(x - 0.2, [r["years"] for r in base], 0.4, label="emboost (baseline copper)")
+ax.bar(x + 0.2, [np.nan if r["paper_years"] is None else r["paper_years"] for r in base], 0.4, label="paper")
+ax.set_xticks(x, [r["band"] for r in base], rotation=20)
+ax.set_yscale("log")
+ax.set_ylabel("live time [yr]")
+ax.legend()"""),
+    ("md", """## Where the ratio to the paper comes from"""),
+    ("code", """for b in ratio_breakdown(model):
+    parts = ", ".join(f"{f['name']} x{f['factor']:.3g}" for f in b["factors"])
+    print(f"{b['band']:<22} ratio {b['ratio']:.3g} = {parts}, remaining x{b['remaining']:.3g}")"""),
+]
+
+
 def write(name: str, cells: list[tuple[str, str]]) -> Path:
     nb = new_notebook(cells=[new_markdown_cell(src) if kind == "md" else new_code_cell(src) for kind, src in cells],
                       metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
@@ -144,7 +233,8 @@ def write(name: str, cells: list[tuple[str, str]]) -> Path:
     return path
 
 
-NOTEBOOKS = {"booster_boost_and_fit": BOOSTER, "resonance_fit": RESONANCE, "noise_calibration": NOISE}
+NOTEBOOKS = {"booster_boost_and_fit": BOOSTER, "resonance_fit": RESONANCE, "noise_calibration": NOISE,
+             "rades_analysis": RADES, "dmradio_live_time": DMRADIO}
 
 if __name__ == "__main__":
     for nb_name, nb_cells in NOTEBOOKS.items():
