@@ -46,7 +46,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from emboost.booster.engine import HAVE_NUMBA, ChainTables, run_chain
+from emboost.booster.engine import HAVE_NUMBA, ChainTables, exp_sections, run_chain
 from emboost.core.constants import ETA_A_TE11, P11_PRIME, Z0, c, mu0
 from emboost.core.conventions import ArrayLike, complex_permittivity
 from emboost.core.errors import InputError, PhysicsError
@@ -366,7 +366,8 @@ def _source_terms(b: Booster, f: np.ndarray, eps_c: np.ndarray) -> np.ndarray:
     return (k0**2 - kc**2) / (eps_c * k0**2 - kc**2)
 
 
-def _chain_tables(b: Booster, f: np.ndarray, lo: int, hi: int, lengths: np.ndarray) -> ChainTables:
+def _chain_tables(b: Booster, f: np.ndarray, lo: int, hi: int, lengths: np.ndarray,
+                  backend: str = "auto") -> ChainTables:
     """Tables of :mod:`emboost.booster.engine` for variants ``lo:hi`` of ``b`` (flattened batch)."""
     n = b.n_disks
     m = 2 * n + 1
@@ -405,7 +406,7 @@ def _chain_tables(b: Booster, f: np.ndarray, lo: int, hi: int, lengths: np.ndarr
             sidx[r] = keys.setdefault((matl[r], row[r]), len(keys))
         if keys:
             ks = [k for k, _ in keys]
-            sec = np.exp(gu[ks] * np.array([-ln for _, ln in keys])[:, None])
+            sec = exp_sections(gu[ks], np.array([ln for _, ln in keys]), backend)
         else:
             sec = np.empty((1, nf), complex)
     else:
@@ -467,11 +468,11 @@ def _solve_chain(b: Booster, f: np.ndarray, output: Literal["both", "boost"],
         s11 = np.empty((nv, nf), complex)
     else:
         boost = np.empty((nv, nf))
-    shared = None if materials_batched else _chain_tables(b, f, 0, nv, lengths[:1])
+    shared = None if materials_batched else _chain_tables(b, f, 0, nv, lengths[:1], backend)
     for lo in range(0, nv, step):
         hi = min(nv, lo + step)
         if shared is None:
-            t = _chain_tables(b, f, lo, hi, lengths)
+            t = _chain_tables(b, f, lo, hi, lengths, backend)
         else:
             t = dataclasses.replace(shared, lengths=lengths[lo:hi])
         if output == "both":
