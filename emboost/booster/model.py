@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -59,6 +59,9 @@ from emboost.rf.media import (
     te_gamma_impedance,
 )
 from emboost.rf.network import group_delay
+
+if TYPE_CHECKING:
+    from emboost.booster.gradients import BoosterGradients
 
 __all__ = ["Booster", "BoosterResponse", "solve_transmission_line", "solve_transfer_matrix"]
 
@@ -293,6 +296,13 @@ class Booster:
             (bf,) = _solve_chain(self, f, "boost", backend)
             _require_finite(f, {"boost factor": bf}, "tl")
         return bf
+
+    def gradients(self, f: ArrayLike) -> BoosterGradients:
+        """Boost factor, S11 and their exact derivatives w.r.t. every gap, thickness, eps and tan delta
+        (:func:`emboost.booster.gradients.booster_gradients`)."""
+        from emboost.booster.gradients import booster_gradients
+
+        return booster_gradients(self, np.asarray(f, dtype=float))
 
     def reflectivity(self, f: ArrayLike) -> np.ndarray:
         """Complex S11 at the port reference plane, shape ``(..., nf)``."""
