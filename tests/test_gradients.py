@@ -100,3 +100,14 @@ def test_gradients_refuse_a_batch():
         booster_gradients(b, np.array([19e9]))
     with pytest.raises(InputError, match="kind"):
         booster_gradients(b.replace(gaps=np.full(3, 8e-3)), np.array([19e9])).block("gaps")
+
+
+def test_compiled_adjoint_equals_numpy_reference():
+    rng = np.random.default_rng(77)
+    for _ in range(20):
+        b = random_booster(rng, max_disks=9)
+        f = np.sort(rng.uniform(max(12e9, 1.05 * b.cutoff_frequency), 30e9, 13))
+        g1, g2 = booster_gradients(b, f, backend="numba"), booster_gradients(b, f, backend="numpy")
+        pairs = ((g1.d_amplitude, g2.d_amplitude), (g1.d_s11, g2.d_s11), (g1.boost_amplitude, g2.boost_amplitude))
+        for x1, x2 in pairs:
+            assert np.allclose(x1, x2, rtol=1e-10, atol=1e-10 * max(np.max(np.abs(x2), initial=0.0), 1e-300))

@@ -30,10 +30,11 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from emboost.booster.engine import RENORM_EVERY
+from emboost.booster.engine import HAVE_NUMBA, RENORM_EVERY
 from emboost.booster.model import Booster, _media, _source_terms
 from emboost.core.constants import P11_PRIME, Z0, c
 from emboost.core.errors import InputError
@@ -125,11 +126,153 @@ def _medium_derivatives(b: Booster, f: np.ndarray, eps_c: np.ndarray, eps_r: np.
     return dg, dz_per_dg * dg, ds * np.ones_like(g), dwall
 
 
-def booster_gradients(b: Booster, f: np.ndarray) -> BoosterGradients:
+def _adjoint_numpy(a: np.ndarray, bb: np.ndarray, w: np.ndarray, zfac: np.ndarray, e: np.ndarray, zeta: np.ndarray,
+                   cj: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Forward pass and the adjoint of the amplitude (row 0) and S11 (row 1), numpy over frequencies.
+
+    Returns ``amp, s11`` ``(nf,)`` and the derivatives with respect to the section factors ``(2, m, nf)``,
+    the impedance ratios and the source coefficients ``(2, m - 1, nf)``.
+    """
+    m, nf = e.shape
+    a_pre = np.empty((m, nf), complex)
+    w_pre = np.empty((m, nf), complex)
+    dstore = np.empty((max(m - 1, 1), nf), complex)
+    scales = np.ones((max(m - 1, 1), nf))
+    for r in range(m):
+        a_pre[r], w_pre[r] = a, w
+        a = a * e[r] ** 2
+        w = w * e[r]
+        if r < m - 1:
+            d = a - bb
+            dstore[r] = d
+            w = w + cj[r] * d
+            u = a + bb
+            t = zeta[r] * d
+            a, bb = 0.5 * (u + t), 0.5 * (u - t)
+            if r % RENORM_EVERY == RENORM_EVERY - 1:
+                sz = np.abs(bb.real) + np.abs(bb.imag)
+                bad = (sz > 1e100) | ((sz < 1e-100) & (sz > 0))
+                sc = np.where(bad, 1.0 / np.where(bad, sz, 1.0), 1.0)
+                scales[r] = sc
+                a, bb, w = a * sc, bb * sc, w * sc
+    inv = 1.0 / bb
+    amp = zfac * w * inv
+    s11 = a * inv
+    la = np.stack([np.zeros(nf, complex), inv])
+    lb = np.stack([-amp * inv, -s11 * inv])
+    lw = np.stack([zfac * inv, np.zeros(nf, complex)])
+    g_e = np.empty((2, m, nf), complex)
+    g_zeta = np.zeros((2, max(m - 1, 1), nf), complex)
+    g_c = np.zeros((2, max(m - 1, 1), nf), complex)
+    for r in range(m - 1, -1, -1):
+        if r < m - 1:
+            sc = scales[r]
+            la, lb, lw = la * sc, lb * sc, lw * sc
+            d = dstore[r]
+            g_zeta[:, r] = 0.5 * (la - lb) * d
+            g_c[:, r] = lw * d
+            lu = 0.5 * (la + lb)
+            ld = 0.5 * (la - lb) * zeta[r] + lw * cj[r]
+            la, lb = lu + ld, lu - ld
+        g_e[:, r] = la * 2.0 * a_pre[r] * e[r] + lw * w_pre[r]
+        la = la * e[r] ** 2
+        lw = lw * e[r]
+    return amp, s11, g_e, g_zeta, g_c
+
+
+if HAVE_NUMBA:  # pragma: no branch
+    import numba
+
+    @numba.njit(cache=True, nogil=True)
+    def _adjoint_kernel(a0: Any, b0: Any, w0: Any, zfac: Any, e: Any, zeta: Any, cj: Any, amp: Any, s11: Any,
+                        g_e: Any, g_zeta: Any, g_c: Any, every: int) -> None:  # pragma: no cover - compiled
+        m, nf = e.shape
+        a_pre = np.empty(m, np.complex128)
+        w_pre = np.empty(m, np.complex128)
+        dst = np.empty(max(m - 1, 1), np.complex128)
+        scl = np.ones(max(m - 1, 1))
+        for j in range(nf):
+            a = a0[j]
+            bb = b0[j]
+            w = w0[j]
+            for r in range(m):
+                a_pre[r] = a
+                w_pre[r] = w
+                er = e[r, j]
+                a = a * (er * er)
+                w = w * er
+                if r < m - 1:
+                    d = a - bb
+                    dst[r] = d
+                    w = w + cj[r, j] * d
+                    u = a + bb
+                    t = zeta[r, j] * d
+                    a = 0.5 * (u + t)
+                    bb = 0.5 * (u - t)
+                    sc = 1.0
+                    if r % every == every - 1:
+                        sz = abs(bb.real) + abs(bb.imag)
+                        if sz > 1e100 or (sz < 1e-100 and sz > 0.0):
+                            sc = 1.0 / sz
+                            a = a * sc
+                            bb = bb * sc
+                            w = w * sc
+                    scl[r] = sc
+            inv = 1.0 / bb
+            am = zfac[j] * w * inv
+            sv = a * inv
+            amp[j] = am
+            s11[j] = sv
+            for o in range(2):
+                if o == 0:
+                    la = 0j
+                    lb = -am * inv
+                    lw = zfac[j] * inv
+                else:
+                    la = inv
+                    lb = -sv * inv
+                    lw = 0j
+                for r in range(m - 1, -1, -1):
+                    if r < m - 1:
+                        sc = scl[r]
+                        la = la * sc
+                        lb = lb * sc
+                        lw = lw * sc
+                        d = dst[r]
+                        g_zeta[o, r, j] = 0.5 * (la - lb) * d
+                        g_c[o, r, j] = lw * d
+                        lu = 0.5 * (la + lb)
+                        ld = 0.5 * (la - lb) * zeta[r, j] + lw * cj[r, j]
+                        la = lu + ld
+                        lb = lu - ld
+                    er = e[r, j]
+                    g_e[o, r, j] = la * 2.0 * a_pre[r] * er + lw * w_pre[r]
+                    la = la * (er * er)
+                    lw = lw * er
+
+
+def _adjoint_numba(a0: np.ndarray, b0: np.ndarray, w0: np.ndarray, zfac: np.ndarray, e: np.ndarray,
+                   zeta: np.ndarray, cj: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The compiled forward and adjoint passes (same contract as :func:`_adjoint_numpy`)."""
+    m, nf = e.shape
+    amp = np.empty(nf, complex)
+    s11 = np.empty(nf, complex)
+    g_e = np.empty((2, m, nf), complex)
+    g_zeta = np.zeros((2, max(m - 1, 1), nf), complex)
+    g_c = np.zeros((2, max(m - 1, 1), nf), complex)
+    if m > 1:
+        zc, cc = zeta, cj
+    else:
+        zc = cc = np.zeros((1, nf), complex)
+    _adjoint_kernel(a0, b0, w0, zfac, e, zc, cc, amp, s11, g_e, g_zeta, g_c, RENORM_EVERY)
+    return amp, s11, g_e, g_zeta, g_c
+
+
+def booster_gradients(b: Booster, f: np.ndarray, backend: str = "auto") -> BoosterGradients:
     """Boost amplitude, S11 and their exact derivatives for a booster without a batch axis.
 
-    Cost: one forward and one backward pass over the regions (about three times a solve, in numpy),
-    whatever the number of parameters.
+    Cost: one forward and one backward pass over the regions, whatever the number of parameters
+    (compiled with numba when installed; ``backend="numpy"`` runs the numpy reference of the same passes).
     """
     if b.batch_shape:
         raise InputError("gradients need a booster without a batch axis")
@@ -141,91 +284,47 @@ def booster_gradients(b: Booster, f: np.ndarray) -> BoosterGradients:
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         g, z = (np.broadcast_to(x, (m, nf)) for x in _media(b, f, eps_c[:, None], eps_r[:, None]))
         s = np.broadcast_to(_source_terms(b, f, eps_c[:, None]), (m, nf))
-        e = np.exp(-g * length[:, None])
-        zeta = z[1:] / z[:-1]
-        cj = (s[1:] - s[:-1]) / z[:-1]
+        e = np.ascontiguousarray(np.exp(-g * length[:, None]))
+        zeta = np.ascontiguousarray(z[1:] / z[:-1])
+        cj = np.ascontiguousarray((s[1:] - s[:-1]) / z[:-1])
         z0 = z[0]
         if b.mirror_conductivity is None:
-            a = np.ones(nf, complex)
-            bb = -a
+            a0 = np.ones(nf, complex)
+            b0 = -a0
         else:
             zr = surface_impedance(f, b.mirror_conductivity) / z0
-            a, bb = 1.0 - zr, -(1.0 + zr)
-        w = 2.0 * s[0] / z0
-        a_pre = np.empty((m, nf), complex)
-        w_pre = np.empty((m, nf), complex)
-        dstore = np.empty((max(m - 1, 1), nf), complex)
-        scales = np.ones((max(m - 1, 1), nf))
-        for r in range(m):
-            a_pre[r], w_pre[r] = a, w
-            a = a * e[r] ** 2
-            w = w * e[r]
-            if r < m - 1:
-                d = a - bb
-                dstore[r] = d
-                w = w + cj[r] * d
-                u = a + bb
-                t = zeta[r] * d
-                a, bb = 0.5 * (u + t), 0.5 * (u - t)
-                if r % RENORM_EVERY == RENORM_EVERY - 1:
-                    sz = np.abs(bb.real) + np.abs(bb.imag)
-                    bad = (sz > 1e100) | ((sz < 1e-100) & (sz > 0))
-                    sc = np.where(bad, 1.0 / np.where(bad, sz, 1.0), 1.0)
-                    scales[r] = sc
-                    a, bb, w = a * sc, bb * sc, w * sc
+            a0, b0 = 1.0 - zr, -(1.0 + zr)
+        w0 = 2.0 * s[0] / z0
         zfac = -0.5 * z[-1]
-        inv = 1.0 / bb
-        amp = zfac * w * inv
-        s11 = a * inv
-        # adjoints, stacked for the two outputs: row 0 the amplitude, row 1 S11
-        la = np.stack([np.zeros(nf, complex), inv])
-        lb = np.stack([-amp * inv, -s11 * inv])
-        lw = np.stack([zfac * inv, np.zeros(nf, complex)])
-        g_e = np.empty((2, m, nf), complex)
-        g_zeta = np.zeros((2, max(m - 1, 1), nf), complex)
-        g_c = np.zeros((2, max(m - 1, 1), nf), complex)
-        for r in range(m - 1, -1, -1):
-            if r < m - 1:
-                sc = scales[r]
-                la, lb, lw = la * sc, lb * sc, lw * sc
-                d = dstore[r]
-                g_zeta[:, r] = 0.5 * (la - lb) * d
-                g_c[:, r] = lw * d
-                lu = 0.5 * (la + lb)
-                ld = 0.5 * (la - lb) * zeta[r] + lw * cj[r]
-                la, lb = lu + ld, lu - ld
-            g_e[:, r] = la * 2.0 * a_pre[r] * e[r] + lw * w_pre[r]
-            la = la * e[r] ** 2
-            lw = lw * e[r]
+        adjoint = _adjoint_numba if (backend == "numba" or (backend == "auto" and HAVE_NUMBA)) else _adjoint_numpy
+        amp, s11, g_e, g_zeta, g_c = adjoint(np.ascontiguousarray(a0, complex), np.ascontiguousarray(b0, complex),
+                                             np.ascontiguousarray(w0 * np.ones(nf), complex),
+                                             np.ascontiguousarray(zfac * np.ones(nf), complex), e, zeta, cj)
         # parameters
         dg, dz, ds, dwall = _medium_derivatives(b, f, eps_c[:, None], eps_r[:, None], g, z, s)
         jac = np.zeros((2, 4 * n, nf), complex)
         perm = np.broadcast_to(b.permittivity, (n,))
         tnd = np.broadcast_to(b.loss_tangent, (n,))
-        for i in range(n):
-            rg, rd = 2 * i, 2 * i + 1
-            jac[:, i] = g_e[:, rg] * (-g[rg] * e[rg])
-            jac[:, n + i] = g_e[:, rd] * (-g[rd] * e[rd])
-            # d(output)/d eps_c of the disk (analytic part), then eps and tan delta
-            de_dg = -length[rd] * e[rd]
-            # junction rd-1 (air -> disk): zeta = Z_d / Z_a, c = (s_d - s_a) / Z_a
-            # junction rd (disk -> air):  zeta = Z_a / Z_d, c = (s_a - s_d) / Z_d
-            zl, zd = z[rd - 1], z[rd]
-            d_zeta_l = dz[rd] / zl
-            d_c_l = ds[rd] / zl
-            d_zeta_r = -zeta[rd] / zd * dz[rd]
-            d_c_r = -ds[rd] / zd - cj[rd] / zd * dz[rd]
+        if n:
+            rg, rd = slice(0, 2 * n, 2), slice(1, 2 * n, 2)
+            jac[:, :n] = g_e[:, rg] * (-g[rg] * e[rg])
+            jac[:, n:2 * n] = g_e[:, rd] * (-g[rd] * e[rd])
+            # eps_c of a disk enters its section (gamma), the junction before it (air -> disk:
+            # zeta = Z_d / Z_a, c = (s_d - s_a) / Z_a) and the junction after it (zeta = Z_a / Z_d,
+            # c = (s_a - s_d) / Z_d)
+            de_dg = -length[rd, None] * e[rd]
+            zl, zd = z[rg], z[rd]
+            zeta_r, cj_r = zeta[rd], cj[rd]
             dout_dg = g_e[:, rd] * de_dg
-            dout_dz = g_zeta[:, rd - 1] * (1 / zl) + g_zeta[:, rd] * (-zeta[rd] / zd) + g_c[:, rd] * (-cj[rd] / zd)
-            dout_dec = (g_e[:, rd] * de_dg * dg[rd] + g_zeta[:, rd - 1] * d_zeta_l + g_c[:, rd - 1] * d_c_l
-                        + g_zeta[:, rd] * d_zeta_r + g_c[:, rd] * d_c_r)
-            eps, tand = float(perm[i]), float(tnd[i])
-            jac[:, 2 * n + i] = dout_dec * (1 - 1j * tand)
-            jac[:, 3 * n + i] = dout_dec * (-1j * eps)
+            dout_dz = g_zeta[:, rg] / zl + g_zeta[:, rd] * (-zeta_r / zd) + g_c[:, rd] * (-cj_r / zd)
+            dout_ds = g_c[:, rg] / zl - g_c[:, rd] / zd
+            dout_dec = dout_dg * dg[rd] + dout_dz * dz[rd] + dout_ds * ds[rd]
+            jac[:, 2 * n:3 * n] = dout_dec * (1 - 1j * np.asarray(tnd))[:, None]
+            jac[:, 3 * n:] = dout_dec * (-1j * np.asarray(perm))[:, None]
             if b.wall_conductivity is not None:
                 # the wall attenuation follows the real permittivity: gamma += dwall, Z = j w mu0 / gamma
                 dgw = dwall[rd]
-                jac[:, 2 * n + i] += dout_dg * dgw + dout_dz * (-z[rd] / g[rd]) * dgw
+                jac[:, 2 * n:3 * n] += (dout_dg + dout_dz * (-z[rd] / g[rd])) * dgw
     names = tuple(f"{k}_{i + 1}" for k in PARAMETER_KINDS for i in range(n))
     return BoosterGradients(frequency=f, parameters=names, boost_amplitude=amp, s11=s11, d_amplitude=jac[0],
                             d_s11=jac[1], overlap=b.eta_a)
