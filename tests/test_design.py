@@ -122,3 +122,60 @@ def test_bad_specifications_are_refused():
             DesignSpec(**kw)
     with pytest.raises(InputError, match="fixed disk"):
         design_booster(Booster.from_disks([7e-3], 1e-3, 24.0), DesignSpec(21e9, 22e9, fixed_disks=(3,)))
+
+
+RECIPE = """[recipe]
+kind = "booster_design"
+name = "small"
+
+[model]
+setup = "{setup}"
+
+[design]
+start = {{ value = {start}, unit = "GHz" }}
+stop = {{ value = {stop}, unit = "GHz" }}
+starts = 2
+{extra}
+"""
+
+
+def _recipe(tmp_path, root, start=21.95, stop=22.05, extra="", count=3):
+    text = (root / "models" / "open_booster_20disk.toml").read_text()
+    text = text.replace("count = 20", f"count = {count}")
+    (tmp_path / "setup.toml").write_text(text)
+    path = tmp_path / "design.toml"
+    path.write_text(RECIPE.format(setup="setup.toml", start=start, stop=stop, extra=extra))
+    return path
+
+
+def test_cli_design_writes_results(tmp_path, root, capsys):
+    import json
+
+    from emboost.cli import main
+
+    recipe = _recipe(tmp_path, root)
+    assert main(["design", str(recipe), "-o", str(tmp_path / "out")]) == 0
+    doc = json.loads((tmp_path / "out" / "design.json").read_text())
+    assert doc["verdict"]["ok"] and len(doc["gaps_m"]) == 3 and doc["band_minimum"] > 10
+    assert (tmp_path / "out" / "design.csv").exists() and (tmp_path / "out" / "design.png").exists()
+    assert "in-band beta^2 minimum" in capsys.readouterr().out
+
+
+def test_cli_design_exit_3_when_no_box_is_possible(tmp_path, root, capsys):
+    # one disk cannot hold a box over 4 GHz: the in-band minimum stays far below the maximum
+    from emboost.cli import main
+
+    recipe = _recipe(tmp_path, root, start=20.0, stop=24.0, count=1)
+    assert main(["design", str(recipe), "-o", str(tmp_path / "out")]) == 3
+    err = capsys.readouterr().err
+    assert "box-like" in err and len(err.strip().splitlines()) == 1
+
+
+def test_cli_design_bad_recipe_is_one_line(tmp_path, root, capsys):
+    from emboost.cli import main
+
+    recipe = _recipe(tmp_path, root, extra="min_gapp = { value = 1, unit = \"mm\" }")
+    assert main(["design", str(recipe), "-o", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert "min_gapp" in err and "design.toml" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
