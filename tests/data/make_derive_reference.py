@@ -1,7 +1,7 @@
 """Extract the key numbers of an ``emboost derive`` output directory into tests/data/derive_reference.json.
 
 derive_reference_0.1.json was made from the code BEFORE the job layer was restructured (commit f0718ca);
-derive_reference.json from the current code (after the stable booster solvers), the same way:
+derive_reference.json from the current code (after the one-column booster engine), the same way:
 
     PYTHONPATH=. python3 -m emboost derive fits/cb200_campaign.toml --samples 40 --workers 1 --output /tmp/jobs-base
     python3 tests/data/make_derive_reference.py /tmp/jobs-base tests/data/derive_reference.json
