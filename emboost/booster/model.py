@@ -483,6 +483,8 @@ def _solve_chain(b: Booster, f: np.ndarray, output: Literal["both", "boost"],
         hi = min(nv, lo + step)
         if shared is None:
             t = _chain_tables(b, f, lo, hi, lengths, backend)
+        elif nv == 1:
+            t = shared
         else:
             t = dataclasses.replace(shared, lengths=lengths[lo:hi])
         if output == "both":
