@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from emboost.booster.engine import HAVE_NUMBA, RENORM_EVERY
+from emboost.booster.engine import HAVE_NUMBA, RENORM_EVERY, exp_sections
 from emboost.booster.model import Booster, _media, _source_terms
 from emboost.core.constants import P11_PRIME, Z0, c
 from emboost.core.errors import InputError
@@ -279,12 +279,15 @@ def booster_gradients(b: Booster, f: np.ndarray, backend: str = "auto") -> Boost
     f = b.check_band(f)
     n = b.n_disks
     eps_c, length, eps_r = b.regions()
-    m = eps_c.size
     nf = f.size
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-        g, z = (np.broadcast_to(x, (m, nf)) for x in _media(b, f, eps_c[:, None], eps_r[:, None]))
-        s = np.broadcast_to(_source_terms(b, f, eps_c[:, None]), (m, nf))
-        e = np.ascontiguousarray(np.exp(-g * length[:, None]))
+        # media of the distinct materials only, then one row per region
+        uniq, first, inv = np.unique(eps_c, return_index=True, return_inverse=True)
+        inv = inv.reshape(-1)
+        gu, zu = (np.broadcast_to(x, (uniq.size, nf)) for x in _media(b, f, uniq[:, None], eps_r[first][:, None]))
+        su = np.broadcast_to(_source_terms(b, f, uniq[:, None]), (uniq.size, nf))
+        g, z, s = gu[inv], zu[inv], su[inv]
+        e = exp_sections(g, length, backend)
         zeta = np.ascontiguousarray(z[1:] / z[:-1])
         cj = np.ascontiguousarray((s[1:] - s[:-1]) / z[:-1])
         z0 = z[0]
@@ -301,7 +304,8 @@ def booster_gradients(b: Booster, f: np.ndarray, backend: str = "auto") -> Boost
                                              np.ascontiguousarray(w0 * np.ones(nf), complex),
                                              np.ascontiguousarray(zfac * np.ones(nf), complex), e, zeta, cj)
         # parameters
-        dg, dz, ds, dwall = _medium_derivatives(b, f, eps_c[:, None], eps_r[:, None], g, z, s)
+        dgu, dzu, dsu, dwu = _medium_derivatives(b, f, uniq[:, None], eps_r[first][:, None], gu, zu, su)
+        dg, dz, ds, dwall = (np.broadcast_to(x, (uniq.size, nf))[inv] for x in (dgu, dzu, dsu, dwu))
         jac = np.zeros((2, 4 * n, nf), complex)
         perm = np.broadcast_to(b.permittivity, (n,))
         tnd = np.broadcast_to(b.loss_tangent, (n,))
