@@ -36,7 +36,6 @@ def test_twenty_disks_reach_a_box_like_response_from_several_starts(design20):
     # band edges outside the band, tolerances finite and of the expected micrometre scale
     assert r.band_edges[0] < 21.975e9 and r.band_edges[1] > 22.025e9
     assert np.all(np.isfinite(r.tolerance)) and 1e-7 < r.tolerance.min() < r.tolerance.max() < 1e-3
-    assert r.elapsed_s < 60
 
 
 def test_tolerance_is_where_the_minimum_drops_by_ten_percent(design20):
