@@ -39,7 +39,7 @@ def main() -> None:
     args = ap.parse_args()
     run(20, 21.975e9, 22.025e9, 3)
     if args.full:
-        run(80, 21.9e9, 22.1e9, 2)
+        run(80, 21.9e9, 22.1e9, 4)
 
 
 if __name__ == "__main__":
