@@ -42,10 +42,11 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from emboost.booster.engine import HAVE_NUMBA, ChainTables, exp_sections, run_chain
 from emboost.core.constants import ETA_A_TE11, P11_PRIME, Z0, c, mu0
 from emboost.core.conventions import ArrayLike, complex_permittivity
 from emboost.core.errors import InputError, PhysicsError
@@ -58,6 +59,9 @@ from emboost.rf.media import (
     te_gamma_impedance,
 )
 from emboost.rf.network import group_delay
+
+if TYPE_CHECKING:
+    from emboost.booster.gradients import BoosterGradients
 
 __all__ = ["Booster", "BoosterResponse", "solve_transmission_line", "solve_transfer_matrix"]
 
@@ -281,9 +285,24 @@ class Booster:
             _require_finite(f, {"boost factor": r.boost_factor, "S11": s11}, solver)
         return r
 
-    def boost_factor(self, f: ArrayLike) -> np.ndarray:
-        """Boost factor beta^2(f), shape ``(..., nf)``."""
-        return self.response(f).boost_factor
+    def boost_factor(self, f: ArrayLike, backend: str = "auto") -> np.ndarray:
+        """Boost factor beta^2(f), shape ``(..., nf)``.
+
+        Computes only beta^2 (8 bytes per variant and frequency, besides bounded workspaces), so that
+        large batches fit in memory: 10^4 variants x 10^4 frequencies take 0.8 GB.
+        """
+        f = self.check_band(f)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            (bf,) = _solve_chain(self, f, "boost", backend)
+            _require_finite(f, {"boost factor": bf}, "tl")
+        return bf
+
+    def gradients(self, f: ArrayLike) -> BoosterGradients:
+        """Boost factor, S11 and their exact derivatives w.r.t. every gap, thickness, eps and tan delta
+        (:func:`emboost.booster.gradients.booster_gradients`)."""
+        from emboost.booster.gradients import booster_gradients
+
+        return booster_gradients(self, np.asarray(f, dtype=float))
 
     def reflectivity(self, f: ArrayLike) -> np.ndarray:
         """Complex S11 at the port reference plane, shape ``(..., nf)``."""
@@ -357,110 +376,146 @@ def _source_terms(b: Booster, f: np.ndarray, eps_c: np.ndarray) -> np.ndarray:
     return (k0**2 - kc**2) / (eps_c * k0**2 - kc**2)
 
 
-def solve_transmission_line(b: Booster, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Boost amplitude and S11 from the transmission line with series axion sources (exp(+jwt)).
-
-    The mirror side of every plane is carried as a one-port in travelling waves: on line ``r``
-    (impedance Z) the wave towards the port is ``a = G b + A``, ``b`` the wave towards the mirror,
-    ``G`` the reflection coefficient of everything on the mirror side and ``A`` the wave its axion
-    sources launch into a matched line. At the mirror (short, or ``Z_s``, in series with the source
-    ``s_0``) ``G = (Z_s - Z) / (Z_s + Z)`` and ``A = s_0 Z / (Z + Z_s)``. Then, region by region:
-
-    * a line section of length ``l`` multiplies ``G`` by ``exp(-2 gamma l)`` and ``A`` by
-      ``exp(-gamma l)``; both have modulus <= 1 because ``Re gamma >= 0``;
-    * an interface Z1 -> Z2 with the series source ``dV`` (V2 = V1 + dV, I continuous) maps
-      ``G' = (G - rho) / (1 - rho G)`` and ``A' = (1 + rho) (A + dV (1 - G) / 2) / (1 - rho G)``,
-      ``rho = (Z2 - Z1) / (Z2 + Z1)``. The denominator equals ``2 Z1 (Z2 + Z_L) / ((Z2 + Z1)(Z_L + Z1))``
-      for the mirror-side impedance ``Z_L``, which vanishes for no passive ``Z_L``.
-
-    At the port (matched output, no incoming wave) the boost amplitude is ``A`` and S11 is ``G``.
-    Unlike a cascade of ABCD matrices, whose cosh/sinh of a lossy section grow as ``exp(alpha l)``
-    and whose columns cancel, nothing here grows with loss: a lossy stack attenuates and the result
-    stays finite and accurate for any attenuation. It equals the ABCD cascade to rounding where the
-    latter is accurate.
-
-    Cost: the complex exponentials of the line sections dominate, so each distinct
-    (medium, length) pair is evaluated once, and the media (complex square roots, wall loss) and
-    interface coefficients once per distinct material, unless the materials themselves carry a
-    batch axis.
-    """
-    eps_c, length, eps_r = b.regions()
-    m = eps_c.shape[-1]
-    batch = eps_c.shape[:-1]
+def _chain_tables(b: Booster, f: np.ndarray, lo: int, hi: int, lengths: np.ndarray,
+                  backend: str = "auto") -> ChainTables:
+    """Tables of :mod:`emboost.booster.engine` for variants ``lo:hi`` of ``b`` (flattened batch)."""
     n = b.n_disks
-
-    Section = tuple[np.ndarray, np.ndarray]
+    m = 2 * n + 1
+    nf = f.size
+    nvc = hi - lo
     materials_batched = b.permittivity.ndim > 1 or b.loss_tangent.ndim > 1
     if not materials_batched:
-        row = eps_c.reshape(-1, m)[0]
-        uniq, mat = np.unique(row, return_inverse=True)
-        gu, zu = _media(b, f, uniq[:, None], uniq.real[:, None])  # (k, nf)
-        s_u = _source_terms(b, f, uniq[:, None])
-        s0, z0 = s_u[mat[0]], zu[mat[0]]
-        sections: dict[tuple[int, float], Section] = {}
-        junctions: dict[tuple[int, int], tuple[np.ndarray, ...]] = {}
-
-        def section(i: int) -> Section:
-            k = int(mat[i])
-            batched = (b.gaps.ndim > 1) if (i % 2 == 0 and i < 2 * n) else (b.thickness.ndim > 1 and i < 2 * n)
-            if batched:
-                e = np.exp(-gu[k] * length[..., i, None])
-                return e, e * e
-            key = (k, float(length.reshape(-1, m)[0, i]))
-            if key not in sections:
-                e = np.exp(-gu[k] * key[1])
-                sections[key] = (e, e * e)
-            return sections[key]
-
-        def junction(i: int) -> tuple[np.ndarray, ...]:
-            key = (int(mat[i]), int(mat[i + 1]))
-            if key not in junctions:
-                z1, z2 = zu[key[0]], zu[key[1]]
-                rho = (z2 - z1) / (z2 + z1)
-                junctions[key] = (rho, 1.0 + rho, 0.5 * (s_u[key[1]] - s_u[key[0]]))
-            return junctions[key]
+        perm = np.broadcast_to(b.permittivity, (n,)).tolist()
+        tnd = np.broadcast_to(b.loss_tangent, (n,)).tolist()
+        region_mat = [(1.0, 0.0)] + [x for i in range(n) for x in ((perm[i], tnd[i]), (1.0, 0.0))]
+        mats: dict[tuple[float, float], int] = {}
+        matl = [mats.setdefault(x, len(mats)) for x in region_mat]
+        matr = np.array(matl, dtype=np.int64)
+        er_u = np.array([x[0] for x in mats])
+        ec_u = er_u * (1.0 - 1j * np.array([x[1] for x in mats]))
+        gu, zu = (np.broadcast_to(x, (ec_u.size, nf)) for x in _media(b, f, ec_u[:, None], er_u[:, None]))
+        su = np.broadcast_to(_source_terms(b, f, ec_u[:, None]), (ec_u.size, nf))
+        pair_ids: dict[tuple[int, int], int] = {}
+        jidx = np.array([pair_ids.setdefault((matl[r], matl[r + 1]), len(pair_ids)) for r in range(m - 1)],
+                        dtype=np.int64)
+        p1 = [x[0] for x in pair_ids]
+        p2 = [x[1] for x in pair_ids]
+        z1 = zu[p1]
+        inv_z1 = 1.0 / z1
+        zeta = (zu[p2] * inv_z1)[None]
+        cj = ((su[p2] - su[p1]) * inv_z1)[None]
+        gam = gu[None]
+        z0, s0, zo = zu[matl[0]][None], su[matl[0]][None], zu[matl[-1]][None]
+        gaps_vary, thick_vary = b.gaps.ndim > 1, b.thickness.ndim > 1
+        sidx = np.full(m, -1, dtype=np.int64)
+        keys: dict[tuple[int, float], int] = {}
+        row = lengths[0].tolist()
+        for r in range(m):
+            if r < 2 * n and (thick_vary if r % 2 else gaps_vary):
+                continue
+            sidx[r] = keys.setdefault((matl[r], row[r]), len(keys))
+        if keys:
+            ks = [k for k, _ in keys]
+            sec = exp_sections(gu[ks], np.array([ln for _, ln in keys]), backend)
+        else:
+            sec = np.empty((1, nf), complex)
     else:
-        s = _source_terms(b, f, eps_c[..., None])  # (..., m, nf)
-        s0 = s[..., 0, :]
-        media: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-
-        def medium(i: int) -> tuple[np.ndarray, np.ndarray]:
-            """gamma and Z of region i; only the two regions of the current interface are kept."""
-            if i not in media:
-                for old in [k for k in media if k < i - 1]:
-                    del media[old]
-                media[i] = _media(b, f, eps_c[..., i, None], eps_r[..., i, None])
-            return media[i]
-
-        z0 = medium(0)[1]
-
-        def section(i: int) -> Section:
-            e = np.exp(-medium(i)[0] * length[..., i, None])
-            return e, e * e
-
-        def junction(i: int) -> tuple[np.ndarray, ...]:
-            z1, z2 = medium(i)[1], medium(i + 1)[1]
-            rho = (z2 - z1) / (z2 + z1)
-            return rho, 1.0 + rho, 0.5 * (s[..., i + 1, :] - s[..., i, :])
-
-    shape = np.broadcast_shapes(batch + (f.size,), np.shape(s0), np.shape(z0))
+        ec, _, er = b.regions()
+        ec, er = ec.reshape(-1, m)[lo:hi], er.reshape(-1, m)[lo:hi]
+        g, z = (np.broadcast_to(x, (nvc, m, nf)) for x in _media(b, f, ec[..., None], er[..., None]))
+        s = _source_terms(b, f, ec[..., None]) * np.ones((1, 1, nf))
+        zeta = z[:, 1:] / z[:, :-1]
+        cj = (s[:, 1:] - s[:, :-1]) / z[:, :-1]
+        gam = g
+        matr = np.arange(m)
+        jidx = np.arange(m - 1)
+        z0, s0, zo = z[:, 0], s[:, 0], z[:, -1]
+        sidx = np.full(m, -1, dtype=np.int64)
+        sec = np.empty((1, nf), complex)
     if b.mirror_conductivity is None:
-        G = np.full(shape, -1.0 + 0j)
-        A = np.broadcast_to(s0, shape).astype(complex)
+        a0 = np.ones_like(z0)
+        b0 = -a0
     else:
-        zs = surface_impedance(f, b.mirror_conductivity)
-        G = np.broadcast_to((zs - z0) / (zs + z0), shape).astype(complex)
-        A = np.broadcast_to(s0 * z0 / (z0 + zs), shape).astype(complex)
-    for i in range(m):
-        e, e2 = section(i)
-        G = G * e2
-        A = A * e
-        if i < m - 1:
-            rho, tau, half_dv = junction(i)
-            inv = 1.0 / (1.0 - rho * G)
-            A = tau * inv * (A + half_dv * (1.0 - G))
-            G = (G - rho) * inv
-    return A, G
+        zr = surface_impedance(f, b.mirror_conductivity) / z0
+        a0, b0 = 1.0 - zr, -(1.0 + zr)
+    return ChainTables(
+        a0=np.ascontiguousarray(a0, complex), b0=np.ascontiguousarray(b0, complex),
+        w0=np.ascontiguousarray(2.0 * s0 / z0, complex), zfac=np.ascontiguousarray(-0.5 * zo, complex),
+        zeta=np.ascontiguousarray(zeta, complex), cj=np.ascontiguousarray(cj, complex),
+        jidx=np.ascontiguousarray(jidx, np.int64), gam=np.ascontiguousarray(gam, complex),
+        matr=np.ascontiguousarray(matr, np.int64), sec=sec, sidx=sidx,
+        lengths=np.ascontiguousarray(lengths[lo:hi] if lengths.shape[0] > 1 else lengths), eta=b.eta_a)
+
+
+#: Variants x frequencies per chunk of the numpy chain (its temporaries are ~10 arrays of this size)
+#: and bytes of per-variant material tables per chunk when the materials carry a batch axis.
+CHUNK_ELEMENTS = 1 << 15
+CHUNK_TABLE_BYTES = 1 << 25
+
+
+def _solve_chain(b: Booster, f: np.ndarray, output: Literal["both", "boost"],
+                 backend: str = "auto") -> tuple[np.ndarray, ...]:
+    """Run the one-column chain on every variant of ``b`` in bounded chunks (see :mod:`.engine`)."""
+    n = b.n_disks
+    m = 2 * n + 1
+    batch = b.batch_shape
+    nv = int(np.prod(batch, dtype=np.int64))
+    nf = f.size
+    full = batch + (n,)
+    lengths = np.empty((nv, m))
+    lengths[:, 0:2 * n:2] = np.broadcast_to(b.gaps, full).reshape(nv, n)
+    lengths[:, 1:2 * n:2] = np.broadcast_to(b.thickness, full).reshape(nv, n)
+    lengths[:, -1] = b.output_length
+    materials_batched = b.permittivity.ndim > 1 or b.loss_tangent.ndim > 1
+    if materials_batched:
+        step = max(1, CHUNK_TABLE_BYTES // (5 * 16 * m * nf))
+    elif backend == "numpy" or (backend == "auto" and not HAVE_NUMBA):
+        step = max(1, CHUNK_ELEMENTS // nf)
+    else:
+        step = nv
+    if output == "both":
+        amp = np.empty((nv, nf), complex)
+        s11 = np.empty((nv, nf), complex)
+    else:
+        boost = np.empty((nv, nf))
+    shared = None if materials_batched else _chain_tables(b, f, 0, nv, lengths[:1], backend)
+    for lo in range(0, nv, step):
+        hi = min(nv, lo + step)
+        if shared is None:
+            t = _chain_tables(b, f, lo, hi, lengths, backend)
+        elif nv == 1:
+            t = shared
+        else:
+            t = dataclasses.replace(shared, lengths=lengths[lo:hi])
+        if output == "both":
+            run_chain(t, amp[lo:hi], s11[lo:hi], None, backend)
+        else:
+            run_chain(t, None, None, boost[lo:hi], backend)
+    if output == "both":
+        return amp.reshape(batch + (nf,)), s11.reshape(batch + (nf,))
+    return (boost.reshape(batch + (nf,)),)
+
+
+def solve_transmission_line(b: Booster, f: np.ndarray, backend: str = "auto") -> tuple[np.ndarray, np.ndarray]:
+    """Boost amplitude and S11 from the transmission line with series axion sources (exp(+jwt)).
+
+    The chain of :mod:`emboost.booster.engine`: the mirror's homogeneous solution carried as one
+    column of waves ``(a, b)`` with the Wronskian ``W`` accumulating the series sources
+    ``dV_i = s_{i+1} - s_i`` of every interface (and ``s_0`` at the mirror: a perfect mirror is a short,
+    a lossy one the surface impedance ``Z_s`` in series with ``s_0``). At the matched port the boost
+    amplitude is ``-Z W / (2 b)`` and S11 is ``a / b``. Each section multiplies the state by
+    ``exp(-gamma l)`` as a whole (``a`` by ``exp(-2 gamma l)``, ``b`` unchanged), so nothing grows with
+    loss, and a rescaling every eighth interface keeps any stack in range: the result is finite and
+    accurate for any attenuation, equal to the ABCD cascade to rounding where that is accurate.
+
+    Cost: the complex exponentials of sections shared by every variant are evaluated once per
+    distinct (medium, length) pair; those whose length varies across a batch in the compiled loop;
+    the media (complex square roots, wall loss) and interface coefficients once per distinct
+    material, unless the materials themselves carry a batch axis (then per chunk of variants).
+    ``backend``: ``"auto"`` (compiled with numba when installed), ``"numba"`` or ``"numpy"``.
+    """
+    amp, s11 = _solve_chain(b, f, "both", backend)
+    return amp, s11
 
 
 def solve_transfer_matrix(b: Booster, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

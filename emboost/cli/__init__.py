@@ -19,7 +19,7 @@ from emboost import __version__
 from emboost.core.errors import EmboostError
 
 #: subcommand modules, in the order ``--help`` lists them
-SUBCOMMANDS = ("boost", "fit", "noise", "mc", "derive", "cavity", "pickup", "reach", "validate", "search")
+SUBCOMMANDS = ("boost", "fit", "noise", "mc", "derive", "cavity", "pickup", "reach", "validate", "search", "design")
 
 
 def build_parser() -> argparse.ArgumentParser:

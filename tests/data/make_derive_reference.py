@@ -2,7 +2,7 @@
 
 derive_reference_0.1.json was made from the code BEFORE the job layer was restructured (commit f0718ca);
 derive_reference.json from the current code (after the natural parameter scaling of the booster and standards
-fits), the same way:
+fits and the one-column booster engine), the same way:
 
     PYTHONPATH=. python3 -m emboost derive fits/cb200_campaign.toml --samples 40 --workers 1 --output /tmp/jobs-base
     python3 tests/data/make_derive_reference.py /tmp/jobs-base tests/data/derive_reference.json

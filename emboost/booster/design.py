@@ -1,0 +1,506 @@
+"""Booster design: disk positions (optionally thicknesses) for a target boost factor over a band.
+
+Targets: the largest minimum of beta^2 over ``[f_lo, f_hi]`` (a box-like response), or, with
+``shape``, the largest ``t`` such that ``beta^2(f) >= t shape(f)`` over the band (a given shape up to
+its scale). Constraints: a smallest (and largest) gap, a largest total length (mirror to the outer face
+of the last disk), disks held at their positions in the base booster.
+
+Method (exact gradients from :mod:`emboost.booster.gradients` throughout):
+
+1. a batch scan of equal gaps over one wavelength picks the equal-gap booster with the largest mean
+   ``log beta^2`` over the band; every start is that booster with seeded random gap offsets (the first
+   start without);
+2. SLSQP maximises a soft minimum of ``y_k = log(beta^2(f_k) / shape_k)`` over the design frequencies
+   (``-(1/q) log mean exp(-q y_k)``, q = 4, 16, 64 in turn);
+3. SLSQP maximises ``tau`` subject to ``y_k >= tau`` (the exact max-min problem, started from step 2).
+
+The result is checked on a grid four times finer than the design grid; the band edges are where the
+boost factor falls to half the in-band minimum; the tolerance of each disk is the smallest move of that
+disk alone (the gaps on both sides change, the others stay) that lowers the in-band minimum by 10 %,
+found by a batched scan and bisection. The verdict checks convergence, the constraints, the fine-grid
+minimum against the design grid's, how box-like the result is (for the box target) and whether
+another start reached the same minimum.
+
+>>> import numpy as np
+>>> from emboost.booster.model import Booster
+>>> base = Booster.from_disks(np.full(3, 7e-3), 1e-3, 24.0)
+>>> r = design_booster(base, DesignSpec(21.95e9, 22.05e9, n_starts=2))
+>>> r.verdict.ok, r.band_minimum > 10
+(True, True)
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy.optimize import linprog, minimize
+
+from emboost.booster.gradients import booster_gradients
+from emboost.booster.model import Booster
+from emboost.core.constants import c
+from emboost.core.errors import InputError
+from emboost.core.reprs import short_repr
+
+__all__ = ["DesignSpec", "DesignCheck", "DesignVerdict", "DesignResult", "design_booster", "disk_tolerances",
+           "band_metrics"]
+
+
+@dataclass(frozen=True)
+class DesignSpec:
+    """What to design for.
+
+    ``f_lo, f_hi`` [Hz]: the band. ``shape``: ``(frequencies [Hz], relative beta^2)`` of a target shape
+    (interpolated linearly; ``None``: a box). ``n_frequencies``: design grid over the band (default
+    ``max(24, 3 n_disks)``). ``min_gap`` / ``max_gap`` [m] (default: 1 mm; the smallest gap plus one
+    wavelength at the band centre). ``max_total_length`` [m]. ``fixed_disks``: 1-based indices of disks
+    held at their positions in the base booster. ``vary_thickness`` with ``thickness_bounds`` [m].
+    ``n_starts`` starts from ``seed``; ``start_spread`` [m]: the standard deviation of the random gap offsets
+    (default: a hundredth of the wavelength).
+    """
+
+    f_lo: float
+    f_hi: float
+    shape: tuple[np.ndarray, np.ndarray] | None = None
+    n_frequencies: int | None = None
+    min_gap: float = 1e-3
+    max_gap: float | None = None
+    max_total_length: float | None = None
+    fixed_disks: tuple[int, ...] = ()
+    vary_thickness: bool = False
+    thickness_bounds: tuple[float, float] | None = None
+    n_starts: int = 4
+    seed: int = 0
+    start_spread: float | None = None
+    max_iterations: int = 400
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.f_lo) and math.isfinite(self.f_hi) and 0 < self.f_lo < self.f_hi):
+            raise InputError(f"design band must have 0 < f_lo < f_hi, got {self.f_lo!r}, {self.f_hi!r}", key="band")
+        if not (self.min_gap >= 0 and math.isfinite(self.min_gap)):
+            raise InputError(f"min_gap must be >= 0 m, got {self.min_gap!r}", key="min_gap")
+        if self.max_gap is not None and not self.max_gap > self.min_gap:
+            raise InputError(f"max_gap {self.max_gap!r} must exceed min_gap {self.min_gap!r}", key="max_gap")
+        if self.n_starts < 1:
+            raise InputError("n_starts must be >= 1", key="n_starts")
+        if self.n_frequencies is not None and self.n_frequencies < 3:
+            raise InputError("n_frequencies must be >= 3", key="n_frequencies")
+        if self.shape is not None:
+            fs, vs = (np.asarray(x, float) for x in self.shape)
+            if fs.ndim != 1 or fs.shape != vs.shape or fs.size < 2 or np.any(np.diff(fs) <= 0) or np.any(vs <= 0):
+                raise InputError("shape must be (increasing frequencies, positive values) of equal length",
+                                 key="shape")
+            if fs[0] > self.f_lo or fs[-1] < self.f_hi:
+                raise InputError("the target shape must cover the band", key="shape")
+
+    def shape_at(self, f: np.ndarray) -> np.ndarray:
+        """Relative target at ``f`` (ones for a box)."""
+        if self.shape is None:
+            return np.ones_like(f)
+        fs, vs = (np.asarray(x, float) for x in self.shape)
+        return np.interp(f, fs, vs)
+
+
+@dataclass(frozen=True)
+class DesignCheck:
+    """One test of a design's verdict."""
+
+    name: str
+    passed: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class DesignVerdict:
+    """Every check must pass; ``reason`` is the one-line explanation of the first failure."""
+
+    checks: tuple[DesignCheck, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(ch.passed for ch in self.checks)
+
+    @property
+    def reason(self) -> str:
+        bad = [ch for ch in self.checks if not ch.passed]
+        return "" if not bad else f"{bad[0].name}: {bad[0].detail}" + (f" (+{len(bad) - 1} more)"
+                                                                        if len(bad) > 1 else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "reason": self.reason,
+                "checks": [{"name": ch.name, "passed": ch.passed, "detail": ch.detail} for ch in self.checks]}
+
+
+@dataclass(frozen=True, eq=False)
+class DesignResult:
+    """A designed booster and what it achieves.
+
+    ``frequency`` / ``boost_factor``: a fine grid over the band widened by half its width on each side.
+    ``band_minimum`` / ``band_mean`` / ``band_maximum``: beta^2 (divided by the shape, for a shape
+    target) over the band on the fine grid; ``band_edges`` [Hz]: where beta^2 falls to half the in-band
+    minimum below ``f_lo`` and above ``f_hi`` (``nan`` if not inside the fine grid). ``tolerance`` [m],
+    ``(n,)``: the smallest move of each disk alone that lowers the in-band minimum by 10 %.
+    ``start_minima``: the in-band minimum reached from each start (design grid); ``best_start``.
+    """
+
+    __repr__ = short_repr
+
+    booster: Booster
+    spec: DesignSpec
+    frequency: np.ndarray
+    boost_factor: np.ndarray
+    band_minimum: float
+    band_mean: float
+    band_maximum: float
+    band_edges: tuple[float, float]
+    tolerance: np.ndarray
+    start_minima: np.ndarray
+    best_start: int
+    evaluations: int
+    elapsed_s: float
+    verdict: DesignVerdict
+    messages: tuple[str, ...] = field(default=())
+
+    @property
+    def gaps(self) -> np.ndarray:
+        return np.asarray(self.booster.gaps)
+
+    @property
+    def positions(self) -> np.ndarray:
+        """Position of each disk's mirror-side face from the mirror [m]."""
+        return disk_positions(self.booster)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "band_Hz": [self.spec.f_lo, self.spec.f_hi],
+            "target": "box" if self.spec.shape is None else "shape",
+            "gaps_m": self.gaps.tolist(),
+            "thickness_m": np.broadcast_to(self.booster.thickness, (self.booster.n_disks,)).tolist(),
+            "positions_m": self.positions.tolist(),
+            "band_minimum": self.band_minimum, "band_mean": self.band_mean, "band_maximum": self.band_maximum,
+            "band_edges_Hz": list(self.band_edges),
+            "tolerance_m": self.tolerance.tolist(),
+            "start_minima": self.start_minima.tolist(), "best_start": self.best_start,
+            "evaluations": self.evaluations, "elapsed_s": self.elapsed_s,
+            "verdict": self.verdict.to_dict(),
+        }
+
+
+def disk_positions(b: Booster) -> np.ndarray:
+    """Mirror-side face of each disk [m] (gaps and thicknesses before it)."""
+    g = np.asarray(b.gaps, float)
+    t = np.broadcast_to(b.thickness, g.shape)
+    return np.cumsum(g, axis=-1) + np.cumsum(t, axis=-1) - t
+
+
+def band_metrics(f: np.ndarray, bf: np.ndarray, f_lo: float, f_hi: float,
+                 shape: np.ndarray | None = None) -> tuple[float, float, float, tuple[float, float]]:
+    """In-band minimum, mean and maximum of ``bf / shape`` and the half-minimum band edges [Hz]."""
+    rel = bf if shape is None else bf / shape
+    inside = (f >= f_lo) & (f <= f_hi)
+    lo_v, mean_v, hi_v = float(np.min(rel[inside])), float(np.mean(rel[inside])), float(np.max(rel[inside]))
+    half = 0.5 * lo_v
+    edges = [math.nan, math.nan]
+    below = np.nonzero((f < f_lo) & (rel < half))[0]
+    if below.size:
+        k = int(below[-1])
+        edges[0] = float(np.interp(half, [rel[k], rel[k + 1]], [f[k], f[k + 1]]))
+    above = np.nonzero((f > f_hi) & (rel < half))[0]
+    if above.size:
+        k = int(above[0])
+        edges[1] = float(np.interp(half, [rel[k], rel[k - 1]], [f[k], f[k - 1]]))
+    return lo_v, mean_v, hi_v, (edges[0], edges[1])
+
+
+def _moved(b: Booster, disk: int, delta: np.ndarray) -> Booster:
+    """Batch of boosters with disk ``disk`` (0-based) moved by ``delta`` [m] (the gap before grows)."""
+    n = b.n_disks
+    g = np.broadcast_to(b.gaps, (delta.size, n)).copy()
+    g[:, disk] += delta
+    if disk + 1 < n:
+        g[:, disk + 1] -= delta
+    return b.with_gaps(np.maximum(g, 0.0))
+
+
+def disk_tolerances(b: Booster, f: np.ndarray, f_lo: float, f_hi: float, drop: float = 0.1,
+                    shape: np.ndarray | None = None) -> np.ndarray:
+    """Smallest move [m] of each disk alone that lowers the in-band minimum of ``beta^2 / shape`` by ``drop``.
+
+    A batch scan of moves from 1 nm to 1 mm (both signs, 48 log steps) brackets the first crossing; 30
+    bisections refine it (to < 1e-9 relative). ``inf`` if no move up to 1 mm does it.
+    """
+    inside = (f >= f_lo) & (f <= f_hi)
+    fi = f[inside]
+    sh = None if shape is None else shape[inside]
+
+    def minimum(bb: Booster) -> np.ndarray:
+        v = bb.boost_factor(fi)
+        return np.min(v if sh is None else v / sh, axis=-1)
+
+    ref = float(minimum(b)[()])
+    limit = (1 - drop) * ref
+    steps = np.geomspace(1e-9, 1e-3, 48)
+    out = np.full(b.n_disks, np.inf)
+    for i in range(b.n_disks):
+        best = np.inf
+        for sign in (1.0, -1.0):
+            mins = minimum(_moved(b, i, sign * steps))
+            bad = np.nonzero(mins < limit)[0]
+            if not bad.size:
+                continue
+            k = int(bad[0])
+            lo, hi = (0.0 if k == 0 else steps[k - 1]), steps[k]
+            for _ in range(30):
+                mid = 0.5 * (lo + hi)
+                if float(minimum(_moved(b, i, np.array([sign * mid])))[0]) < limit:
+                    hi = mid
+                else:
+                    lo = mid
+            best = min(best, hi)
+        out[i] = best
+    return out
+
+
+class _Problem:
+    """Variables: free gaps (and thicknesses) in units of ``scale`` [m]; values and Jacobians of
+    ``y_k = log(beta^2(f_k) / shape_k)``, cached for the last point."""
+
+    def __init__(self, base: Booster, spec: DesignSpec, f: np.ndarray, scale: float) -> None:
+        self.base = base
+        self.spec = spec
+        self.f = f
+        self.scale = scale
+        self.log_shape = np.log(spec.shape_at(f))
+        n = base.n_disks
+        self.n = n
+        self.thick0 = np.array(np.broadcast_to(base.thickness, (n,)), float)
+        self.nvar = n * (2 if spec.vary_thickness else 1)
+        self.evaluations = 0
+        self._key: bytes | None = None
+        self._val: tuple[np.ndarray, np.ndarray] = (np.zeros(0), np.zeros((0, 0)))
+
+    def booster(self, x: np.ndarray) -> Booster:
+        gaps = x[:self.n] * self.scale
+        if self.spec.vary_thickness:
+            return self.base.replace(gaps=gaps, thickness=x[self.n:] * self.scale)
+        return self.base.with_gaps(gaps)
+
+    def y(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        key = x.tobytes()
+        if key != self._key:
+            g = booster_gradients(self.booster(x), self.f)
+            bf = g.boost_factor
+            dbf = g.d_boost[:self.n] if not self.spec.vary_thickness else np.concatenate(
+                [g.d_boost[g.block("gap")], g.d_boost[g.block("thickness")]])
+            y = np.log(np.maximum(bf, 1e-300)) - self.log_shape
+            jac = (dbf / np.maximum(bf, 1e-300)).T * self.scale  # (nf, nvar)
+            self._key, self._val = key, (y, jac)
+            self.evaluations += 1
+        return self._val
+
+    def constraints(self) -> list[dict[str, Any]]:
+        n, s = self.n, self.scale
+        cons: list[dict[str, Any]] = []
+        vt = self.spec.vary_thickness
+        if self.spec.max_total_length is not None:
+            lmax = self.spec.max_total_length
+
+            def total(x: np.ndarray) -> float:
+                t = x[n:] * s if vt else self.thick0
+                return float(lmax - np.sum(x[:n]) * s - np.sum(t))
+
+            grad = -np.ones(self.nvar) * s
+            cons.append({"type": "ineq", "fun": total, "jac": lambda x, grad=grad: grad})
+        pos0 = disk_positions(self.base)
+        for k in self.spec.fixed_disks:
+            i = k - 1
+
+            def pos(x: np.ndarray, i: int = i) -> float:
+                t = x[n:] * s if vt else self.thick0
+                return float((np.sum(x[:i + 1]) * s + np.sum(t[:i]) - pos0[i]) / s)
+
+            grad = np.zeros(self.nvar)
+            grad[:i + 1] = 1.0
+            if vt:
+                grad[n:n + i] = 1.0
+            cons.append({"type": "eq", "fun": pos, "jac": lambda x, grad=grad: grad})
+        return cons
+
+
+def _soft_min(problem: _Problem, x0: np.ndarray, bounds: list[tuple[float, float]], q: float,
+              maxiter: int) -> np.ndarray:
+    def fun(x: np.ndarray) -> tuple[float, np.ndarray]:
+        y, jac = problem.y(x)
+        ymin = float(np.min(y))
+        w = np.exp(-q * (y - ymin))
+        sw = float(np.sum(w))
+        value = ymin - math.log(sw / y.size) / q
+        grad = (w / sw) @ jac
+        return -value, -grad
+
+    res = minimize(fun, x0, jac=True, method="SLSQP", bounds=bounds, constraints=problem.constraints(),
+                   options={"maxiter": maxiter, "ftol": 1e-10})
+    return np.asarray(res.x, float)
+
+
+def _max_min(problem: _Problem, x0: np.ndarray, bounds: list[tuple[float, float]],
+             maxiter: int) -> tuple[np.ndarray, bool, str]:
+    y0, _ = problem.y(x0)
+    z0 = np.append(x0, float(np.min(y0)))
+
+    def obj(z: np.ndarray) -> tuple[float, np.ndarray]:
+        g = np.zeros_like(z)
+        g[-1] = -1.0
+        return -float(z[-1]), g
+
+    def cons_fun(z: np.ndarray) -> np.ndarray:
+        y, _ = problem.y(z[:-1])
+        return y - z[-1]
+
+    def cons_jac(z: np.ndarray) -> np.ndarray:
+        _, jac = problem.y(z[:-1])
+        return np.hstack([jac, -np.ones((jac.shape[0], 1))])
+
+    cons = [{"type": "ineq", "fun": cons_fun, "jac": cons_jac}]
+    for ch in problem.constraints():
+        cons.append({"type": ch["type"], "fun": lambda z, fn=ch["fun"]: fn(z[:-1]),
+                     "jac": lambda z, jc=ch["jac"]: np.append(jc(z[:-1]), 0.0)})
+    res = minimize(obj, z0, jac=True, method="SLSQP", bounds=bounds + [(None, None)], constraints=cons,
+                   options={"maxiter": maxiter, "ftol": 1e-12})
+    return np.asarray(res.x[:-1], float), bool(res.success), str(res.message)
+
+
+def _ascent_rate(problem: _Problem, x: np.ndarray, bounds: list[tuple[float, float]], active: float = 1e-5) -> float:
+    """First-order optimality of the max-min problem at ``x``: the largest rate ``s`` at which a step
+    ``dx`` (``|dx_i| <= 1``, inward at active bounds, along the equality constraints, not across an active
+    length limit) raises every nearly active ``y_k`` (within ``active`` of the minimum) -- a linear program.
+    0 at a max-min optimum."""
+    y, jac = problem.y(x)
+    act = y <= y.min() + active
+    nv = x.size
+    a_ub = np.hstack([-jac[act], np.ones((int(act.sum()), 1))])  # s - grad_k . dx <= 0
+    b_ub = np.zeros(int(act.sum()))
+    a_eq, b_eq = [], []
+    for ch in problem.constraints():
+        g = np.asarray(ch["jac"](x), float)
+        if ch["type"] == "eq":
+            a_eq.append(np.append(g, 0.0))
+            b_eq.append(0.0)
+        elif ch["fun"](x) <= 1e-9:
+            a_ub = np.vstack([a_ub, np.append(-g, 0.0)])
+            b_ub = np.append(b_ub, 0.0)
+    lims = []
+    for xi, (lo, hi) in zip(x, bounds):
+        lims.append((0.0 if xi <= lo + 1e-12 else -1.0, 0.0 if xi >= hi - 1e-12 else 1.0))
+    res = linprog(np.append(np.zeros(nv), -1.0), A_ub=a_ub, b_ub=b_ub, A_eq=np.array(a_eq) if a_eq else None,
+                  b_eq=np.array(b_eq) if b_eq else None, bounds=lims + [(None, 1.0)], method="highs")
+    return float(-res.fun) if res.success else math.inf
+
+
+def _equal_gap_start(base: Booster, spec: DesignSpec, f: np.ndarray, gmin: float, gmax: float) -> float:
+    """The equal gap in [gmin, gmax] with the largest mean log beta^2 over the band (batched scan)."""
+    cand = np.linspace(gmin, gmax, 400)
+    b = base.with_gaps(np.repeat(cand[:, None], base.n_disks, axis=1))
+    y = np.log(np.maximum(b.boost_factor(f), 1e-300)) - np.log(spec.shape_at(f))
+    return float(cand[int(np.argmax(np.mean(y, axis=1)))])
+
+
+def design_booster(base: Booster, spec: DesignSpec) -> DesignResult:
+    """Design the gaps (and thicknesses) of ``base`` for ``spec``; see the module docstring.
+
+    ``base`` fixes the materials, the number of disks, the geometry (open or closed) and, for fixed
+    disks, their positions; its gaps are otherwise only a fallback.
+    """
+    t0 = time.perf_counter()
+    if base.batch_shape or base.n_disks == 0:
+        raise InputError("design needs a booster with >= 1 disk and no batch axis")
+    n = base.n_disks
+    for k in spec.fixed_disks:
+        if not 1 <= k <= n:
+            raise InputError(f"fixed disk {k} out of range 1..{n}", key="fixed_disks")
+    fc = 0.5 * (spec.f_lo + spec.f_hi)
+    lam = c / fc
+    scale = lam / (2 * np.pi)
+    gmin = spec.min_gap
+    gmax = spec.max_gap if spec.max_gap is not None else gmin + lam
+    nfd = spec.n_frequencies or max(24, 3 * n)
+    f = np.linspace(spec.f_lo, spec.f_hi, nfd)
+    base.check_band(f)
+    problem = _Problem(base, spec, f, scale)
+    bounds = [(gmin / scale, gmax / scale)] * n
+    if spec.vary_thickness:
+        tb = spec.thickness_bounds or (0.5 * float(np.min(problem.thick0)), 1.5 * float(np.max(problem.thick0)))
+        bounds += [(tb[0] / scale, tb[1] / scale)] * n
+    g0 = _equal_gap_start(base, spec, f, gmin, gmax)
+    rng = np.random.default_rng(spec.seed)
+    spread = spec.start_spread if spec.start_spread is not None else lam / 100
+    results = []
+    for s in range(spec.n_starts):
+        gaps = np.full(n, g0) + (rng.normal(0, spread, n) if s else 0.0)
+        if spec.fixed_disks:
+            gaps = np.array(np.broadcast_to(base.gaps, (n,)), float) if s == 0 else \
+                np.broadcast_to(base.gaps, (n,)) + rng.normal(0, spread, n)
+        x = np.clip(gaps, gmin, gmax) / scale
+        if spec.vary_thickness:
+            x = np.concatenate([x, problem.thick0 / scale])
+        lo = np.array([b[0] for b in bounds])
+        hi = np.array([b[1] for b in bounds])
+        x = np.clip(x, lo, hi)
+        for q in (4.0, 16.0, 64.0):
+            x = np.clip(_soft_min(problem, x, bounds, q, spec.max_iterations), lo, hi)
+        x, ok, msg = _max_min(problem, x, bounds, spec.max_iterations)
+        x = np.clip(x, lo, hi)
+        if not ok and msg.startswith("Positive directional derivative"):
+            # SLSQP's line search cannot improve any more: accept the point if it is first-order optimal
+            rate = _ascent_rate(problem, x, bounds)
+            ok = rate < 1e-3
+            msg += f"; first-order ascent rate {rate:.2g} (optimal below 1e-3)"
+        y, _ = problem.y(x)
+        results.append((float(np.exp(np.min(y))), x, ok, msg))
+    minima = np.array([r[0] for r in results])
+    best = int(np.argmax(minima))
+    _, xb, ok, msg = results[best]
+    designed = problem.booster(xb)
+    # fine check grid: the band widened by half its width on each side, 4x the design density
+    width = spec.f_hi - spec.f_lo
+    ff = np.linspace(spec.f_lo - 0.5 * width, spec.f_hi + 0.5 * width, 8 * nfd + 1)
+    ff = ff[ff > designed.cutoff_frequency * (1 + 1e-6)]
+    bf = designed.boost_factor(ff)
+    sh = spec.shape_at(np.clip(ff, spec.f_lo, spec.f_hi))
+    bmin, bmean, bmax, edges = band_metrics(ff, bf, spec.f_lo, spec.f_hi, sh)
+    tol = disk_tolerances(designed, ff, spec.f_lo, spec.f_hi, 0.1, sh)
+    checks = _checks(spec, designed, ok, msg, minima, best, bmin, bmax, gmin, gmax)
+    return DesignResult(booster=designed, spec=spec, frequency=ff, boost_factor=bf, band_minimum=bmin,
+                        band_mean=bmean, band_maximum=bmax, band_edges=edges, tolerance=tol, start_minima=minima,
+                        best_start=best, evaluations=problem.evaluations, elapsed_s=time.perf_counter() - t0,
+                        verdict=DesignVerdict(tuple(checks)), messages=tuple(r[3] for r in results))
+
+
+def _checks(spec: DesignSpec, b: Booster, ok: bool, msg: str, minima: np.ndarray, best: int, bmin: float,
+            bmax: float, gmin: float, gmax: float) -> list[DesignCheck]:
+    gaps = np.asarray(b.gaps, float)
+    checks = [DesignCheck("converged", ok, f"SLSQP on the best start: {msg}")]
+    tol = 1e-9
+    inside = bool(np.all(gaps >= gmin - tol) and np.all(gaps <= gmax + tol))
+    total = float(b.total_length)
+    length_ok = spec.max_total_length is None or total <= spec.max_total_length + tol
+    checks.append(DesignCheck("constraints", inside and length_ok,
+                              f"gaps {gaps.min() * 1e3:.4f}..{gaps.max() * 1e3:.4f} mm within "
+                              f"[{gmin * 1e3:.4f}, {gmax * 1e3:.4f}] mm; total length {total * 1e3:.3f} mm"
+                              + ("" if spec.max_total_length is None else
+                                 f" <= {spec.max_total_length * 1e3:.3f} mm")))
+    design_min = float(minima[best])
+    checks.append(DesignCheck("fine grid", bmin >= 0.95 * design_min,
+                              f"in-band minimum {bmin:.4g} on the fine grid vs {design_min:.4g} on the design grid"))
+    if spec.shape is None:
+        checks.append(DesignCheck("box-like", bmin >= 0.5 * bmax,
+                                  f"in-band minimum / maximum {bmin / bmax:.3f} (>= 0.5 for a box)"))
+    if minima.size > 1:
+        close = int(np.sum(minima >= 0.95 * design_min))
+        checks.append(DesignCheck("repeatable", close >= 2,
+                                  f"{close} of {minima.size} starts within 5 % of the best in-band minimum "
+                                  f"{design_min:.4g}"))
+    return checks
