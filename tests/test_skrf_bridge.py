@@ -235,3 +235,17 @@ def test_a_network_read_by_skrf_gives_what_the_file_gives(tmp_path):
     assert by_skrf.s_def == "power"
     a, b = read_touchstone(by_skrf), read_touchstone(p)
     assert np.array_equal(a.s, b.s) and np.array_equal(a.frequency, b.frequency) and np.array_equal(a.z0, b.z0)
+
+
+def test_booster_takes_a_frequency_or_network_object():
+    """The booster's entry points take a skrf.Frequency or Network as they take Hz."""
+    import emboost as eb
+
+    b = eb.Booster.from_disks(gaps=[8.2023e-3], thickness=[1e-3], permittivity=[9.4])
+    freq = skrf.Frequency(18.9, 19.1, 5, unit="GHz")
+    ref = b.boost_factor(freq.f)
+    assert np.array_equal(b.boost_factor(freq), ref)
+    ntw = skrf.Network(frequency=freq, s=np.zeros((5, 1, 1), complex))
+    assert np.allclose(b.response(ntw).boost_factor, b.response(freq.f).boost_factor, rtol=0, atol=0)
+    with pytest.raises(InputError, match="skrf.Frequency"):
+        b.boost_factor("19 GHz")

@@ -59,6 +59,7 @@ from emboost.rf.media import (
     te_gamma_impedance,
 )
 from emboost.rf.network import group_delay
+from emboost.rf.skrf_bridge import as_frequencies
 
 if TYPE_CHECKING:
     from emboost.booster.gradients import BoosterGradients
@@ -254,7 +255,7 @@ class Booster:
         the wave impedance diverge like ``1/sqrt(f/f_c - 1)`` and the answer is set by the rounding of
         ``f`` and ``f_c`` rather than by the booster.
         """
-        f = np.asarray(f, dtype=float)
+        f = as_frequencies(f)  # arrays in Hz, or a skrf.Frequency / Network
         if f.ndim != 1 or f.size == 0:
             raise InputError(f"frequencies must be a non-empty 1-D array of Hz, got shape {f.shape}")
         if not np.all(np.isfinite(f)) or np.any(f <= 0):
