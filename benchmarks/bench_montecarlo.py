@@ -109,6 +109,9 @@ def main() -> None:
     rows.append(("1 worker (this process)", t1, serial, CPU["1"]))
     two, t2 = timed("2", lambda: mc.run_montecarlo(model, n, 2, chunk_size=a.chunk_size, workers=2))
     rows.append(("2 worker processes (incl. start-up)", t2, two, CPU["2"]))
+    auto, t_auto = timed("auto", lambda: mc.run_montecarlo(model, n, 2, chunk_size=a.chunk_size, workers=None))
+    chose = "this process" if auto.timing["workers"] == 1 else f"{int(auto.timing['workers'])} processes"
+    rows.append((f"automatic (chose {chose})", t_auto, auto, CPU["auto"]))
     if not a.no_dask:
         try:
             import dask.distributed  # noqa: F401

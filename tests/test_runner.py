@@ -67,6 +67,26 @@ def test_serial_processes_and_dask_are_bit_identical():
     assert np.array_equal(serial.data["y"], local.data["y"])
 
 
+def slow_affine(ctx: dict[str, float], x: np.ndarray) -> dict[str, np.ndarray]:
+    """``affine`` taking ``ctx["sleep"]`` seconds per chunk (for the executor choice)."""
+    time.sleep(ctx["sleep"])
+    return affine(ctx, x)
+
+
+def test_automatic_executor_stays_serial_when_start_up_dominates(monkeypatch):
+    """workers=None: one chunk is timed here; short runs stay in this process, long ones spread (same numbers)."""
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one CPU: the automatic choice is always serial")
+    quick = run(11, workers=None)
+    assert quick.workers == 1 and np.array_equal(quick.data["y"], expected(11))
+    # chunks of 0.3 s with a process start-up declared as 0.1 s: spreading pays, and changes no number
+    monkeypatch.setattr(runner, "PROCESS_START_S", 0.1)
+    x = standard_normals(11, 10, 2)
+    slow = run_chunks(slow_affine, CTX | {"sleep": 0.3}, x, 10, seed=11, chunk_size=3, workers=None)
+    assert slow.workers > 1 and np.array_equal(slow.data["y"], expected(11))
+    assert not runner.parallel_pays(0.05, 7, 2, start_seconds=2.5) and runner.parallel_pays(2.0, 7, 2, 2.5)
+
+
 def test_interrupted_run_resumes_exactly(tmp_path):
     class Stop(Exception):
         pass

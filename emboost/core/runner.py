@@ -387,6 +387,29 @@ def _dask_guard(pid: int) -> bool:
     return True
 
 
+#: Seconds to start local worker processes that import emboost (spawn): 2.3-2.5 s measured on a 2-core
+#: machine by benchmarks/bench_executor.py; the automatic executor choice weighs chunks against it.
+PROCESS_START_S = 2.5
+
+
+def parallel_pays(chunk_seconds: float, chunks_left: int, workers: int,
+                  start_seconds: float | None = None) -> bool:
+    """Whether spreading ``chunks_left`` chunks of ``chunk_seconds`` each over ``workers`` new processes
+    finishes sooner than running them here: ``start + T / min(workers, chunks) < T`` with ``T`` the serial time
+    and ``start`` [s] :data:`PROCESS_START_S` unless given.
+
+    >>> parallel_pays(0.05, 7, 2)     # 0.35 s of work: the processes would not even have started
+    False
+    >>> parallel_pays(2.0, 7, 2)      # 14 s of work: 2.5 + 7 s in parallel
+    True
+    """
+    if chunks_left < 1 or workers < 2:
+        return False
+    start = PROCESS_START_S if start_seconds is None else start_seconds
+    serial = chunk_seconds * chunks_left
+    return start + serial / min(workers, chunks_left) < serial
+
+
 def run_chunks(func: Callable[[Any, Any], dict[str, np.ndarray]], context: Any, samples: Any, n: int, *,
                seed: Any, chunk_size: int = 25, run_key: str | None = None, workers: int | None = None,
                scheduler: str | None = None, checkpoint: str | os.PathLike[str] | None = None,
@@ -398,8 +421,10 @@ def run_chunks(func: Callable[[Any, Any], dict[str, np.ndarray]], context: Any, 
 
     ``func`` must be a pure, picklable (module-level) function returning a dict of arrays whose first
     axis runs over the chunk's samples; ``samples`` is anything with ``slice(a, b)`` or ``[a:b]`` holding
-    the pre-drawn random inputs of ``seed``. ``workers``: local processes (default: the CPU count; 1 runs
-    in this process). ``scheduler``: a Dask scheduler address or ``"local"``. ``checkpoint``: folder for
+    the pre-drawn random inputs of ``seed``. ``workers``: local processes (1 runs in this process); default
+    automatic: the first chunk runs here and is timed, and the rest go to as many processes as CPUs only when
+    that beats their start-up (:func:`parallel_pays`), so short runs stay serial. Results do not depend on it.
+    ``scheduler``: a Dask scheduler address or ``"local"``. ``checkpoint``: folder for
     finished chunks, with ``settings`` for its manifest (default: seed, chunk size and run key), ``fresh``
     to discard an old checkpoint, ``on_mismatch`` for chunks of another run (see :class:`Checkpoint`).
     ``on_chunk(index)`` is called after each chunk is stored (tests use it to stop a run); warnings go
@@ -440,7 +465,19 @@ def run_chunks(func: Callable[[Any, Any], dict[str, np.ndarray]], context: Any, 
         if todo and scheduler:
             _run_dask(func, context, samples, todo, scheduler, n_workers, finish)
         elif todo and n_workers > 1 and len(todo) > 1:
-            _run_processes(func, context, samples, todo, min(n_workers, len(todo)), finish)
+            if workers is None:  # automatic: measure one chunk here, then spawn only if it pays
+                t_chunk = time.perf_counter()
+                finish(todo[0].index, func(context, _take(samples, todo[0].start, todo[0].stop)))
+                todo_rest = todo[1:]
+                if not parallel_pays(time.perf_counter() - t_chunk, len(todo_rest), n_workers):
+                    n_workers = 1
+            else:
+                todo_rest = todo
+            if n_workers > 1:
+                _run_processes(func, context, samples, todo_rest, min(n_workers, len(todo_rest)), finish)
+            else:
+                for ch in todo_rest:
+                    finish(ch.index, func(context, _take(samples, ch.start, ch.stop)))
         else:
             for ch in todo:
                 finish(ch.index, func(context, _take(samples, ch.start, ch.stop)))
