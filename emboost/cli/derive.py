@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_common_options(p, samples=True)
     p.add_argument("--seed", type=int, default=None, help="seed of every random draw (default: the recipe's)")
     p.add_argument("--workers", type=int, default=None,
-                   help="Monte-Carlo worker processes (default: the recipe's, else the CPU count; 1 = this process)")
+                   help="Monte-Carlo worker processes (default: the recipe's, else automatic; 1 = this process)")
     p.add_argument("--scheduler", metavar="ADDRESS|FILE", default=None,
                    help="run the Monte-Carlo on a Dask cluster: a scheduler address (tcp://host:8786), a scheduler "
                         "file (dask scheduler --scheduler-file, dask-jobqueue), or 'local' for a LocalCluster")
