@@ -144,3 +144,19 @@ def test_unreachable_scheduler_times_out_with_a_message(monkeypatch):
     assert time.monotonic() - t0 < 15
     with pytest.raises(InputError, match="scheduler file .* not found"):
         dask_cluster.connect(str(ROOT / "no-such-scheduler.json"), 1)
+
+
+def test_tolerance_montecarlo_on_the_cluster_is_bit_identical(cluster):
+    """The 3-D tolerance Monte-Carlo (derive's [booster3d] band) runs on the same scheduler, same numbers."""
+    from dask.distributed import Client
+
+    from emboost.booster.model import Booster
+    from emboost.booster.tolerances import MechanicalTolerances, tolerance_montecarlo
+
+    b = Booster.from_disks([8.2023e-3], 1e-3, 9.4, radius=0.1)
+    f = np.linspace(18.95e9, 19.05e9, 3)
+    tol = MechanicalTolerances(mirror_tilt=1e-3)
+    serial = tolerance_montecarlo(b, f, tol, samples=12, seed=4, workers=1, kc_max=60.0)
+    with Client(scheduler_file=str(cluster), timeout="10s") as client:
+        dist = tolerance_montecarlo(b, f, tol, samples=12, seed=4, kc_max=60.0, scheduler=client)
+    assert np.array_equal(serial.samples, dist.samples)

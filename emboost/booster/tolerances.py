@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -113,10 +114,12 @@ def _evaluate(ctx: _Context, draws: np.ndarray) -> dict[str, np.ndarray]:
 def tolerance_montecarlo(booster: Booster, f: ArrayLike, tolerances: MechanicalTolerances, *, samples: int,
                          seed: int, workers: int | None = None, kc_max: float | None = None,
                          checkpoint: str | None = None, quiet: bool = True,
-                         disk_radius: float | Sequence[float] | None = None) -> ToleranceBand:
+                         disk_radius: float | Sequence[float] | None = None, scheduler: Any = None) -> ToleranceBand:
     """Boost-factor band over mechanical tolerances (see the module docstring); ``f`` [Hz]. ``disk_radius`` [m]:
     disks smaller than the cylinder (:class:`~emboost.booster.multimode.MultiModeSolver`; their faces stay flat,
-    so only the mirror tilt may be drawn then)."""
+    so only the mirror tilt may be drawn then). ``workers`` and ``scheduler`` (a Dask scheduler address, scheduler
+    file, ``"local"`` or a ``Client``) as for :func:`emboost.core.runner.run_chunks`; the band does not depend on
+    them."""
     if booster.radius is None or booster.batch_shape != ():
         raise InputError("a tolerance Monte-Carlo needs one closed booster (radius given, no batch axis)")
     if not 1 <= samples <= 1_000_000:
@@ -131,7 +134,7 @@ def tolerance_montecarlo(booster: Booster, f: ArrayLike, tolerances: MechanicalT
     MultiModeSolver(booster, _surfaces(draws[0], tolerances, booster.n_disks, float(booster.radius)), kc_max=kc_max,
                     disk_radius=dr)  # bad combinations fail here, before any process starts
     run = run_chunks(_evaluate, ctx, draws, samples, seed=seed, chunk_size=10, workers=workers,
-                     checkpoint=checkpoint, quiet=quiet, label="3-D tolerance Monte-Carlo",
+                     scheduler=scheduler, checkpoint=checkpoint, quiet=quiet, label="3-D tolerance Monte-Carlo",
                      run_key=f"tolerances {tolerances} kc_max {kc_max} f {f[0]:.9g}..{f[-1]:.9g}/{f.size}"
                              + ("" if dr is None else f" disk_radius {dr}"))
     boost = run.data["boost"]

@@ -105,7 +105,8 @@ def run_booster3d(ctx: Context, settings: Booster3DSettings) -> tuple[dict[str, 
         raise RecipeError(f"disk_radius {settings.disk_radius:g} m exceeds the cylinder radius {booster.radius:g} m",
                           path=ctx.recipe.path, key="booster3d.disk_radius")
     band = tolerance_montecarlo(booster, f, tol, samples=settings.samples, seed=settings.seed, workers=ctx.workers,
-                                kc_max=settings.kc_max, quiet=ctx.quiet, disk_radius=settings.disk_radius)
+                                kc_max=settings.kc_max, quiet=ctx.quiet, disk_radius=settings.disk_radius,
+                                scheduler=ctx.scheduler)
     one_d = booster.boost_factor(f)
     flat = MultiModeSolver(booster, kc_max=settings.kc_max).boost_factor(f)  # full disks: must equal the 1-D fit
     i = int(np.argmax(band.nominal))
