@@ -198,3 +198,29 @@ def test_bad_options_are_input_errors(problem, kw):
     specs = booster_parameter_specs(base, ["gap_1"])
     with pytest.raises(InputError):
         fit_booster(f, observables_from_s11(f, s), base, specs, [Observable("s11", SIGMA)], **kw)
+
+
+def test_recipe_keys_reach_the_fit(problem, tmp_path):
+    """``[fit] jacobian``, ``starts``, ``seed``, ``spread`` of a booster recipe are parsed and passed to the fit; bad
+    values are one-line recipe errors naming the key."""
+    from pathlib import Path
+
+    from emboost.core.errors import RecipeError
+    from emboost.core.setupfile import Table
+    from emboost.jobs.sections import fit_section
+    from emboost.jobs.stages import MeasuredData, booster_fit_stage
+
+    base, f, s = problem
+    top = Table({"fit": {"jacobian": "exact", "starts": 2, "seed": 4, "spread": 0.02}}, path="r.toml",
+                error=RecipeError)
+    o = fit_section(top, prefit=True)
+    assert (o.jacobian, o.starts, o.seed, o.spread) == ("exact", 2, 4, 0.02)
+    assert fit_section(Table({}, path="r.toml", error=RecipeError), prefit=True).jacobian == "numeric"
+    specs = booster_parameter_specs(base, list(TRUTH), initial=TRUTH)
+    r = booster_fit_stage(MeasuredData(Path("vna.s1p"), f, s, "S11"), base, specs, [Observable("s11", SIGMA)], o)
+    assert r.jacobian == "exact" and r.multistart is not None and r.multistart.seed == 4
+    assert r.multistart.chisqr.size == 2 and r.verdict().ok, r.verdict().reason
+    for bad, key in (({"jacobian": "analytic"}, "fit.jacobian"), ({"starts": 0}, "fit.starts"),
+                     ({"spread": 0}, "fit.spread")):
+        with pytest.raises(RecipeError, match=key.replace(".", r"\.")):
+            fit_section(Table({"fit": bad}, path="r.toml", error=RecipeError), prefit=True)
