@@ -66,8 +66,9 @@ __all__ = ["Observable", "OBSERVABLE_KINDS", "observables_from_s11", "booster_pa
            "JACOBIANS", "MultiStart", "model_s11_jacobian"]
 
 #: how a booster fit gets its Jacobian: "exact" (adjoint derivatives of the transmission-line model, chain rule
-#: to each observable) or "numeric" (lmfit's finite differences)
-JACOBIANS = ("exact", "numeric")
+#: to each observable), "numeric" (lmfit's finite differences), or "auto" (the default: "exact" when every fitted
+#: observable is the complex S11, else "numeric")
+JACOBIANS = ("auto", "exact", "numeric")
 
 OBSERVABLE_KINDS = ("reflected_power_db", "group_delay", "s11")
 
@@ -506,7 +507,7 @@ def _check_inputs(f: np.ndarray, data: dict[str, np.ndarray], base: Booster, spe
 
 def fit_booster(f: np.ndarray, data: dict[str, np.ndarray], base: Booster, specs: Sequence[ParameterSpec],
                 observables: Sequence[Observable], *, method: str = "least_squares",
-                max_nfev: int | None = None, prefit: bool = False, jacobian: str = "numeric", starts: int = 1,
+                max_nfev: int | None = None, prefit: bool = False, jacobian: str = "auto", starts: int = 1,
                 seed: int = 0, spread: float = 0.05) -> BoosterFitResult:
     """Fit ``base`` (with ``specs``) to the measured ``data`` (``{kind: array}``, see :func:`observables_from_s11`).
 
@@ -518,7 +519,9 @@ def fit_booster(f: np.ndarray, data: dict[str, np.ndarray], base: Booster, specs
     observable by the chain rule; if it leaves the bounds or fails, the bounded trust-region method continues from
     its end point). Both return the same :class:`BoosterFitResult`; with "exact" the covariance is
     ``(J^T J)^-1`` of the exact Jacobian and ``fit.lmfit_result`` is built on first use (lmfit restarted at the
-    solution, :class:`~emboost.fit.lmfit_result.LazyLmfitResult`).
+    solution, :class:`~emboost.fit.lmfit_result.LazyLmfitResult`). "auto" (default): "exact" when every fitted
+    observable is the complex S11 (pull-tested, docs/fitting.md), else "numeric"; the prefit of ``prefit`` follows
+    the same rule (it fits the complex S11).
 
     ``starts``: run the fit from the given start and from ``starts - 1`` seeded (``seed``) starts drawn around it
     (each free parameter moved by ``spread`` times its natural size, :func:`natural_scales`, times N(0, 1),
@@ -542,8 +545,11 @@ def fit_booster(f: np.ndarray, data: dict[str, np.ndarray], base: Booster, specs
         raise InputError(f"starts must be an integer >= 1, got {starts!r}", key="starts")
     if not (math.isfinite(spread) and spread > 0):
         raise InputError(f"spread must be > 0, got {spread!r}", key="spread")
+    auto = jacobian == "auto"
+    if auto:
+        jacobian = "exact" if all(o.kind == "s11" for o in observables) else "numeric"
     if starts == 1:
-        return _fit_once(f, data, base, specs, observables, method, max_nfev, prefit, jacobian)
+        return _fit_once(f, data, base, specs, observables, method, max_nfev, prefit, jacobian, auto)
     rng = np.random.default_rng(seed)
     size = [sp.step for sp in natural_scales(f, data, specs)]
     free_idx = [i for i, sp in enumerate(specs) if sp.vary]
@@ -556,7 +562,7 @@ def fit_booster(f: np.ndarray, data: dict[str, np.ndarray], base: Booster, specs
             if s.vary else s for i, s in enumerate(specs)]
         rows.append([sp[i].value for i in free_idx])
         try:
-            results.append(_fit_once(f, data, base, sp, observables, method, max_nfev, prefit, jacobian))
+            results.append(_fit_once(f, data, base, sp, observables, method, max_nfev, prefit, jacobian, auto))
         except FitError:
             if k == 0:
                 raise
@@ -572,7 +578,7 @@ def fit_booster(f: np.ndarray, data: dict[str, np.ndarray], base: Booster, specs
 
 def _fit_once(f: np.ndarray, data: dict[str, np.ndarray], base: Booster, specs: list[ParameterSpec],
               observables: tuple[Observable, ...], method: str, max_nfev: int | None, prefit: bool,
-              jacobian: str) -> BoosterFitResult:
+              jacobian: str, auto: bool = False) -> BoosterFitResult:
     names = tuple(s.name for s in specs)
     mapper = _Mapper(base, names)
     f_ref = float(0.5 * (f[0] + f[-1]))
@@ -583,7 +589,8 @@ def _fit_once(f: np.ndarray, data: dict[str, np.ndarray], base: Booster, specs: 
     if prefit and not any(o.kind == "s11" for o in observables):
         if "s11" not in data or np.shape(data["s11"]) != f.shape:
             raise InputError("prefit needs the complex S11 data (key 's11')")
-        first = _fit_once(f, data, base, specs, (Observable("s11"),), method, max_nfev, False, jacobian)
+        first = _fit_once(f, data, base, specs, (Observable("s11"),), method, max_nfev, False,
+                          "exact" if auto else jacobian)
         if first.fit.converged:
             specs = [ParameterSpec(s.name, float(np.clip(v, s.minimum, s.maximum)), s.minimum, s.maximum, s.vary,
                                    s.unit, s.scale, s.offset) for s, v in zip(specs, first.fit.values)]

@@ -91,23 +91,23 @@ class FitOptions:
     prefit_complex: bool = True
     guess: str = "linear"
     cross_check: bool = True
-    jacobian: str = "numeric"
+    jacobian: str = "auto"
     starts: int = 1
     seed: int = 0
     spread: float = 0.05
 
 
 def fit_section(top: Table, *, prefit: bool = False, resonance: bool = False) -> FitOptions:
-    """``[fit]`` (optional): ``method``, ``max_nfev``; for booster fits ``prefit_complex``, ``jacobian`` ("exact" or
-    "numeric"), ``starts`` (number of seeded starts, >= 1), ``seed`` and ``spread`` (of the extra starts, in natural
-    sizes; see :func:`emboost.fit.booster.fit_booster`); ``guess`` and ``cross_check`` for resonance fits."""
+    """``[fit]`` (optional): ``method``, ``max_nfev``; for booster fits ``prefit_complex``, ``jacobian`` ("auto",
+    "exact" or "numeric"), ``starts`` (number of seeded starts, >= 1), ``seed`` and ``spread`` (of the extra starts,
+    in natural sizes; see :func:`emboost.fit.booster.fit_booster`); ``guess`` and ``cross_check`` for resonance fits."""
     t = top.table("fit", {})
     method = t.string("method", "least_squares", choices=FIT_METHODS)
     max_nfev = t.number("max_nfev", None, integer=True, minimum=1)
     opts = FitOptions(method, None if max_nfev is None else int(max_nfev))
     if prefit:
         opts = FitOptions(method, opts.max_nfev, prefit_complex=t.boolean("prefit_complex", True),
-                          jacobian=t.string("jacobian", "numeric", choices=JACOBIANS),
+                          jacobian=t.string("jacobian", "auto", choices=JACOBIANS),
                           starts=int(t.number("starts", 1, integer=True, minimum=1)),
                           seed=int(t.number("seed", 0, integer=True, minimum=0)),
                           spread=float(t.number("spread", 0.05, minimum=0.0)))
