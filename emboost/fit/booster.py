@@ -322,9 +322,9 @@ class MultiStart:
         if self.given_is_best:
             return Check("multistart", True, f"the given start reached the lowest chi^2 ({self.chisqr[0]:.6g}) of "
                          f"{k} starts (seed {self.seed}, spread {self.spread:g})")
-        return Check("multistart", False, f"start {self.best} of {k} (seed {self.seed}) reached chi^2 "
-                     f"{self.chisqr[self.best]:.6g}, below the given start's {self.chisqr[0]:.6g}: the given start "
-                     "lies in another basin; the best is reported, rerun from it to confirm")
+        return Check("multistart", False, f"another start (index {self.best} of 0..{k - 1}, seed {self.seed}) "
+                     f"reached chi^2 {self.chisqr[self.best]:.6g}, below the given start's {self.chisqr[0]:.6g}: the "
+                     "given start lies in another basin; the best is reported, rerun from it to confirm")
 
     def to_dict(self) -> dict[str, Any]:
         return {"starts": self.starts, "chisqr": self.chisqr, "best": self.best, "seed": self.seed,
