@@ -595,10 +595,20 @@ def _fit_once(f: np.ndarray, data: dict[str, np.ndarray], base: Booster, specs: 
             specs = [ParameterSpec(s.name, float(np.clip(v, s.minimum, s.maximum)), s.minimum, s.maximum, s.vary,
                                    s.unit, s.scale, s.offset) for s, v in zip(specs, first.fit.values)]
     nres = sum(f.size * (2 if o.kind == "s11" else 1) for o in observables)
+    # with the exact Jacobian, one adjoint pass gives S11 and its derivatives: Levenberg-Marquardt asks for the
+    # Jacobian at almost every point whose residual it computed, so the pass is made with the residual and kept
+    last: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
+
+    def exact_model(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        key = np.asarray(p, float).tobytes()
+        if key not in last:
+            last.clear()
+            last[key] = model_s11_jacobian(base, names, p, f, f_ref)
+        return last[key]
 
     def residual(p: np.ndarray) -> np.ndarray:
         try:
-            s = mapper.s11(p, f, f_ref)
+            s = mapper.s11(p, f, f_ref) if jacobian == "numeric" else exact_model(p)[0]
         except InputError:  # e.g. a negative thickness from a wild step: very bad, not fatal
             return np.full(nres, 1e150 if jacobian == "numeric" else 1e50)
         parts = []
@@ -612,7 +622,7 @@ def _fit_once(f: np.ndarray, data: dict[str, np.ndarray], base: Booster, specs: 
     def jac(p: np.ndarray) -> np.ndarray:
         """d residual / d p, (nres, n_all)."""
         try:
-            s, ds = model_s11_jacobian(base, names, p, f, f_ref)
+            s, ds = exact_model(p)
         except InputError:
             return np.zeros((nres, len(names)))
         parts = []
