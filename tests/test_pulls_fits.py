@@ -55,23 +55,26 @@ def _check(values: list, errors: list, truth: np.ndarray, names: tuple[str, ...]
     return ratio
 
 
+@pytest.mark.parametrize("jacobian", ["numeric", "exact"])
 @pytest.mark.parametrize("noise", ["realistic", "1e-9"])
-def test_booster_fit_pull_study(noise: str) -> None:
-    """Complex S11 with sigma 3e-3 of max|S11| (a VNA trace) or 1e-9 of it; the delay starts at 0."""
+def test_booster_fit_pull_study(noise: str, jacobian: str) -> None:
+    """Complex S11 with sigma 3e-3 of max|S11| (a VNA trace) or 1e-9 of it; the delay starts at 0; lmfit's
+    finite-difference Jacobian or the exact one."""
     rel = 3e-3 if noise == "realistic" else 1e-9
     truth = np.array([TRUTH_BOOSTER[n] for n in BOOSTER_FREE])
     values, errors = [], []
     for seed in SEEDS:
         s, sigma = booster_data(seed, rel)
         r = fit_booster(BOOSTER_F, observables_from_s11(BOOSTER_F, s), BOOSTER_BASE, booster_specs(),
-                        [Observable("s11", sigma)])
+                        [Observable("s11", sigma)], jacobian=jacobian)
         assert r.fit.converged and not r.fit.at_bound
         values.append(r.fit.free_values)
         errors.append([r.fit.error(n) for n in BOOSTER_FREE])
     _check(values, errors, truth, BOOSTER_FREE)
 
 
-def test_booster_covariance_equals_an_independent_jacobian() -> None:
+@pytest.mark.parametrize("jacobian", ["numeric", "exact"])
+def test_booster_covariance_equals_an_independent_jacobian(jacobian: str) -> None:
     """Noise-free data: the reported errors equal those of (J^T J)^-1 from a central-difference Jacobian with steps
     of 1e-6 of each parameter's natural size (the value; 1/span for the delay), within 1 %."""
     truth = np.array([TRUTH_BOOSTER[n] for n in BOOSTER_FREE])
@@ -88,7 +91,7 @@ def test_booster_covariance_equals_an_independent_jacobian() -> None:
     independent = np.sqrt(np.diag(np.linalg.inv(jac.T @ jac)))
     s0 = booster_s11(truth)
     r = fit_booster(BOOSTER_F, observables_from_s11(BOOSTER_F, s0), BOOSTER_BASE, booster_specs(),
-                    [Observable("s11", sigma)])
+                    [Observable("s11", sigma)], jacobian=jacobian)
     reported = np.array([r.fit.error(n) for n in BOOSTER_FREE])
     np.testing.assert_allclose(reported, independent, rtol=0.01)
 

@@ -31,15 +31,17 @@ the same finite-difference operator on data and model), ``s11`` (complex, stacke
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, overload
 
 import numpy as np
 
+from emboost.booster.gradients import booster_gradients
 from emboost.booster.model import Booster, solve_transmission_line
-from emboost.core.errors import InputError
+from emboost.core.errors import FitError, InputError
 from emboost.core.reprs import short_repr
 from emboost.fit.core import (
     Check,
@@ -56,10 +58,17 @@ from emboost.fit.core import (
     runs_check,
     stack_complex,
 )
+from emboost.fit.lmfit_result import LazyLmfitResult, LmfitResult
 from emboost.rf.network import group_delay
 
 __all__ = ["Observable", "OBSERVABLE_KINDS", "observables_from_s11", "booster_parameter_defaults",
-           "booster_parameter_specs", "fit_booster", "BoosterFitResult", "natural_scales", "LOSS_TANGENT_FLOOR"]
+           "booster_parameter_specs", "fit_booster", "BoosterFitResult", "natural_scales", "LOSS_TANGENT_FLOOR",
+           "JACOBIANS", "MultiStart", "model_s11_jacobian"]
+
+#: how a booster fit gets its Jacobian: "exact" (adjoint derivatives of the transmission-line model, chain rule
+#: to each observable), "numeric" (lmfit's finite differences), or "auto" (the default: "exact" when every fitted
+#: observable is the complex S11, else "numeric")
+JACOBIANS = ("auto", "exact", "numeric")
 
 OBSERVABLE_KINDS = ("reflected_power_db", "group_delay", "s11")
 
@@ -219,6 +228,109 @@ class _Mapper:
         return (bre + 1j * bim) * np.exp(-2j * np.pi * (f - f_ref) * tau) * s
 
 
+def model_s11_jacobian(base: Booster, names: Sequence[str], values: np.ndarray, f: np.ndarray,
+                       f_ref: float) -> tuple[np.ndarray, np.ndarray]:
+    """Model S11 ``(nf,)`` and its exact Jacobian ``(nf, len(names))`` for the full parameter vector ``values``
+    (SI, the order of :func:`booster_parameter_defaults`).
+
+    From :func:`emboost.booster.gradients.booster_gradients` (one adjoint pass for every parameter): ``dS/dgap_i``
+    directly, ``dS/dphase_thickness = sum_i dS/dt_i / sqrt(eps_i)`` (eps stays at the setup's value),
+    ``dS/dtan d = sum_i dS/dtan d_i``, and the line terms (delay, background) in closed form.
+
+    >>> base = Booster.from_disks([8e-3] * 2, 1e-3, 9.4, 1e-4)
+    >>> names = tuple(booster_parameter_defaults(base))
+    >>> v = np.array([s.value for s in booster_parameter_specs(base, [])])
+    >>> s, jac = model_s11_jacobian(base, names, v, np.linspace(18e9, 19e9, 5), 18.5e9)
+    >>> s.shape, jac.shape
+    ((5,), (5, 7))
+    """
+    names = tuple(names)
+    v = np.asarray(values, float)
+    n = base.n_disks
+    gi = [names.index(f"gap_{i + 1}") for i in range(n)]
+    per_disk = n > 0 and "phase_thickness_1" in names
+    pi = [names.index(f"phase_thickness_{i + 1}") for i in range(n)] if per_disk else \
+        [names.index("phase_thickness")] * n
+    ti = names.index("loss_tangent")
+    sqrt_eps = np.sqrt(np.broadcast_to(base.permittivity, (n,)))
+    b = base.replace(gaps=v[gi], thickness=v[pi] / sqrt_eps, loss_tangent=np.full(n, v[ti]))
+    g = booster_gradients(b, f)
+    tau, bre, bim = (float(v[names.index(k)]) for k in ("electrical_delay", "background_re", "background_im"))
+    ph = np.exp(-2j * np.pi * (f - f_ref) * tau)
+    line = (bre + 1j * bim) * ph
+    sb = g.s11
+    jac = np.zeros((f.size, len(names)), complex)
+    d = g.d_s11
+    jac[:, gi] = (line[None, :] * d[g.block("gap")]).T
+    dt = line[None, :] * d[g.block("thickness")] / sqrt_eps[:, None]
+    if per_disk:
+        jac[:, pi] = dt.T
+    elif n:
+        jac[:, pi[0]] = dt.sum(axis=0)
+    jac[:, ti] = line * d[g.block("loss_tangent")].sum(axis=0)
+    s = line * sb
+    jac[:, names.index("electrical_delay")] = s * (-2j * np.pi * (f - f_ref))
+    jac[:, names.index("background_re")] = ph * sb
+    jac[:, names.index("background_im")] = 1j * ph * sb
+    return s, jac
+
+
+def _observe_jacobian(f: np.ndarray, s: np.ndarray, ds: np.ndarray, kind: str) -> np.ndarray:
+    """``d observable / d p`` from the complex ``ds = dS/dp`` ``(nf, k)`` by the chain rule (complex for "s11").
+
+    ``20 log10|S|``: ``(20 / ln 10) Re(dS / S)``; the group delay ``-d arg S / d omega`` (unwrapped phase, then
+    numpy's second-order gradient, a linear operator): the same gradient applied to ``d arg S = Im(dS / S)``."""
+    if kind == "s11":
+        return ds
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = ds / s[:, None]
+    if kind == "reflected_power_db":
+        return (20 / math.log(10)) * q.real
+    return -np.gradient(q.imag, 2 * np.pi * f, axis=0, edge_order=2)
+
+
+@dataclass(frozen=True)
+class MultiStart:
+    """The starts of a multi-start booster fit (:func:`fit_booster` with ``starts > 1``).
+
+    ``starts`` ``(k, n_free)`` [SI, order ``fit.free``]: row 0 is the given start, the others seeded draws around
+    it; ``chisqr`` ``(k,)`` each start's final chi^2 (``inf`` for a start whose fit failed); ``best`` the index
+    kept (the lowest chi^2); ``tolerance``: chi^2 differences below ``max(1, 1e-6 chi^2)`` count as the same
+    minimum; ``given_is_best``: the given start's end point is the best within that tolerance; ``seed``,
+    ``spread``: how the other starts were drawn.
+    """
+
+    __repr__ = short_repr
+
+    starts: np.ndarray
+    chisqr: np.ndarray
+    best: int
+    seed: int
+    spread: float
+
+    @property
+    def tolerance(self) -> float:
+        return max(1.0, 1e-6 * float(self.chisqr[self.best]))
+
+    @property
+    def given_is_best(self) -> bool:
+        return bool(self.chisqr[0] <= self.chisqr[self.best] + self.tolerance)
+
+    def check(self) -> Check:
+        """The ``multistart`` check of the verdict: passes when the given start's end point is the best."""
+        k = self.chisqr.size
+        if self.given_is_best:
+            return Check("multistart", True, f"the given start reached the lowest chi^2 ({self.chisqr[0]:.6g}) of "
+                         f"{k} starts (seed {self.seed}, spread {self.spread:g})")
+        return Check("multistart", False, f"another start (index {self.best} of 0..{k - 1}, seed {self.seed}) "
+                     f"reached chi^2 {self.chisqr[self.best]:.6g}, below the given start's {self.chisqr[0]:.6g}: the "
+                     "given start lies in another basin; the best is reported, rerun from it to confirm")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"starts": self.starts, "chisqr": self.chisqr, "best": self.best, "seed": self.seed,
+                "spread": self.spread, "given_is_best": self.given_is_best}
+
+
 @dataclass(frozen=True, eq=False)
 class BoosterFitResult:
     """A booster reflectivity fit: the lmfit result (covariance in SI) and what rebuilds the model.
@@ -237,6 +349,10 @@ class BoosterFitResult:
     observables: tuple[Observable, ...]
     data: dict[str, np.ndarray] = field(repr=False)
     model: dict[str, np.ndarray] = field(repr=False)
+    #: "exact" or "numeric": how the fit's Jacobian (and so its covariance) was computed
+    jacobian: str = "numeric"
+    #: the starts of a multi-start fit (``starts > 1``), else None
+    multistart: MultiStart | None = None
 
     @property
     def _mapper(self) -> _Mapper:
@@ -277,7 +393,9 @@ class BoosterFitResult:
         below ``max_loss_tangent_error`` of it: the data must show the loss at all); ``residuals`` (with every
         sigma given: chi^2 probability above ``min_chi2_probability``; otherwise a runs test |z| below
         ``max_runs_z`` on each observable's residuals along frequency); ``physical`` (finite values, gaps and
-        thicknesses > 0, loss tangent >= 0).
+        thicknesses > 0, loss tangent >= 0); with several starts, ``multistart`` (the given start's end point is
+        the lowest chi^2 of every start within ``max(1, 1e-6 chi^2)``: otherwise it fails, naming the better start;
+        the result is the best start's, :class:`MultiStart`).
         """
         fr = self.fit
         f = self.frequency
@@ -310,6 +428,8 @@ class BoosterFitResult:
         checks.append(Check("physical", phys, "finite values, gaps and thicknesses > 0, loss tangent >= 0" if phys
                             else f"unphysical result: gaps {gaps.tolist()} m, thicknesses {thick.tolist()} m, loss "
                             f"tangent {tand.tolist()}"))
+        if self.multistart is not None:
+            checks.append(self.multistart.check())
         return Verdict(tuple(checks))
 
     def booster(self, free_values: np.ndarray | None = None) -> Booster:
@@ -350,8 +470,9 @@ class BoosterFitResult:
         bf, sbf = self.boost_factor(f, with_error=True)
         k = int(np.argmax(bf))
         b = self.booster()
-        return {
+        out: dict[str, Any] = {
             "fit": self.fit.to_dict(),
+            "jacobian": self.jacobian,
             "observables": [{"kind": o.kind, "sigma": o.sigma, "weight": o.weight} for o in self.observables],
             "f_ref": self.f_ref,
             "fitted_booster": {"gaps_m": b.gaps, "thickness_m": b.thickness, "permittivity": b.permittivity,
@@ -360,20 +481,16 @@ class BoosterFitResult:
                              "integral_Hz": float(np.sum(0.5 * (bf[1:] + bf[:-1]) * np.diff(f))),
                              "band_Hz": [f[0], f[-1]]},
         }
+        if self.multistart is not None:
+            out["multistart"] = self.multistart.to_dict()
+        return out
 
 
-def fit_booster(f: np.ndarray, data: dict[str, np.ndarray], base: Booster, specs: Sequence[ParameterSpec],
-                observables: Sequence[Observable], *, method: str = "least_squares",
-                max_nfev: int | None = None, prefit: bool = False) -> BoosterFitResult:
-    """Fit ``base`` (with ``specs``) to the measured ``data`` (``{kind: array}``, see :func:`observables_from_s11`).
-
-    ``prefit``: first fit the complex S11 (better conditioned than power and group delay, which lose
-    the phase and differentiate the noise) and start the requested fit from its result.
-    """
+def _check_inputs(f: np.ndarray, data: dict[str, np.ndarray], base: Booster, specs: Sequence[ParameterSpec],
+                  observables: tuple[Observable, ...]) -> np.ndarray:
     f = base.check_band(f)
     if f.size < 8 or np.any(np.diff(f) <= 0):
         raise InputError("a booster fit needs >= 8 strictly increasing frequencies")
-    observables = tuple(observables)
     if not observables:
         raise InputError("no observables to fit: give at least one of " + ", ".join(OBSERVABLE_KINDS))
     for o in observables:
@@ -381,11 +498,88 @@ def fit_booster(f: np.ndarray, data: dict[str, np.ndarray], base: Booster, specs
             raise InputError(f"data for observable {o.kind!r} missing or not of shape {f.shape}")
         if not np.all(np.isfinite(data[o.kind])):
             raise InputError(f"data for observable {o.kind!r} are not finite (|S11| = 0 in dB?)")
-    specs = list(specs)
     names = tuple(s.name for s in specs)
     expected = tuple(booster_parameter_defaults(base, "phase_thickness_1" in names))
     if names != expected:
         raise InputError(f"booster fit parameters must be {expected}, got {names}")
+    return f
+
+
+def fit_booster(f: np.ndarray, data: dict[str, np.ndarray], base: Booster, specs: Sequence[ParameterSpec],
+                observables: Sequence[Observable], *, method: str = "least_squares",
+                max_nfev: int | None = None, prefit: bool = False, jacobian: str = "auto", starts: int = 1,
+                seed: int = 0, spread: float = 0.05) -> BoosterFitResult:
+    """Fit ``base`` (with ``specs``) to the measured ``data`` (``{kind: array}``, see :func:`observables_from_s11`).
+
+    ``prefit``: first fit the complex S11 (better conditioned than power and group delay, which lose
+    the phase and differentiate the noise) and start the requested fit from its result.
+
+    ``jacobian``: "numeric" (lmfit with finite differences, ``method`` "least_squares" or "leastsq") or "exact"
+    (scipy's Levenberg-Marquardt with the adjoint Jacobian of :func:`model_s11_jacobian`, carried to every
+    observable by the chain rule; if it leaves the bounds or fails, the bounded trust-region method continues from
+    its end point). Both return the same :class:`BoosterFitResult`; with "exact" the covariance is
+    ``(J^T J)^-1`` of the exact Jacobian and ``fit.lmfit_result`` is built on first use (lmfit restarted at the
+    solution, :class:`~emboost.fit.lmfit_result.LazyLmfitResult`). "auto" (default): "exact" when every fitted
+    observable is the complex S11 (pull-tested, docs/fitting.md), else "numeric"; the prefit of ``prefit`` follows
+    the same rule (it fits the complex S11).
+
+    ``starts``: run the fit from the given start and from ``starts - 1`` seeded (``seed``) starts drawn around it
+    (each free parameter moved by ``spread`` times its natural size, :func:`natural_scales`, times N(0, 1),
+    clipped to its bounds) and keep the lowest chi^2; ``result.multistart`` records the starts and the verdict
+    gains the ``multistart`` check.
+
+    >>> base = Booster.from_disks([8e-3] * 2, 1e-3, 9.4, 1e-4)
+    >>> f = np.linspace(21.4e9, 22.4e9, 81)
+    >>> data = observables_from_s11(f, base.with_gaps([8.05e-3, 7.97e-3]).reflectivity(f))
+    >>> specs = booster_parameter_specs(base, ["gap_1", "gap_2"])
+    >>> r = fit_booster(f, data, base, specs, [Observable("s11", 1e-3)], jacobian="exact", starts=3)
+    >>> np.round(r.fit.free_values * 1e3, 6).tolist(), r.multistart.chisqr.size, r.jacobian
+    ([8.05, 7.97], 3, 'exact')
+    """
+    observables = tuple(observables)
+    specs = list(specs)
+    f = _check_inputs(f, data, base, specs, observables)
+    if jacobian not in JACOBIANS:
+        raise InputError(f"jacobian {jacobian!r}; expected one of {list(JACOBIANS)}", key="jacobian")
+    if isinstance(starts, bool) or not isinstance(starts, (int, np.integer)) or starts < 1:
+        raise InputError(f"starts must be an integer >= 1, got {starts!r}", key="starts")
+    if not (math.isfinite(spread) and spread > 0):
+        raise InputError(f"spread must be > 0, got {spread!r}", key="spread")
+    auto = jacobian == "auto"
+    if auto:
+        jacobian = "exact" if all(o.kind == "s11" for o in observables) else "numeric"
+    if starts == 1:
+        return _fit_once(f, data, base, specs, observables, method, max_nfev, prefit, jacobian, auto)
+    rng = np.random.default_rng(seed)
+    size = [sp.step for sp in natural_scales(f, data, specs)]
+    free_idx = [i for i, sp in enumerate(specs) if sp.vary]
+    rows: list[list[float]] = []
+    results: list[BoosterFitResult | None] = []
+    for k in range(int(starts)):
+        sp = specs if k == 0 else [
+            ParameterSpec(s.name, float(np.clip(s.value + spread * size[i] * rng.standard_normal(), s.minimum,
+                                                s.maximum)), s.minimum, s.maximum, s.vary, s.unit, s.scale, s.offset)
+            if s.vary else s for i, s in enumerate(specs)]
+        rows.append([sp[i].value for i in free_idx])
+        try:
+            results.append(_fit_once(f, data, base, sp, observables, method, max_nfev, prefit, jacobian, auto))
+        except FitError:
+            if k == 0:
+                raise
+            results.append(None)
+    chi = np.array([r.fit.chisqr if r is not None and r.fit.converged and math.isfinite(r.fit.chisqr) else math.inf
+                    for r in results])
+    best = int(np.argmin(chi)) if np.any(np.isfinite(chi)) else 0
+    chosen = results[best]
+    assert chosen is not None  # start 0 either returned or raised
+    ms = MultiStart(starts=np.array(rows, float), chisqr=chi, best=best, seed=int(seed), spread=float(spread))
+    return dataclasses.replace(chosen, multistart=ms)
+
+
+def _fit_once(f: np.ndarray, data: dict[str, np.ndarray], base: Booster, specs: list[ParameterSpec],
+              observables: tuple[Observable, ...], method: str, max_nfev: int | None, prefit: bool,
+              jacobian: str, auto: bool = False) -> BoosterFitResult:
+    names = tuple(s.name for s in specs)
     mapper = _Mapper(base, names)
     f_ref = float(0.5 * (f[0] + f[-1]))
     scale_covar = any(o.sigma is None for o in observables)
@@ -395,17 +589,28 @@ def fit_booster(f: np.ndarray, data: dict[str, np.ndarray], base: Booster, specs
     if prefit and not any(o.kind == "s11" for o in observables):
         if "s11" not in data or np.shape(data["s11"]) != f.shape:
             raise InputError("prefit needs the complex S11 data (key 's11')")
-        first = fit_booster(f, data, base, specs, [Observable("s11")], method=method, max_nfev=max_nfev,
-                            prefit=False)
+        first = _fit_once(f, data, base, specs, (Observable("s11"),), method, max_nfev, False,
+                          "exact" if auto else jacobian)
         if first.fit.converged:
             specs = [ParameterSpec(s.name, float(np.clip(v, s.minimum, s.maximum)), s.minimum, s.maximum, s.vary,
                                    s.unit, s.scale, s.offset) for s, v in zip(specs, first.fit.values)]
+    nres = sum(f.size * (2 if o.kind == "s11" else 1) for o in observables)
+    # with the exact Jacobian, one adjoint pass gives S11 and its derivatives: Levenberg-Marquardt asks for the
+    # Jacobian at almost every point whose residual it computed, so the pass is made with the residual and kept
+    last: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
+
+    def exact_model(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        key = np.asarray(p, float).tobytes()
+        if key not in last:
+            last.clear()
+            last[key] = model_s11_jacobian(base, names, p, f, f_ref)
+        return last[key]
 
     def residual(p: np.ndarray) -> np.ndarray:
         try:
-            s = mapper.s11(p, f, f_ref)
+            s = mapper.s11(p, f, f_ref) if jacobian == "numeric" else exact_model(p)[0]
         except InputError:  # e.g. a negative thickness from a wild step: very bad, not fatal
-            return np.full(sum(f.size * (2 if o.kind == "s11" else 1) for o in observables), 1e150)
+            return np.full(nres, 1e150 if jacobian == "numeric" else 1e50)
         parts = []
         with np.errstate(divide="ignore"):
             for o, w in zip(observables, inv):
@@ -414,9 +619,125 @@ def fit_booster(f: np.ndarray, data: dict[str, np.ndarray], base: Booster, specs
                 parts.append(stack_complex(d, 1 / w) if o.kind == "s11" else d * w)
         return np.concatenate(parts)
 
+    def jac(p: np.ndarray) -> np.ndarray:
+        """d residual / d p, (nres, n_all)."""
+        try:
+            s, ds = exact_model(p)
+        except InputError:
+            return np.zeros((nres, len(names)))
+        parts = []
+        for o, w in zip(observables, inv):
+            j = _observe_jacobian(f, s, ds, o.kind) * w
+            parts.append(np.vstack([j.real, j.imag]) if o.kind == "s11" else j)
+        return np.vstack(parts)
+
     specs = natural_scales(f, data, specs)
-    fit = least_squares(residual, specs, scale_covar=scale_covar, method=method, max_nfev=max_nfev)
+    if jacobian == "numeric":
+        fit = least_squares(residual, specs, scale_covar=scale_covar, method=method, max_nfev=max_nfev)
+    else:
+        fit = _exact_least_squares(residual, jac, specs, scale_covar=scale_covar, method=method, max_nfev=max_nfev)
     s = mapper.s11(fit.values, f, f_ref)
     model = observables_from_s11(f, s)
     return BoosterFitResult(fit=fit, base=base, frequency=f, f_ref=f_ref, observables=observables,
-                            data={k: np.asarray(v) for k, v in data.items()}, model=model)
+                            data={k: np.asarray(v) for k, v in data.items()}, model=model, jacobian=jacobian)
+
+
+def _exact_least_squares(residual: Callable[[np.ndarray], np.ndarray], jac: Callable[[np.ndarray], np.ndarray],
+                         specs: list[ParameterSpec], *, scale_covar: bool, method: str,
+                         max_nfev: int | None) -> FitResult:
+    """Least squares with the exact Jacobian ``jac`` (SI parameters in, ``(nres, n_all)`` out) on the internal
+    parameters ``u = (SI - offset) / scale``; the same :class:`FitResult` as :func:`~emboost.fit.core.least_squares`."""
+    from scipy.optimize import least_squares as scipy_ls
+
+    from emboost.fit.core import METHODS
+
+    if method not in METHODS:
+        raise InputError(f"fit method {method!r}; expected one of {list(METHODS)}", key="method")
+    names = tuple(s.name for s in specs)
+    vals = np.array([s.value for s in specs], float)
+    scales = np.array([s.step for s in specs])
+    offsets = np.array([s.offset for s in specs])
+    free = np.array([s.vary for s in specs])
+    if not free.any():
+        raise InputError("no parameter varies: set vary = true (or give bounds) for at least one")
+    kfree = int(free.sum())
+    lo = np.array([(s.minimum - s.offset) / s.step for s in specs])[free]
+    hi = np.array([(s.maximum - s.offset) / s.step for s in specs])[free]
+
+    def full(u: np.ndarray) -> np.ndarray:
+        p = vals.copy()
+        p[free] = u * scales[free] + offsets[free]
+        return p
+
+    def fun(u: np.ndarray) -> np.ndarray:
+        r = residual(full(u))
+        return np.where(np.isfinite(r), r, 1e50)
+
+    def jfun(u: np.ndarray) -> np.ndarray:
+        j = jac(full(u))[:, free] * scales[free]
+        return np.where(np.isfinite(j), j, 0.0)
+
+    u0 = np.clip((vals[free] - offsets[free]) / scales[free], lo, hi)
+    r0 = fun(u0)
+    if r0.size <= kfree:
+        raise InputError(f"{r0.size} residuals for {kfree} free parameters: need more data points")
+    tol = {"xtol": 1e-10, "ftol": 1e-10, "gtol": 1e-10}
+    nmax = max_nfev or 1000 * (kfree + 1)
+    try:
+        with np.errstate(all="ignore"):
+            # Levenberg-Marquardt (unbounded; unphysical points come back as huge residuals) needs fewer steps than
+            # the bounded trust-region method from a poor start; if it leaves the bounds or fails, the bounded
+            # method continues from its end point, clipped into them
+            out = scipy_ls(fun, u0, jac=jfun, method="lm", x_scale="jac", max_nfev=nmax, **tol)
+            nfev = int(out.nfev)
+            if not (np.all(out.x >= lo) and np.all(out.x <= hi)) or not out.success:
+                out = scipy_ls(fun, np.clip(out.x, lo, hi), jac=jfun, bounds=(lo, hi), method="trf", x_scale="jac",
+                               max_nfev=nmax, **tol)
+                nfev += int(out.nfev)
+    except (ValueError, np.linalg.LinAlgError) as exc:
+        raise FitError(f"the fit failed: {exc}") from None
+    u = out.x
+    p = full(u)
+    r = fun(u)
+    chisqr = float(r @ r)
+    nfree = int(r.size - kfree)
+    jm = jfun(u)
+    cov_u = np.full((kfree, kfree), np.nan)
+    have_cov = False
+    try:
+        cov_u = np.linalg.inv(jm.T @ jm)
+        if scale_covar:
+            cov_u = cov_u * chisqr / nfree
+        have_cov = bool(np.all(np.isfinite(cov_u)) and np.all(np.diag(cov_u) > 0))
+    except np.linalg.LinAlgError:
+        pass
+    sf = scales[free]
+    cov = cov_u * np.outer(sf, sf)
+    stderr = np.full(len(names), np.nan)
+    stderr[free] = np.sqrt(np.abs(np.diag(cov)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dd = np.sqrt(np.abs(np.diag(cov)))
+        corr = cov / np.outer(dd, dd)
+    bounds = np.array([[s.minimum, s.maximum] for s in specs])
+    at_bound = []
+    for i in np.flatnonzero(free):
+        lo_i, hi_i = bounds[i]
+        width = (hi_i - lo_i) if math.isfinite(hi_i - lo_i) else max(abs(p[i]), scales[i])
+        if (math.isfinite(lo_i) and p[i] - lo_i <= 1e-6 * width) or (math.isfinite(hi_i) and hi_i - p[i] <= 1e-6 *
+                                                                      width):
+            at_bound.append(names[i])
+    success = bool(out.success)
+
+    def lmfit_view() -> LmfitResult:
+        """lmfit restarted at this solution on the same residuals and internal parameters (the same chi^2)."""
+        at = [ParameterSpec(s.name, float(np.clip(p[i], s.minimum, s.maximum)), s.minimum, s.maximum, s.vary, s.unit,
+                            s.scale, s.offset) for i, s in enumerate(specs)]
+        return least_squares(residual, at, scale_covar=scale_covar, method=method).lmfit_result
+
+    free_names = tuple(n for n, v in zip(names, free) if v)
+    return FitResult(names=names, values=p, stderr=stderr, initial=vals, free=free_names, covariance=cov,
+                     correlation=corr, chisqr=chisqr, redchi=chisqr / nfree, ndata=int(r.size),
+                     nfree=nfree, nfev=nfev, method=method, scale_covar=scale_covar, success=success,
+                     converged=success and have_cov and bool(np.all(np.isfinite(r)) and np.all(np.abs(r) < 1e49)),
+                     at_bound=tuple(at_bound), message=str(out.message), units=tuple(s.unit for s in specs),
+                     bounds=bounds, residual=r, lmfit_result=LazyLmfitResult(lmfit_view))

@@ -22,7 +22,7 @@ import numpy as np
 from emboost.core.errors import InputError, RecipeError
 from emboost.core.setupfile import Table
 from emboost.core.units import parse_quantity, unit_factor
-from emboost.fit.booster import OBSERVABLE_KINDS, Observable
+from emboost.fit.booster import JACOBIANS, OBSERVABLE_KINDS, Observable
 from emboost.fit.core import ParameterDefault, ParameterSpec
 from emboost.jobs.recipes import resolve_path
 from emboost.noise.amplifier import NoiseSources
@@ -83,24 +83,36 @@ def _check_points(f: np.ndarray, path: str | os.PathLike[str] | None) -> None:
 # ------------------------------------------------------------------------------------------------- [fit]
 @dataclass(frozen=True)
 class FitOptions:
-    """``[fit]``: the lmfit ``method``, ``max_nfev`` and the kind-specific switches."""
+    """``[fit]``: the lmfit ``method``, ``max_nfev`` and the kind-specific switches (booster fits: ``prefit_complex``,
+    ``jacobian``, ``starts``, ``seed``, ``spread``; resonance fits: ``guess``, ``cross_check``)."""
 
     method: str = "least_squares"
     max_nfev: int | None = None
     prefit_complex: bool = True
     guess: str = "linear"
     cross_check: bool = True
+    jacobian: str = "auto"
+    starts: int = 1
+    seed: int = 0
+    spread: float = 0.05
 
 
 def fit_section(top: Table, *, prefit: bool = False, resonance: bool = False) -> FitOptions:
-    """``[fit]`` (optional): ``method``, ``max_nfev``; ``prefit_complex`` for booster fits, ``guess`` and
-    ``cross_check`` for resonance fits."""
+    """``[fit]`` (optional): ``method``, ``max_nfev``; for booster fits ``prefit_complex``, ``jacobian`` ("auto",
+    "exact" or "numeric"), ``starts`` (number of seeded starts, >= 1), ``seed`` and ``spread`` (of the extra starts,
+    in natural sizes; see :func:`emboost.fit.booster.fit_booster`); ``guess`` and ``cross_check`` for resonance fits."""
     t = top.table("fit", {})
     method = t.string("method", "least_squares", choices=FIT_METHODS)
     max_nfev = t.number("max_nfev", None, integer=True, minimum=1)
     opts = FitOptions(method, None if max_nfev is None else int(max_nfev))
     if prefit:
-        opts = FitOptions(method, opts.max_nfev, prefit_complex=t.boolean("prefit_complex", True))
+        opts = FitOptions(method, opts.max_nfev, prefit_complex=t.boolean("prefit_complex", True),
+                          jacobian=t.string("jacobian", "auto", choices=JACOBIANS),
+                          starts=int(t.number("starts", 1, integer=True, minimum=1)),
+                          seed=int(t.number("seed", 0, integer=True, minimum=0)),
+                          spread=float(t.number("spread", 0.05, minimum=0.0)))
+        if not opts.spread > 0:
+            raise t.fail("spread", "spread must be > 0 (the extra starts' spread in natural sizes)")
     if resonance:
         opts = FitOptions(method, opts.max_nfev, guess=t.string("guess", "linear", choices=("linear", "skrf")),
                           cross_check=t.boolean("cross_check", True))

@@ -162,7 +162,8 @@ def booster_fit_stage(data: MeasuredData, base: Booster, specs: Sequence[Paramet
         raise DataFileError(f"the data band does not suit the setup: {reason(exc)}", path=data.path) from None
     f = data.frequency
     return fit_booster(f, observables_from_s11(f, data.response), base, specs, observables, method=options.method,
-                       max_nfev=options.max_nfev, prefit=options.prefit_complex)
+                       max_nfev=options.max_nfev, prefit=options.prefit_complex, jacobian=options.jacobian,
+                       starts=options.starts, seed=options.seed, spread=options.spread)
 
 
 # ------------------------------------------------------------------------------------- noise standards
