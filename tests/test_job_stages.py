@@ -342,3 +342,18 @@ def test_old_campaign_delay_keys_are_refused_with_the_new_ones_named(tmp_path):
     p.write_text(text)
     with pytest.raises(RecipeError, match=r"tsys.delay_min.*moved to \[delay\] min"):
         load_campaign(p)
+
+
+def test_campaign_booster_takes_the_fit_options(tmp_path):
+    """[booster] of a campaign takes the booster fit's jacobian, starts, seed and spread (as [fit] does)."""
+    from emboost.jobs.campaign import load_campaign
+
+    text = CAMPAIGN.read_text().replace("../examples/", str(ROOT / "examples") + "/").replace(
+        'parameter = "S11"\n', 'parameter = "S11"\njacobian = "numeric"\nstarts = 3\nseed = 5\nspread = 0.02\n', 1)
+    p = tmp_path / "c.toml"
+    p.write_text(text)
+    opts = load_campaign(p).booster.options
+    assert (opts.jacobian, opts.starts, opts.seed, opts.spread) == ("numeric", 3, 5, 0.02)
+    p.write_text(text.replace('jacobian = "numeric"', 'jacobian = "analytic"'))
+    with pytest.raises(RecipeError, match="booster.jacobian"):
+        load_campaign(p)

@@ -19,7 +19,7 @@ import numpy as np
 
 from emboost.core.errors import DataFileError, RecipeError
 from emboost.core.setupfile import Table, read_toml
-from emboost.fit.booster import booster_parameter_defaults
+from emboost.fit.booster import JACOBIANS, booster_parameter_defaults
 from emboost.fit.core import ParameterSpec
 from emboost.fit.noise import standards_parameter_defaults
 from emboost.jobs.derive_multimode import Booster3DSettings, booster3d_section
@@ -180,8 +180,14 @@ def load_campaign(path: str | os.PathLike[str], inputs: Inputs | None = None) ->
     sigma = float(bt.number("sigma", minimum=0.0))
     method = bt.string("method", "least_squares", choices=("least_squares", "leastsq"))
     max_nfev = bt.number("max_nfev", None, integer=True, minimum=1)
+    jacobian = bt.string("jacobian", "auto", choices=JACOBIANS)
+    starts = int(bt.number("starts", 1, integer=True, minimum=1))
+    start_seed = int(bt.number("seed", 0, integer=True, minimum=0))
+    spread = float(bt.number("spread", 0.05, minimum=0.0))
     if sigma <= 0:
         raise bt.fail("sigma", "must be > 0 (noise of Re and Im S11)")
+    if not spread > 0:
+        raise bt.fail("spread", "spread must be > 0 (the extra starts' spread in natural sizes)")
     window = window_section(bt)
     ptab = bt.table("parameters")
     specs: list[ParameterSpec] = []
@@ -194,7 +200,8 @@ def load_campaign(path: str | os.PathLike[str], inputs: Inputs | None = None) ->
         ptab.data.clear()
     bt.finish()
     booster = BoosterSettings(refl, parameter, sigma,
-                              FitOptions(method, None if max_nfev is None else int(max_nfev), prefit_complex=False),
+                              FitOptions(method, None if max_nfev is None else int(max_nfev), prefit_complex=False,
+                                         jacobian=jacobian, starts=starts, seed=start_seed, spread=spread),
                               window)
 
     rt = top.table("receiver")
