@@ -206,6 +206,17 @@ def test_cavity_pickup_and_fit_networks():
     assert cn.nports == 2 and np.array_equal(cn.s, chain.s_parameters(fc))
     assert np.allclose(cn.s[:, 0, 0], chain.s11(fc), atol=1e-12)
     assert np.allclose(cn.s[:, 1, 0], cn.s[:, 0, 1], atol=1e-12)  # reciprocal
+    # the same through the results' own to_network methods
+    assert np.array_equal(chain.to_network(fc).s, cn.s)
+    assert np.array_equal(fit.to_network().s, model.s) and np.array_equal(fit.to_network(which="data").s, data.s)
+    from emboost.pickup.coax import CoaxPickup, CopperModel
+
+    pick = CoaxPickup(1.0, 0.5, 1.0, copper=CopperModel("room_temperature"))
+    fp = np.array([10e6, 20e6])
+    assert np.array_equal(pick.to_network(fp).z[:, 0, 0], br.pickup_network(pick, fp).z[:, 0, 0])
+    b = Booster.from_disks([8.2023e-3], 1e-3, 9.4)
+    r = b.response(np.linspace(18.9e9, 19.1e9, 5))
+    assert np.array_equal(r.to_network(s_def="power").s, br.booster_network(r, s_def="power").s)
 
 
 def test_cli_boost_writes_a_touchstone_equal_to_the_api(root, tmp_path):

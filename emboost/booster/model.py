@@ -345,6 +345,14 @@ class BoosterResponse:
         """Group delay of S11, ``-d arg S11 / dw`` [s]."""
         return group_delay(self.frequency, self.s11)
 
+    def to_network(self, **kwargs: Any) -> Any:
+        """This response's S11 (one port) as a ``skrf.Network``.
+
+        Through :func:`emboost.rf.skrf_bridge.to_network`; keyword arguments (``s_def``, ``z0``, ...) go to it.
+        """
+        from emboost.rf.skrf_bridge import to_network
+
+        return to_network(self, **kwargs)
 
 def _require_finite(f: np.ndarray, results: dict[str, np.ndarray], solver: str) -> None:
     """Raise :class:`PhysicsError` naming the first non-finite result, its frequency and count."""

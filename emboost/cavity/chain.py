@@ -41,6 +41,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -643,3 +644,12 @@ class CavityChain:
         zz = self.port_impedance(np.array([f0 - h, f0, f0 + h]), port)
         dxdw = (zz[2].imag - zz[0].imag) / (2 * 2 * np.pi * h)
         return series_rlc_from_derivative(f0, zz[1], dxdw)
+
+    def to_network(self, f: Any, **kwargs: Any) -> Any:
+        """The chain's S-parameters at ``f`` [Hz] as a ``skrf.Network``.
+
+        Through :func:`emboost.rf.skrf_bridge.to_network`; keyword arguments (``s_def``, ``z0``, ...) go to it.
+        """
+        from emboost.rf.skrf_bridge import to_network
+
+        return to_network(self, f, **kwargs)

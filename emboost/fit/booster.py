@@ -485,6 +485,14 @@ class BoosterFitResult:
             out["multistart"] = self.multistart.to_dict()
         return out
 
+    def to_network(self, f: Any = None, **kwargs: Any) -> Any:
+        """The fitted model's S11 (``which="data"``: the measured one) as a ``skrf.Network``.
+
+        Through :func:`emboost.rf.skrf_bridge.to_network`; keyword arguments (``s_def``, ``z0``, ...) go to it.
+        """
+        from emboost.rf.skrf_bridge import to_network
+
+        return to_network(self, f, **kwargs)
 
 def _check_inputs(f: np.ndarray, data: dict[str, np.ndarray], base: Booster, specs: Sequence[ParameterSpec],
                   observables: tuple[Observable, ...]) -> np.ndarray:

@@ -340,6 +340,14 @@ class ResonanceFit:
                                          "beta_if_overcoupled": self.quick_beta_both[1]},
         }
 
+    def to_network(self, f: Any = None, **kwargs: Any) -> Any:
+        """The fitted model (reflection; ``which="data"``: the measured data) as a ``skrf.Network``.
+
+        Through :func:`emboost.rf.skrf_bridge.to_network`; keyword arguments (``s_def``, ``z0``, ...) go to it.
+        """
+        from emboost.rf.skrf_bridge import to_network
+
+        return to_network(self, f, **kwargs)
 
 AUTO_DELAY_LINEWIDTHS = 10.0
 LEAKAGE_CHI2_GAIN = 25.0

@@ -34,6 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy import optimize, special
@@ -155,6 +156,15 @@ class _PickupBase:
 
     def te111_frequency(self) -> float:  # pragma: no cover - interface
         raise NotImplementedError
+
+    def to_network(self, f: Any = None, **kwargs: Any) -> Any:
+        """The pickup's impedance as a one-port ``skrf.Network`` at ``f`` [Hz].
+
+        Through :func:`emboost.rf.skrf_bridge.pickup_network`; keyword arguments (``s_def``, ``z0``, ...) go to it.
+        """
+        from emboost.rf.skrf_bridge import pickup_network
+
+        return pickup_network(self, f, **kwargs)
 
 
 @dataclass(frozen=True)
