@@ -261,6 +261,38 @@ class MultiModeSolver:
         te = self.basis.kind == 0
         return np.where(te[None, :], k0[:, None] / beta, beta / (k0[:, None] * eps[:, None]))
 
+    def _conserving(self, i: int, betas: list[np.ndarray], imps: list[np.ndarray], parts: list[np.ndarray],
+                    eps: np.ndarray, k0: np.ndarray) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...],
+                                                              np.ndarray]:
+        """Faces and source jump of the conserving form of the displaced surface between regions ``i`` and
+        ``i + 1`` (:func:`_conserving_interface`); a lossy side is evaluated together with its lossless medium in
+        one call (the moments of the phase projections are shared)."""
+        nf = k0.size
+        lossy = bool(np.any(eps[:, i].imag) or np.any(eps[:, i + 1].imag))
+        faces: list[tuple[np.ndarray, ...]] = []
+        faces0: list[tuple[np.ndarray, ...]] = []
+        ys, ys0 = [], []
+        for j in (i, i + 1):
+            y = 1.0 / imps[j]
+            if lossy and np.any(eps[:, j].imag):
+                b0, e0, _ = self._lossless(j, eps, k0)
+                y0 = 1.0 / self._impedance(b0, e0, k0)
+                both = self._surface(i + 1, np.concatenate([betas[j], b0]), np.concatenate([y, y0]))
+                if both is None:
+                    face, face0 = _flat_faces(y), _flat_faces(y0)
+                else:
+                    face, face0 = tuple(x[:nf] for x in both), tuple(x[nf:] for x in both)
+            else:
+                y0 = y
+                one = self._surface(i + 1, betas[j], y)
+                face = face0 = one if one is not None else _flat_faces(y)
+            faces.append(face)
+            faces0.append(face0)
+            ys.append(y)
+            ys0.append(y0)
+        lossless = (faces0[0], faces0[1], ys0[0], ys0[1]) if lossy else None
+        return _conserving_interface(faces[0], faces[1], ys[0], ys[1], parts[i + 1] - parts[i], lossless)
+
     def _lossless(self, i: int, eps: np.ndarray, k0: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(k_z, eps, k0)`` of region ``i`` with the real part of its permittivity (the lossless medium)."""
         er = eps[:, i].real.astype(complex)
@@ -347,13 +379,8 @@ class MultiModeSolver:
         if mirror is None:
             R = -np.ones((k0.size, nm), dtype=complex)
             src = -parts[0]
-        elif self.conserving:
-            lossless0 = None
-            if np.any(eps_f[:, 0].imag):
-                y0 = 1.0 / self._impedance(*self._lossless(0, eps_f, k0))
-                m0 = self._surface(0, self._lossless(0, eps_f, k0)[0], y0)
-                lossless0 = (m0[0], m0[1], y0) if m0 is not None else None
-            R, src = _conserving_mirror(mirror[0], mirror[1], 1.0 / imps[0], parts[0], lossless0)
+        elif self.conserving:  # the mirror faces a vacuum gap (lossless)
+            R, src = _conserving_mirror(mirror[0], mirror[1], 1.0 / imps[0], parts[0])
         else:
             ef, eb = mirror[0], mirror[1]
             R = -np.linalg.solve(ef, eb)
@@ -365,28 +392,16 @@ class MultiModeSolver:
             src = p * src
             if i + 1 == nreg:
                 break
-            left = _layer_faces(layers[i]) if i in layers else self._surface(i + 1, betas[i], 1.0 / imps[i])
-            right = (_layer_faces(layers[i + 1]) if i + 1 in layers
-                     else self._surface(i + 1, betas[i + 1], 1.0 / imps[i + 1]))
             jump = None
-            if self.conserving and (left is not None or right is not None) and i not in layers \
-                    and i + 1 not in layers:
-                left = left if left is not None else _flat_faces(1.0 / imps[i])
-                right = right if right is not None else _flat_faces(1.0 / imps[i + 1])
-                lossless: _Lossless | None = None
-                if np.any(eps_f[:, i].imag) or np.any(eps_f[:, i + 1].imag):  # the same faces between real parts
-                    sides: list[tuple[tuple[np.ndarray, ...], np.ndarray]] = []
-                    for j, face in ((i, left), (i + 1, right)):
-                        if np.any(eps_f[:, j].imag):
-                            bj, ej, _ = self._lossless(j, eps_f, k0)
-                            yj = 1.0 / self._impedance(bj, ej, k0)
-                            fj = self._surface(i + 1, bj, yj)
-                            sides.append((fj if fj is not None else _flat_faces(yj), yj))
-                        else:
-                            sides.append((face, 1.0 / imps[j]))
-                    lossless = (sides[0][0], sides[1][0], sides[0][1], sides[1][1])
-                left, right, jump = _conserving_interface(left, right, 1.0 / imps[i], 1.0 / imps[i + 1],
-                                                          parts[i + 1] - parts[i], lossless)
+            left: tuple[np.ndarray, ...] | None
+            right: tuple[np.ndarray, ...] | None
+            if self.conserving and i not in layers and i + 1 not in layers and i + 1 in self.heights \
+                    and np.any(self.heights[i + 1][0]):
+                left, right, jump = self._conserving(i, betas, imps, parts, eps_f, k0)
+            else:
+                left = _layer_faces(layers[i]) if i in layers else self._surface(i + 1, betas[i], 1.0 / imps[i])
+                right = (_layer_faces(layers[i + 1]) if i + 1 in layers
+                         else self._surface(i + 1, betas[i + 1], 1.0 / imps[i + 1]))
             R, src = self._interface(R, src, left, right, imps[i], imps[i + 1], parts[i], parts[i + 1],
                                      need_reflection=reflection or i + 2 < nreg, jump=jump)
         i11 = self.basis.te11
@@ -530,21 +545,14 @@ def _conserving_interface(left: tuple[np.ndarray, ...], right: tuple[np.ndarray,
     return (a, a, cc - ylm, cc + ylm), (eye - by, eye + by, -dy, dy), -hyb[:, :, -1]
 
 
-def _conserving_mirror(ef: np.ndarray, eb: np.ndarray, y: np.ndarray, p: np.ndarray,
-                       lossless: tuple[np.ndarray, ...] | None) -> tuple[np.ndarray, np.ndarray]:
-    """Reflection operator and source of a displaced mirror from its impedance ``V = Z I + v0`` on the flat-plane
-    mode voltages and currents, with ``Z`` made reciprocal (symmetric) and, in a lossless medium, lossless
-    (imaginary); ``lossless``: ``(E+, E-, y)`` of the mirror in the lossless medium, whose spurious real part is
-    removed from a lossy one."""
-    def impedance(ef: np.ndarray, eb: np.ndarray, y: np.ndarray) -> np.ndarray:
-        wv = 0.5 * (ef + eb)
-        wi = 0.5 * (ef - eb) / y[:, None, :]
-        return np.linalg.solve(wv, np.concatenate([wi, p[..., None]], axis=2))
-
-    sol = impedance(ef, eb, y)
-    z = _sym(-sol[..., :-1])
-    z = 1j * z.imag if lossless is None else z + _sym(impedance(*lossless)[..., :-1]).real
-    zy = z * y[:, None, :]
+def _conserving_mirror(ef: np.ndarray, eb: np.ndarray, y: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Reflection operator and source of a displaced mirror in a lossless medium from its impedance
+    ``V = Z I + v0`` on the flat-plane mode voltages and currents, with ``Z`` made reciprocal and lossless (j times
+    a real symmetric matrix)."""
+    wv = 0.5 * (ef + eb)
+    wi = 0.5 * (ef - eb) / y[:, None, :]
+    sol = np.linalg.solve(wv, np.concatenate([wi, p[..., None]], axis=2))
+    zy = 1j * _sym(-sol[..., :-1]).imag * y[:, None, :]
     eye = np.eye(y.shape[-1])
     r_and_s = np.linalg.solve(eye - zy, np.concatenate([-(eye + zy), -sol[..., -1:]], axis=2))
     return r_and_s[..., :-1], r_and_s[..., -1]
