@@ -263,3 +263,20 @@ def test_surface_projection_series_equals_the_direct_exponentials(monkeypatch):
     np.testing.assert_allclose(series, direct, atol=1e-12)
     deviation = np.abs(direct.conj().T @ direct - np.eye(direct.shape[0])).max()
     assert 1e-6 < deviation < 1e-4  # 1.3e-5 with 37 modes, with either evaluation
+
+
+def test_conserving_surfaces_with_a_batch_of_boosters():
+    """A batch of boosters gives, booster by booster, the conserving response of each alone."""
+    from emboost.booster.multimode import disk_tilt
+
+    rng = np.random.default_rng(1)
+    gaps, tand = rng.uniform(8e-3, 11e-3, (2, 3)), rng.uniform(0, 1e-3, (2, 3))
+    f = np.linspace(18.8e9, 19.2e9, 5)
+    surfaces = {**disk_tilt(2, np.radians(1.5)), 0: tilt(np.radians(1.0))}
+    whole = MultiModeSolver(Booster(gaps, 1e-3, 9.4, tand, **FEM_BOOSTER), surfaces, kc_max=300.0,
+                            conserving=True).response(f)
+    for k in range(2):
+        one = MultiModeSolver(Booster(gaps[k], 1e-3, 9.4, tand[k], **FEM_BOOSTER), surfaces, kc_max=300.0,
+                              conserving=True).response(f)
+        np.testing.assert_allclose(whole.boost_factor[k], one.boost_factor, rtol=1e-12)
+        np.testing.assert_allclose(whole.reflection[k], one.reflection, rtol=0, atol=1e-12)
