@@ -273,10 +273,12 @@ def test_conserving_surfaces_with_a_batch_of_boosters():
     gaps, tand = rng.uniform(8e-3, 11e-3, (2, 3)), rng.uniform(0, 1e-3, (2, 3))
     f = np.linspace(18.8e9, 19.2e9, 5)
     surfaces = {**disk_tilt(2, np.radians(1.5)), 0: tilt(np.radians(1.0))}
-    whole = MultiModeSolver(Booster(gaps, 1e-3, 9.4, tand, **FEM_BOOSTER), surfaces, kc_max=300.0,
+    whole = MultiModeSolver(Booster(gaps, np.full(3, 1e-3), np.full(3, 9.4), tand, **FEM_BOOSTER), surfaces,
+                            kc_max=300.0,
                             conserving=True).response(f)
     for k in range(2):
-        one = MultiModeSolver(Booster(gaps[k], 1e-3, 9.4, tand[k], **FEM_BOOSTER), surfaces, kc_max=300.0,
+        one = MultiModeSolver(Booster(gaps[k], np.full(3, 1e-3), np.full(3, 9.4), tand[k], **FEM_BOOSTER), surfaces,
+                              kc_max=300.0,
                               conserving=True).response(f)
         np.testing.assert_allclose(whole.boost_factor[k], one.boost_factor, rtol=1e-12)
         np.testing.assert_allclose(whole.reflection[k], one.reflection, rtol=0, atol=1e-12)
