@@ -161,6 +161,8 @@ def test_conserving_and_matching_converge_to_the_same_response():
               for cons in (False, True)]
         diffs.append(np.max(np.abs(bf[1] - bf[0])) / np.max(bf[0]))
     assert diffs[0] > diffs[1] > diffs[2] and diffs[2] < 1e-7, diffs
+    rows = convergence(b, {0: tilt(np.radians(2))}, f, [300.0, 900.0], conserving=True)
+    assert np.max(np.abs(rows[-1][2] - bf[1])) == 0.0  # the same solver through the convergence helper
     # a lossy tilted disk keeps its physical loss: the correction is taken from the same surface between the
     # lossless media, so the lossy response is not forced to conserve energy
     lossy, lossless = _fem_booster(tand=5e-2), _fem_booster(tand=0.0)

@@ -590,11 +590,12 @@ def _disk_radii(value: float | Sequence[float] | None, n_disks: int, radius: flo
 
 
 def convergence(booster: Booster, surfaces: Mapping[int, Surface] | None, f: ArrayLike,
-                kc_max: Sequence[float]) -> list[tuple[int, float, np.ndarray]]:
-    """Boost factor at ``f`` for increasing ``kc_max``: a list of (mode count, kc_max, boost factor)."""
+                kc_max: Sequence[float], *, conserving: bool = False) -> list[tuple[int, float, np.ndarray]]:
+    """Boost factor at ``f`` for increasing ``kc_max``: a list of (mode count, kc_max, boost factor);
+    ``conserving`` as in :class:`MultiModeSolver`."""
     out = []
     for kc in kc_max:
-        s = MultiModeSolver(booster, surfaces, kc_max=kc)
+        s = MultiModeSolver(booster, surfaces, kc_max=kc, conserving=conserving)
         out.append((s.basis.size, float(kc), s.response(f).boost_factor))
     return out
 
@@ -631,9 +632,11 @@ class ToleranceScan:
 
 
 def tolerance_scan(booster: Booster, f: ArrayLike, surfaces: Callable[[float], Mapping[int, Surface]],
-                   values: ArrayLike, *, drop: float = 0.1, kc_max: float | None = None) -> ToleranceScan:
+                   values: ArrayLike, *, drop: float = 0.1, kc_max: float | None = None,
+                   conserving: bool = False) -> ToleranceScan:
     """Peak boost factor over ``f`` [Hz] for each imperfection level in ``values`` (the first is the reference,
-    usually 0): ``surfaces(level)`` gives the displaced surfaces, e.g. ``lambda d: mirror_tilt(np.radians(d))``.
+    usually 0): ``surfaces(level)`` gives the displaced surfaces, e.g. ``lambda d: mirror_tilt(np.radians(d))``;
+    ``kc_max`` and ``conserving`` as in :class:`MultiModeSolver`.
 
     >>> import numpy as np
     >>> from emboost.booster.model import Booster
@@ -646,8 +649,8 @@ def tolerance_scan(booster: Booster, f: ArrayLike, surfaces: Callable[[float], M
     v = np.asarray(values, dtype=float)
     if v.ndim != 1 or v.size < 2:
         raise InputError("a tolerance scan needs at least two levels")
-    peaks = np.array([MultiModeSolver(booster, surfaces(float(x)), kc_max=kc_max).response(f).boost_factor.max()
-                      for x in v])
+    peaks = np.array([MultiModeSolver(booster, surfaces(float(x)), kc_max=kc_max, conserving=conserving)
+                      .boost_factor(f).max() for x in v])
     rel = peaks / peaks[0]
     below = np.nonzero(rel <= 1 - drop)[0]
     level = None
