@@ -53,6 +53,12 @@ def main() -> None:
             fem = float(tilt_meta["solver"]["seconds_per_frequency"])
             print(f"{f'mirror tilt {deg:g} deg (3-D)':<26} {solver.basis.size:>5} {f.size:>6} {per_point:>10.2e} "
                   f"{fem:>12.1f} {fem / per_point:>15.0f} {dev:>19.2%}")
+            cons = MultiModeSolver(b, {0: tilt(np.radians(deg))}, kc_max=kc, conserving=True)
+            cons_point = best_time(lambda s=cons, x=f: s.response(x)) / f.size
+            dev = np.max(np.abs(cons.response(f).boost_factor - d[:, 2])) / d[:, 2].max()
+            print(f"{'  conserving=True':<26} {cons.basis.size:>5} {f.size:>6} {cons_point:>10.2e} "
+                  f"{fem:>12.1f} {fem / cons_point:>15.0f} {dev:>19.2%}   "
+                  f"(time / plain matching {cons_point / per_point:.2f}; benchmarks/bench_multimode_conserving.py)")
     np_meta = tomllib.loads((ROOT / "booster_nonplanar" / "meta.toml").read_text())
     prof = _csv(ROOT / "booster_nonplanar" / "profile.csv")
     d = _csv(ROOT / "booster_nonplanar" / "sweep.csv")
