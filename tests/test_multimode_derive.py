@@ -51,7 +51,7 @@ def test_derive_writes_the_3d_band(tmp_path):
                     ignore=shutil.ignore_patterns("raw*.csv", "__pycache__"))
     recipe = tmp_path / "fits" / RECIPE.name
     recipe.write_text(RECIPE.read_text() + '\n[booster3d]\nmirror_tilt = "0.3 deg"\nsamples = 12\nseed = 3\n'
-                      "points = 31\n")
+                      "points = 31\nfield_shape = true\n")
     res = derive(recipe, tmp_path / "out", samples=50, workers=1)
     assert res.status == 0
     b3 = res.summary["booster3d"]
@@ -68,3 +68,9 @@ def test_derive_writes_the_3d_band(tmp_path):
     assert (res.out / "booster3d.png").stat().st_size > 10_000
     html = (res.out / "report.html").read_text()
     assert "3-D tolerance band (multi-mode solver)" in html
+    # field_shape = true: the band's field-shape sigma is the 3-D band's relative spread, not the assumed 0.1
+    fs = b3["field_shape_sigma"]
+    assert fs["band_uses_3d"] and fs["used"] == pytest.approx(pk["relative_std"], rel=1e-12)
+    assert fs["assumed_in_recipe"] == 0.1 and "3-D tolerance Monte-Carlo" in fs["source"]
+    budget = doc["summary"]["uncertainty_budget_at_peak"]["field_shape_sigma"]
+    assert budget["value"] == pytest.approx(pk["relative_std"], rel=1e-12) and "3-D" in budget["source"]

@@ -15,6 +15,8 @@ Without the section nothing changes. Recipe keys (all optional but one tolerance
     points = 201                  # frequencies over the Monte-Carlo band
     kc_max = 300.0                # [1/m] modes kept (default: the solver's)
     disk_radius = "17 mm"         # disks smaller than the cylinder (then only mirror_tilt may be > 0)
+    field_shape = false           # true: the band's relative spread at its peak replaces [montecarlo]
+                                  # field_shape_sigma in the Monte-Carlo band (the report shows both)
 
 The verdict checks that the flat multi-mode booster with full disks reproduces the 1-D best fit (1e-6 relative:
 the modes do not couple then; this holds with ``disk_radius`` too, whose effect the band shows), that the
@@ -39,17 +41,19 @@ from emboost.core.errors import RecipeError
 from emboost.core.setupfile import Table
 
 if TYPE_CHECKING:
+    from emboost.booster.tolerances import ToleranceBand
     from emboost.jobs.derive_stages import Context
     from emboost.report.html import Section
 
-__all__ = ["Booster3DSettings", "booster3d_section", "run_booster3d"]
+__all__ = ["Booster3DSettings", "booster3d_section", "booster3d_band", "run_booster3d"]
 
 
 @dataclass(frozen=True)
 class Booster3DSettings:
     """The ``[booster3d]`` section: 1-sigma tolerances (``mirror_tilt``, ``disk_tilt`` [rad], ``disk_bulge``
     [m]), Monte-Carlo ``samples`` and ``seed``, ``points`` frequencies, the solver's ``kc_max`` [1/m] and the
-    ``disk_radius`` [m] of disks smaller than the cylinder (None: full disks)."""
+    ``disk_radius`` [m] of disks smaller than the cylinder (None: full disks); ``field_shape``: the 3-D band's
+    relative spread at its peak is the Monte-Carlo's field-shape sigma instead of the recipe's assumed one."""
 
     mirror_tilt: float
     disk_tilt: float
@@ -59,6 +63,7 @@ class Booster3DSettings:
     points: int
     kc_max: float | None
     disk_radius: float | None = None
+    field_shape: bool = False
 
 
 def booster3d_section(top: Table) -> Booster3DSettings | None:
@@ -74,31 +79,30 @@ def booster3d_section(top: Table) -> Booster3DSettings | None:
     points = int(t.number("points", 201, integer=True, minimum=3, maximum=5001))
     kc = t.number("kc_max", None, minimum=0.0)
     radius = t.quantity("disk_radius", "length", None, minimum=0.0, exclusive=True)
+    shape = t.boolean("field_shape", False)
     t.finish()
     if mirror == disk == bulge == 0.0:
         raise t.fail("mirror_tilt", "give at least one tolerance > 0 (mirror_tilt, disk_tilt, disk_bulge)")
     if radius is not None and (disk > 0 or bulge > 0):
         raise t.fail("disk_radius", "disks smaller than the cylinder keep flat faces: only mirror_tilt may be > 0")
     return Booster3DSettings(mirror, disk, bulge, samples, seed, points, None if kc is None else float(kc),
-                             None if radius is None else float(radius))
+                             None if radius is None else float(radius), bool(shape))
 
 
-def run_booster3d(ctx: Context, settings: Booster3DSettings) -> tuple[dict[str, Any], Section]:
-    """Run the 3-D band for the job ``ctx`` (after its stages); write ``booster3d.csv`` and ``booster3d.png``
-    into the job folder; return the summary (for ``results.json``) and the report section."""
-    from emboost.booster.multimode import MultiModeSolver
+def booster3d_band(ctx: Context, settings: Booster3DSettings) -> ToleranceBand:
+    """The 3-D tolerance band of the job's best-fit booster over the band's frequency range (``settings.points``
+    frequencies), computed once per job (the Monte-Carlo stage may need it first, for its field-shape sigma)."""
     from emboost.booster.tolerances import MechanicalTolerances, tolerance_montecarlo
-    from emboost.core.output import atomic_write_text
-    from emboost.report.html import Figure, ReportTable, Section
-    from emboost.report.plots_base import save_figure
-    from emboost.report.plots_booster import booster3d_band_figure
+    from emboost.jobs.derive_stages import band_frequencies
 
+    if "booster3d_band" in ctx.extras:
+        return ctx.extras["booster3d_band"]
     booster = ctx.booster_fit().booster()
     if booster.radius is None:
         raise RecipeError("[booster3d] needs a closed booster: give the cylinder radius in the setup file",
                           path=ctx.recipe.path, key="booster3d")
-    mc = ctx.montecarlo()
-    f = np.linspace(float(mc.frequency[0]), float(mc.frequency[-1]), settings.points)
+    fb = band_frequencies(ctx)
+    f = np.linspace(float(fb[0]), float(fb[-1]), settings.points)
     tol = MechanicalTolerances(mirror_tilt=settings.mirror_tilt, disk_tilt=settings.disk_tilt,
                                disk_bulge=settings.disk_bulge)
     if settings.disk_radius is not None and settings.disk_radius > booster.radius:
@@ -107,6 +111,22 @@ def run_booster3d(ctx: Context, settings: Booster3DSettings) -> tuple[dict[str, 
     band = tolerance_montecarlo(booster, f, tol, samples=settings.samples, seed=settings.seed, workers=ctx.workers,
                                 kc_max=settings.kc_max, quiet=ctx.quiet, disk_radius=settings.disk_radius,
                                 scheduler=ctx.scheduler)
+    ctx.extras["booster3d_band"] = band
+    return band
+
+
+def run_booster3d(ctx: Context, settings: Booster3DSettings) -> tuple[dict[str, Any], Section]:
+    """Run the 3-D band for the job ``ctx`` (after its stages); write ``booster3d.csv`` and ``booster3d.png``
+    into the job folder; return the summary (for ``results.json``) and the report section."""
+    from emboost.booster.multimode import MultiModeSolver
+    from emboost.core.output import atomic_write_text
+    from emboost.jobs.derive_stages import field_shape
+    from emboost.report.html import Figure, ReportTable, Section
+    from emboost.report.plots_base import save_figure
+    from emboost.report.plots_booster import booster3d_band_figure
+
+    band = booster3d_band(ctx, settings)
+    booster, f = ctx.booster_fit().booster(), band.frequency
     one_d = booster.boost_factor(f)
     flat = MultiModeSolver(booster, kc_max=settings.kc_max).boost_factor(f)  # full disks: must equal the 1-D fit
     i = int(np.argmax(band.nominal))
@@ -121,6 +141,7 @@ def run_booster3d(ctx: Context, settings: Booster3DSettings) -> tuple[dict[str, 
                             checks["flat_multimode_equals_1d"] >= 1e-6 else
                             "non-finite samples" if not checks["finite"] else
                             f"Monte-Carlo standard error at the peak {stderr:.1%} > 2 %: raise samples")
+    used_sigma, used_source = field_shape(ctx)
     q = band.quantiles
     header = ["frequency_Hz", "nominal_3d", "mean", "std"] + [f"q{round(100 * k):02d}" for k in sorted(q)]
     rows = [",".join(header)] + [",".join(repr(float(v)) for v in
@@ -139,7 +160,11 @@ def run_booster3d(ctx: Context, settings: Booster3DSettings) -> tuple[dict[str, 
                               "disk_bulge_m": settings.disk_bulge},
                "disk_radius_m": settings.disk_radius,
                "samples": settings.samples, "seed": settings.seed, "peak": peak, "checks": checks, "ok": bool(ok),
-               "reason": reason}
+               "reason": reason,
+               "field_shape_sigma": {"used": used_sigma, "source": used_source,
+                                     "assumed_in_recipe": ctx.recipe.montecarlo.field_shape_sigma,
+                                     "from_3d_band": float(band.relative_std_at_peak),
+                                     "band_uses_3d": settings.field_shape}}
     table = ReportTable(("quantity", "value"), (
         ("tolerances (1σ)", f"mirror tilt {math.degrees(settings.mirror_tilt):.3g}°, disk tilt "
                             f"{math.degrees(settings.disk_tilt):.3g}°, disk bulge {settings.disk_bulge * 1e6:.3g} µm"),
@@ -149,6 +174,9 @@ def run_booster3d(ctx: Context, settings: Booster3DSettings) -> tuple[dict[str, 
         ("disk radius", "full (the cylinder's)" if settings.disk_radius is None
          else f"{settings.disk_radius * 1e3:.4g} mm (vacuum annulus)"),
         ("samples, seed", f"{settings.samples}, {settings.seed}"),
+        ("field-shape σ of the Monte-Carlo band", f"{used_sigma:.3g} ({used_source})"),
+        ("field-shape σ: assumed in the recipe / from this 3-D band",
+         f"{ctx.recipe.montecarlo.field_shape_sigma:.3g} / {band.relative_std_at_peak:.3g}"),
         ("verdict", "ok" if ok else f"FAILED: {reason}")))
     section = Section("booster3d", "3-D tolerance band (multi-mode solver)", (
         "The best-fit booster evaluated with every TE/TM mode of the cylinder under random tilts of the mirror and "

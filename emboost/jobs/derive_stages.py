@@ -92,7 +92,7 @@ STAGES = (
           ("calibration", "booster_fit", "noise_fit")),
     Stage("mirror_gap", "mirror-gap refit", ("tsys", "noise", "receiver", "delay"),
           ("calibration", "booster_fit", "noise_fit", "line_delay")),
-    Stage("montecarlo", "Monte-Carlo boost-factor band", ("montecarlo", "band", "delay"),
+    Stage("montecarlo", "Monte-Carlo boost-factor band", ("montecarlo", "band", "delay", "booster3d"),
           ("calibration", "booster_fit", "noise_fit", "line_delay", "mirror_gap")),
     Stage("sensitivity", "sensitivity (coupling reach)", ("sensitivity",), ("calibration", "montecarlo")),
 )
@@ -129,6 +129,8 @@ class Context:
     keys: dict[str, str] = field(default_factory=dict)
     results: dict[str, Result] = field(default_factory=dict)
     changed: dict[str, str] = field(default_factory=dict)
+    #: results computed once per job outside the stages (the optional 3-D tolerance band)
+    extras: dict[str, Any] = field(default_factory=dict)
     fitted_booster: BoosterFitResult | None = None
     boost_samples: tuple[np.ndarray, np.ndarray] | None = None
     #: the Monte-Carlo on a Dask cluster: a scheduler address, a scheduler-file path, "local", or a Client
@@ -361,10 +363,36 @@ def mc_model(ctx: Context) -> tuple[MonteCarloModel, dict[str, float]]:
     r, mc = ctx.recipe, ctx.recipe.montecarlo
     lna = ctx.inputs.lna(r.receiver.lna_s11, ctx.sources())
     bb, nb = ctx.tsys("broadband"), ctx.tsys("narrowband")
-    f = r.band.frequencies() if r.band is not None else nb.frequency
+    f = band_frequencies(ctx)
     ls = ctx.noise_fit().lna_sigma
+    shape = field_shape(ctx)
+    if shape[0] != mc.field_shape_sigma:
+        mc = dataclasses.replace(mc, field_shape_sigma=shape[0])
     return montecarlo_model(ctx.booster_fit(), lna, [ls[k] for k in LNA_NAMES], r.tsys.t_booster, bb, nb, r.delay, f,
                             mc, mc.frequency_sigma, r.tsys.gap_range, int(mc.gap_grid_points or 21), where=r.path)
+
+
+def band_frequencies(ctx: Context) -> np.ndarray:
+    """The frequencies [Hz] of the boost-factor band: the recipe's ``[band]``, else the narrowband spectrum's."""
+    r = ctx.recipe
+    return r.band.frequencies() if r.band is not None else ctx.tsys("narrowband").frequency
+
+
+def field_shape(ctx: Context) -> tuple[float, str]:
+    """The field-shape sigma the Monte-Carlo uses and its source: ``[montecarlo] field_shape_sigma`` as stated,
+    or, with ``[booster3d] field_shape = true``, the relative spread at the peak of the 3-D tolerance band."""
+    from emboost.jobs.recipes import required_source
+
+    r = ctx.recipe
+    b3 = r.booster3d
+    if b3 is None or not b3.field_shape:
+        return r.montecarlo.field_shape_sigma, required_source(r.raw, "montecarlo.field_shape_sigma", r.path)
+    from emboost.jobs.derive_multimode import booster3d_band
+
+    band = booster3d_band(ctx, b3)
+    return float(band.relative_std_at_peak), (
+        f"emboost 3-D tolerance Monte-Carlo ([booster3d]: {b3.samples} samples, seed {b3.seed}): relative std at "
+        f"its peak; it replaces the recipe's assumed {r.montecarlo.field_shape_sigma:g}")
 
 
 def _montecarlo(ctx: Context, stage: Stage) -> tuple[Result, list[str]]:
@@ -433,16 +461,15 @@ def _budget(ctx: Context, model: MonteCarloModel, boost: np.ndarray, shape: np.n
     """The uncertainty budget of the band (:func:`emboost.mc.engine.uncertainty_budget`) with the samples
     with and without their field-shape factor, and the stated sources of the assumed sigmas."""
     from emboost.jobs.derive_results import budget_summary
-    from emboost.jobs.recipes import required_source
     from emboost.mc.engine import uncertainty_budget
 
     r = ctx.recipe
     ub = uncertainty_budget(model, fit_sigma_tau=ctx.line_delay().sigma_tau,
                             fit_sigma_gap=float(ctx.results["mirror_gap"]["sigma_gap"]))  # type: ignore[arg-type]
     mc = r.montecarlo
-    return budget_summary(ub, boost, shape, mc.quantiles,
-                          required_source(r.raw, "montecarlo.field_shape_sigma", r.path), mc.frequency_sigma,
-                          _source_or(r.raw, "montecarlo.frequency_sigma"), mc.field_shape_sigma)
+    sigma, source = field_shape(ctx)
+    return budget_summary(ub, boost, shape, mc.quantiles, source, mc.frequency_sigma,
+                          _source_or(r.raw, "montecarlo.frequency_sigma"), sigma)
 
 
 def _source_or(raw: dict[str, Any], dotted: str) -> str:
