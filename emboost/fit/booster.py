@@ -52,7 +52,9 @@ from emboost.fit.core import (
     bounds_check,
     chi2_check,
     converged_check,
+    errors_and_correlation,
     least_squares,
+    parameters_at_bound,
     propagate,
     relative_error_check,
     runs_check,
@@ -721,19 +723,10 @@ def _exact_least_squares(residual: Callable[[np.ndarray], np.ndarray], jac: Call
         pass
     sf = scales[free]
     cov = cov_u * np.outer(sf, sf)
-    stderr = np.full(len(names), np.nan)
-    stderr[free] = np.sqrt(np.abs(np.diag(cov)))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        dd = np.sqrt(np.abs(np.diag(cov)))
-        corr = cov / np.outer(dd, dd)
-    bounds = np.array([[s.minimum, s.maximum] for s in specs])
-    at_bound = []
-    for i in np.flatnonzero(free):
-        lo_i, hi_i = bounds[i]
-        width = (hi_i - lo_i) if math.isfinite(hi_i - lo_i) else max(abs(p[i]), scales[i])
-        if (math.isfinite(lo_i) and p[i] - lo_i <= 1e-6 * width) or (math.isfinite(hi_i) and hi_i - p[i] <= 1e-6 *
-                                                                      width):
-            at_bound.append(names[i])
+    free_idx = np.flatnonzero(free)
+    stderr, corr = errors_and_correlation(cov, free_idx, len(names))
+    bounds = np.array([[sp.minimum, sp.maximum] for sp in specs])
+    at_bound = parameters_at_bound(p, specs, free_idx)
     success = bool(out.success)
 
     def lmfit_view() -> LmfitResult:
@@ -747,5 +740,5 @@ def _exact_least_squares(residual: Callable[[np.ndarray], np.ndarray], jac: Call
                      correlation=corr, chisqr=chisqr, redchi=chisqr / nfree, ndata=int(r.size),
                      nfree=nfree, nfev=nfev, method=method, scale_covar=scale_covar, success=success,
                      converged=success and have_cov and bool(np.all(np.isfinite(r)) and np.all(np.abs(r) < 1e49)),
-                     at_bound=tuple(at_bound), message=str(out.message), units=tuple(s.unit for s in specs),
+                     at_bound=at_bound, message=str(out.message), units=tuple(s.unit for s in specs),
                      bounds=bounds, residual=r, lmfit_result=LazyLmfitResult(lmfit_view))

@@ -305,6 +305,32 @@ class FitResult:
         }
 
 
+def errors_and_correlation(cov: np.ndarray, free_idx: Sequence[int] | np.ndarray,
+                           n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The standard error of each of ``n`` parameters (NaN where fixed) and the correlation matrix, from the
+    covariance ``cov`` of the free parameters ``free_idx`` (SI)."""
+    stderr = np.full(n, np.nan)
+    d = np.sqrt(np.abs(np.diag(cov)))
+    stderr[np.asarray(free_idx, dtype=int)] = d
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = cov / np.outer(d, d)
+    return stderr, corr
+
+
+def parameters_at_bound(values: np.ndarray, specs: Sequence[ParameterSpec],
+                        free_idx: Sequence[int] | np.ndarray) -> tuple[str, ...]:
+    """The free parameters whose fitted ``values`` (SI) sit within 1e-6 of their bound interval's width of a
+    bound (of their size or scale where the interval is unbounded)."""
+    out = []
+    for i in np.asarray(free_idx, dtype=int):
+        sp, v = specs[i], float(values[i])
+        lo, hi = sp.minimum, sp.maximum
+        width = (hi - lo) if math.isfinite(hi - lo) else max(abs(v), sp.step)
+        if (math.isfinite(lo) and v - lo <= 1e-6 * width) or (math.isfinite(hi) and hi - v <= 1e-6 * width):
+            out.append(sp.name)
+    return tuple(out)
+
+
 def least_squares(residual: Callable[[np.ndarray], np.ndarray], specs: Sequence[ParameterSpec], *,
                   scale_covar: bool, method: str = "least_squares", max_nfev: int | None = None,
                   tolerance: float = 1e-10) -> FitResult:
@@ -379,19 +405,9 @@ def least_squares(residual: Callable[[np.ndarray], np.ndarray], specs: Sequence[
         sf = scales[free_idx]
         cov = c * np.outer(sf, sf)
         have_cov = bool(np.all(np.diag(cov) > 0))
-    stderr = np.full(len(names), np.nan)
-    stderr[free_idx] = np.sqrt(np.abs(np.diag(cov)))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        d = np.sqrt(np.abs(np.diag(cov)))
-        corr = cov / np.outer(d, d)
+    stderr, corr = errors_and_correlation(cov, free_idx, len(names))
     bounds = np.array([[s.minimum, s.maximum] for s in specs])
-    at_bound = []
-    for i in free_idx:
-        lo, hi = bounds[i]
-        width = (hi - lo) if math.isfinite(hi - lo) else max(abs(values[i]), scales[i])
-        near_lo = math.isfinite(lo) and values[i] - lo <= 1e-6 * width
-        if near_lo or (math.isfinite(hi) and hi - values[i] <= 1e-6 * width):
-            at_bound.append(names[i])
+    at_bound = parameters_at_bound(values, specs, free_idx)
     resid = np.asarray(out.residual, dtype=float) / norm
     chisqr = float(np.sum(resid**2))
     nfree = int(resid.size - k)
@@ -400,7 +416,7 @@ def least_squares(residual: Callable[[np.ndarray], np.ndarray], specs: Sequence[
                      correlation=corr, chisqr=chisqr, redchi=chisqr / nfree, ndata=int(resid.size), nfree=nfree,
                      nfev=int(out.nfev), method=method, scale_covar=scale_covar, success=success,
                      converged=success and have_cov and bool(np.all(np.isfinite(resid))),
-                     at_bound=tuple(at_bound), message=str(out.message), units=tuple(s.unit for s in specs),
+                     at_bound=at_bound, message=str(out.message), units=tuple(s.unit for s in specs),
                      bounds=bounds, residual=resid,
                      lmfit_result=LmfitResult(mini, out, dict(zip(names, map(float, scales))),
                                               dict(zip(names, map(float, offsets))), scale_covar, norm))

@@ -35,7 +35,14 @@ from typing import Literal
 import numpy as np
 
 from emboost.core.errors import FitError, InputError
-from emboost.fit.core import FitResult, ParameterDefault, ParameterSpec, least_squares
+from emboost.fit.core import (
+    FitResult,
+    ParameterDefault,
+    ParameterSpec,
+    errors_and_correlation,
+    least_squares,
+    parameters_at_bound,
+)
 from emboost.fit.lmfit_result import LazyLmfitResult, LmfitResult
 
 __all__ = ["KINDS", "BASE_NAMES", "Config", "response", "circle_guess", "angular_weights", "solve",
@@ -392,19 +399,10 @@ def solve(f: np.ndarray, s: np.ndarray, cfg: Config, f_ref: float, specs: Sequen
             have_cov = False
     sf = scales[free]
     cov = cov_u * np.outer(sf, sf)
-    stderr = np.full(len(names), np.nan)
-    stderr[free] = np.sqrt(np.abs(np.diag(cov)))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        dd = np.sqrt(np.abs(np.diag(cov)))
-        corr = cov / np.outer(dd, dd)
+    free_idx = np.flatnonzero(free)
+    stderr, corr = errors_and_correlation(cov, free_idx, len(names))
     bounds = np.array([[sp.minimum, sp.maximum] for sp in specs])
-    at_bound = []
-    for i in np.flatnonzero(free):
-        lo_i, hi_i = bounds[i]
-        width = (hi_i - lo_i) if math.isfinite(hi_i - lo_i) else max(abs(p[i]), scales[i])
-        if (math.isfinite(lo_i) and p[i] - lo_i <= 1e-6 * width) or (math.isfinite(hi_i) and hi_i - p[i] <= 1e-6 *
-                                                                      width):
-            at_bound.append(names[i])
+    at_bound = parameters_at_bound(p, specs, free_idx)
     success = bool(out.status > 0)
     free_names = tuple(n for n, v in zip(names, free) if v)
     noise_w = np.concatenate([w, w]) / np.sqrt(sw)
@@ -421,6 +419,6 @@ def solve(f: np.ndarray, s: np.ndarray, cfg: Config, f_ref: float, specs: Sequen
     return FitResult(names=names, values=p, stderr=stderr, initial=vals, free=free_names,
                      covariance=cov, correlation=corr, chisqr=chisqr, redchi=chisqr / nfree, ndata=int(r.size),
                      nfree=nfree, nfev=int(out.nfev), method=method, scale_covar=not noise_known, success=success,
-                     converged=success and have_cov and bool(np.all(np.isfinite(r))), at_bound=tuple(at_bound),
+                     converged=success and have_cov and bool(np.all(np.isfinite(r))), at_bound=at_bound,
                      message=str(out.message), units=tuple(sp.unit for sp in specs), bounds=bounds,
                      residual=noise_r, lmfit_result=LazyLmfitResult(lmfit_view))
