@@ -16,31 +16,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 import skrf  # noqa: E402
 from skrf.media import DefinedGammaZ0  # noqa: E402
+from timing import best_time  # noqa: E402
 
 from emboost.booster.model import Booster, _media  # noqa: E402
-
-
-def best_time(fn, repeat: int = 5, min_time: float = 0.2) -> float:
-    """Minimum over ``repeat`` rounds of the mean time of enough calls to last ``min_time``."""
-    fn()
-    t0 = time.perf_counter()
-    fn()
-    one = max(time.perf_counter() - t0, 1e-7)
-    n = max(1, int(min_time / one))
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        for _ in range(n):
-            fn()
-        best = min(best, (time.perf_counter() - t0) / n)
-    return best
 
 
 def booster(n_disks: int, closed: bool = True) -> Booster:

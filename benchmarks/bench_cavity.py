@@ -10,11 +10,12 @@ the FEM reference structure against the NGSolve eigen-solve recorded in validati
 
 from __future__ import annotations
 
-import time
+import functools
 from pathlib import Path
 
 import numpy as np
 import skrf
+from timing import best_with_result
 
 from emboost.cavity.chain import CavityChain, Port
 from emboost.cavity.design import flat_field_lengths
@@ -22,17 +23,10 @@ from emboost.cavity.iris import Iris
 from emboost.core.setupfile import read_toml
 from emboost.rf.network import abcd_to_s
 
+best = functools.partial(best_with_result, repeat=7)
+
 A, B = 22.86e-3, 10.16e-3
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def best(fn, repeat=7):
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return min(times), out
 
 
 def skrf_cascade(chain: CavityChain, f: np.ndarray) -> np.ndarray:

@@ -25,34 +25,22 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import functools  # noqa: E402
 
 import numpy as np  # noqa: E402
 import skrf  # noqa: E402
 from skrf.media import DefinedGammaZ0  # noqa: E402
+from timing import best_time as _best_time  # noqa: E402
 
 from emboost.booster.engine import HAVE_NUMBA  # noqa: E402
 from emboost.booster.model import Booster, _media, _source_terms, solve_transmission_line  # noqa: E402
 from emboost.core.constants import Z0, c  # noqa: E402
 from emboost.rf.materials import surface_impedance  # noqa: E402
 
-
-def best_time(fn, repeat: int = 7, min_time: float = 0.1) -> float:
-    """Minimum over ``repeat`` rounds of the mean time of enough calls to last ``min_time`` [s]."""
-    fn()
-    t0 = time.perf_counter()
-    fn()
-    one = max(time.perf_counter() - t0, 1e-7)
-    n = max(1, int(min_time / one))
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        for _ in range(n):
-            fn()
-        best = min(best, (time.perf_counter() - t0) / n)
-    return best
+best_time = functools.partial(_best_time, repeat=7, min_time=0.1)
 
 
 def transfer_matrix_reference(b: Booster, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

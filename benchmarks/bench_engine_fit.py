@@ -14,26 +14,21 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+import functools
+
 import numpy as np  # noqa: E402
+from timing import best_of as _best_of
 
 from emboost.booster.setup import load_booster_setup  # noqa: E402
 from emboost.fit.booster import Observable, booster_parameter_specs, fit_booster, observables_from_s11  # noqa: E402
 
+best_of = functools.partial(_best_of, repeat=3)
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def best_of(fn: Callable[[], object], n: int = 3) -> float:
-    times = []
-    for _ in range(n):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def main() -> None:

@@ -10,25 +10,16 @@ covariance) on the same data.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
+from timing import best_of
 
 from emboost.booster.setup import load_booster_setup
 from emboost.fit.booster import Observable, booster_parameter_specs, fit_booster, observables_from_s11
 from emboost.fit.resonance import fit_resonance, resonance_response, skrf_qfactor
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def best_of(fn, n: int = 5) -> float:
-    times = []
-    for _ in range(n):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def main() -> None:

@@ -6,10 +6,10 @@ tau fit <= 0.5 s. Each is compared with a straightforward reference run in the s
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
+from timing import best_with_result as best
 
 from emboost.booster.setup import load_booster_setup
 from emboost.core.constants import k_B
@@ -22,15 +22,6 @@ from emboost.rf.touchstone import read_s_parameter
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "examples" / "data"
-
-
-def best(fn, repeat=5):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), out
 
 
 def main() -> None:

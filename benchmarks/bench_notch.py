@@ -10,21 +10,15 @@ notch model at known values plus seeded noise). Both are timed best of 7 with OM
 
 from __future__ import annotations
 
-import time
+import functools
 
 import numpy as np
+from timing import best_of as _best_of
 
 from emboost.fit.resonance import fit_resonance, skrf_qfactor
 from emboost.fit.resonators import Config, response
 
-
-def best_of(fn, n: int = 7) -> float:
-    times = []
-    for _ in range(n):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
+best_of = functools.partial(_best_of, repeat=7)
 
 
 def main() -> None:

@@ -10,22 +10,12 @@ against the same fit with ``np.exp`` swapped in.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
+from timing import best_with_result as best
 
 import emboost.fit.noise as noise_fits
 from emboost.fit.noise import fit_line_delay, phase_factors
 from emboost.noise.amplifier import NoiseSources, system_temperature
-
-
-def best(fn, repeat=5):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), out
 
 
 def main() -> None:

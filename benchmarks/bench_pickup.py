@@ -6,10 +6,10 @@ Compares the vectorised code with a straightforward per-frequency loop run in th
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
+from timing import best_of
 
 from emboost.core.axion import GEV_PER_CM3, axion_current_density, frequency_to_mass, g_dfsz_gev
 from emboost.core.constants import GeV
@@ -18,15 +18,6 @@ from emboost.pickup.scanrate import scan_rate
 from emboost.pickup.setup import live_time_table, load_pickup_model
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def best_of(fun, repeat=5):
-    ts = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fun()
-        ts.append(time.perf_counter() - t0)
-    return min(ts)
 
 
 def main() -> None:
