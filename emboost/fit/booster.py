@@ -39,7 +39,7 @@ from typing import Any, Literal, overload
 
 import numpy as np
 
-from emboost.booster.gradients import booster_gradients
+from emboost.booster.gradients import GradientEvaluator
 from emboost.booster.model import Booster, solve_transmission_line
 from emboost.core.errors import FitError, InputError
 from emboost.core.reprs import short_repr
@@ -246,35 +246,53 @@ def model_s11_jacobian(base: Booster, names: Sequence[str], values: np.ndarray, 
     >>> s.shape, jac.shape
     ((5,), (5, 7))
     """
-    names = tuple(names)
-    v = np.asarray(values, float)
-    n = base.n_disks
-    gi = [names.index(f"gap_{i + 1}") for i in range(n)]
-    per_disk = n > 0 and "phase_thickness_1" in names
-    pi = [names.index(f"phase_thickness_{i + 1}") for i in range(n)] if per_disk else \
-        [names.index("phase_thickness")] * n
-    ti = names.index("loss_tangent")
-    sqrt_eps = np.sqrt(np.broadcast_to(base.permittivity, (n,)))
-    b = base.replace(gaps=v[gi], thickness=v[pi] / sqrt_eps, loss_tangent=np.full(n, v[ti]))
-    g = booster_gradients(b, f)
-    tau, bre, bim = (float(v[names.index(k)]) for k in ("electrical_delay", "background_re", "background_im"))
-    ph = np.exp(-2j * np.pi * (f - f_ref) * tau)
-    line = (bre + 1j * bim) * ph
-    sb = g.s11
-    jac = np.zeros((f.size, len(names)), complex)
-    d = g.d_s11
-    jac[:, gi] = (line[None, :] * d[g.block("gap")]).T
-    dt = line[None, :] * d[g.block("thickness")] / sqrt_eps[:, None]
-    if per_disk:
-        jac[:, pi] = dt.T
-    elif n:
-        jac[:, pi[0]] = dt.sum(axis=0)
-    jac[:, ti] = line * d[g.block("loss_tangent")].sum(axis=0)
-    s = line * sb
-    jac[:, names.index("electrical_delay")] = s * (-2j * np.pi * (f - f_ref))
-    jac[:, names.index("background_re")] = ph * sb
-    jac[:, names.index("background_im")] = 1j * ph * sb
-    return s, jac
+    return _ExactModel(base, tuple(names), np.asarray(f, float), float(f_ref))(np.asarray(values, float))
+
+
+class _ExactModel:
+    """:func:`model_s11_jacobian` for one base booster, parameter list and grid, called many times (a fit): the
+    indices, the line factors' frequency terms and the setup's media are prepared once
+    (:class:`~emboost.booster.gradients.GradientEvaluator`)."""
+
+    def __init__(self, base: Booster, names: tuple[str, ...], f: np.ndarray, f_ref: float) -> None:
+        n = base.n_disks
+        self.names = names
+        self.f = f
+        self.gi = [names.index(f"gap_{i + 1}") for i in range(n)]
+        self.per_disk = n > 0 and "phase_thickness_1" in names
+        self.pi = [names.index(f"phase_thickness_{i + 1}") for i in range(n)] if self.per_disk else \
+            [names.index("phase_thickness")] * n
+        self.ti = names.index("loss_tangent")
+        self.sqrt_eps = np.sqrt(np.broadcast_to(base.permittivity, (n,)))
+        self.li = [names.index(k) for k in ("electrical_delay", "background_re", "background_im")]
+        self.w = -2j * np.pi * (f - f_ref)
+        self.evaluator = GradientEvaluator(base, f)
+        g = self.evaluator.names
+        self.rows_gap = [g.index(f"gap_{i + 1}") for i in range(n)]
+        self.rows_t = [g.index(f"thickness_{i + 1}") for i in range(n)]
+        self.rows_tan = [g.index(f"loss_tangent_{i + 1}") for i in range(n)]
+
+    def __call__(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        n = len(self.gi)
+        g = self.evaluator(v[self.gi], v[self.pi] / self.sqrt_eps, np.full(n, v[self.ti]), s11_only=True)
+        tau, bre, bim = (float(v[i]) for i in self.li)
+        ph = np.exp(self.w * tau)
+        line = (bre + 1j * bim) * ph
+        sb = g.s11
+        d = g.d_s11
+        jac = np.zeros((self.f.size, len(self.names)), complex)
+        jac[:, self.gi] = (d[self.rows_gap] * line).T
+        dt = d[self.rows_t] * line / self.sqrt_eps[:, None]
+        if self.per_disk:
+            jac[:, self.pi] = dt.T
+        elif n:
+            jac[:, self.pi[0]] = dt.sum(axis=0)
+        jac[:, self.ti] = line * d[self.rows_tan].sum(axis=0)
+        s = line * sb
+        jac[:, self.li[0]] = s * self.w
+        jac[:, self.li[1]] = ph * sb
+        jac[:, self.li[2]] = 1j * ph * sb
+        return s, jac
 
 
 def _observe_jacobian(f: np.ndarray, s: np.ndarray, ds: np.ndarray, kind: str) -> np.ndarray:
@@ -609,11 +627,14 @@ def _fit_once(f: np.ndarray, data: dict[str, np.ndarray], base: Booster, specs: 
     # Jacobian at almost every point whose residual it computed, so the pass is made with the residual and kept
     last: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
 
+    exact = _ExactModel(base, names, f, f_ref) if jacobian == "exact" else None
+
     def exact_model(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         key = np.asarray(p, float).tobytes()
         if key not in last:
+            assert exact is not None
             last.clear()
-            last[key] = model_s11_jacobian(base, names, p, f, f_ref)
+            last[key] = exact(np.asarray(p, float))
         return last[key]
 
     def residual(p: np.ndarray) -> np.ndarray:
