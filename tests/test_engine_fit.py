@@ -19,6 +19,7 @@ from emboost.fit.booster import (
     model_s11_jacobian,
     observables_from_s11,
 )
+from emboost.rf.network import group_delay
 
 TRUTH = {"gap_1": 8.455e-3, "gap_2": 12.320e-3, "gap_3": 12.610e-3, "phase_thickness": 1.03 * np.sqrt(9.4) * 1e-3,
          "loss_tangent": 3e-4}
@@ -97,18 +98,19 @@ def test_exact_and_numeric_fits_agree() -> None:
 
 
 def test_exact_fit_of_power_and_group_delay_and_weights(problem):
-    """Power (dB) and group delay with sigma: the exact fit reaches the numeric fit's minimum (started at the
-    truth) with a chi^2 as low or lower, and its errors equal those of (J^T J)^-1 from an independent central-
-    difference Jacobian (steps 1e-7 of each value) within 0.1 %. lmfit's finite-difference covariance is off by up
-    to 40 % here (the group delay differentiates the phase once more), which is why it is not the reference.
-    Complex S11 with a weight only: the same values and errors as the numeric fit within 1 %."""
+    """Power (dB) and group delay with sigma, each point's noise independent (``noise="independent"``): the exact
+    fit reaches the numeric fit's minimum (started at the truth) with a chi^2 as low or lower, and its errors equal
+    those of (J^T J)^-1 from an independent central-difference Jacobian (steps 1e-7 of each value) within 0.1 %.
+    lmfit's finite-difference covariance is off by up to 40 % here (the group delay differentiates the phase once
+    more), which is why it is not the reference. Complex S11 with a weight only: the same values and errors as the
+    numeric fit within 1 %."""
     base, f, s = problem
     d = observables_from_s11(f, s)
     specs = booster_parameter_specs(base, list(TRUTH), initial=TRUTH)
-    obs = [Observable("reflected_power_db", 0.05), Observable("group_delay", 2e-11)]
-    num = fit_booster(f, d, base, specs, obs)
-    assert num.jacobian == "numeric"  # "auto": power and group delay keep finite differences
-    ex = fit_booster(f, d, base, specs, obs, jacobian="exact")
+    obs = [Observable("reflected_power_db", 0.05), Observable("group_delay", 2e-11, noise="independent")]
+    num = fit_booster(f, d, base, specs, obs, jacobian="numeric")
+    ex = fit_booster(f, d, base, specs, obs)
+    assert ex.jacobian == "exact"  # "auto": exact for every observable
     assert ex.fit.converged and ex.fit.chisqr <= num.fit.chisqr * (1 + 1e-9)
     names, v = ex.fit.names, ex.fit.values
     mapper = _Mapper(base, names)
@@ -134,6 +136,47 @@ def test_exact_fit_of_power_and_group_delay_and_weights(problem):
     sig = np.sqrt(np.diag(num.fit.covariance))
     assert np.all(np.abs(ex.fit.free_values - num.fit.free_values) < 1e-2 * sig)
     np.testing.assert_allclose(np.sqrt(np.diag(ex.fit.covariance)), sig, rtol=0.01)
+
+
+def test_group_delay_phase_noise_model_equals_an_independent_covariance(problem):
+    """The group delay's default noise model ("phase"): its errors equal those of (J^T C^+ J)^-1, with J from
+    central differences of the model's group delay and C the covariance of the group delay made by
+    emboost.rf.network.group_delay from a phase with independent noise (its columns by perturbing one phase point at
+    a time), scaled so that interior points have the given sigma; within 0.1 %. The numeric fit reaches the same
+    minimum, and the chi^2 counts one degree of freedom fewer for the group delay (a constant phase is invisible)."""
+    base, f, s = problem
+    d = observables_from_s11(f, s)
+    free = ["gap_1", "gap_2", "gap_3", "phase_thickness"]  # tan delta: unconstrained by this group delay alone
+    specs = booster_parameter_specs(base, free, initial=TRUTH)
+    sig_gd = 2.7e-11  # the interior group-delay noise of S11 noise 0.003 on this grid
+    ex = fit_booster(f, d, base, specs, [Observable("group_delay", sig_gd)])
+    num = fit_booster(f, d, base, specs, [Observable("group_delay", sig_gd)], jacobian="numeric")
+    assert ex.jacobian == "exact" and ex.observables[0].noise == "phase"
+    assert ex.fit.converged and ex.fit.chisqr <= num.fit.chisqr * (1 + 1e-9)
+    assert ex.fit.nfree == num.fit.nfree == f.size - 1 - 4
+    # the covariance of the group delay from independent phase noise, through the data path
+    h = 1e-4
+    dmat = np.array([(group_delay(f, np.exp(1j * h * np.eye(f.size)[j])) - group_delay(f, np.ones(f.size))) / h
+                     for j in range(f.size)]).T
+    cov_gd = dmat @ dmat.T
+    cov_gd *= sig_gd**2 / np.mean(np.diag(cov_gd)[1:-1])
+    names, v = ex.fit.names, ex.fit.values
+    mapper = _Mapper(base, names)
+    cols = []
+    for n in ex.fit.free:
+        k = names.index(n)
+        dv = 1e-7 * abs(v[k])
+        vp, vm = v.copy(), v.copy()
+        vp[k] += dv
+        vm[k] -= dv
+        cols.append((_observe(f, mapper.s11(vp, f, ex.f_ref), "group_delay")
+                     - _observe(f, mapper.s11(vm, f, ex.f_ref), "group_delay")) / (2 * dv))
+    jac = np.array(cols).T
+    expected = np.sqrt(np.diag(np.linalg.inv(jac.T @ np.linalg.pinv(cov_gd, rcond=1e-12, hermitian=True) @ jac)))
+    np.testing.assert_allclose(ex.fit.stderr[:4], expected, rtol=1e-3)
+    assert 0.8 < ex.fit.redchi < 1.2  # the noise model and its sigma describe these data
+    sig = np.sqrt(np.diag(ex.fit.covariance))
+    assert np.all(np.abs(ex.fit.free_values - num.fit.free_values) < 1e-2 * sig)
 
 
 def test_exact_fit_keeps_the_lmfit_view(problem):

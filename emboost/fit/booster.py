@@ -32,6 +32,7 @@ the same finite-difference operator on data and model), ``s11`` (complex, stacke
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -63,7 +64,8 @@ from emboost.fit.core import (
 from emboost.fit.lmfit_result import LazyLmfitResult, LmfitResult
 from emboost.rf.network import group_delay
 
-__all__ = ["Observable", "OBSERVABLE_KINDS", "observables_from_s11", "booster_parameter_defaults",
+__all__ = ["Observable", "OBSERVABLE_KINDS", "NOISE_MODELS", "group_delay_operator", "group_delay_whitener",
+           "observables_from_s11", "booster_parameter_defaults",
            "booster_parameter_specs", "fit_booster", "BoosterFitResult", "natural_scales", "LOSS_TANGENT_FLOOR",
            "JACOBIANS", "MultiStart", "model_s11_jacobian"]
 
@@ -79,14 +81,27 @@ OBSERVABLE_KINDS = ("reflected_power_db", "group_delay", "s11")
 LOSS_TANGENT_FLOOR = 1e-4
 
 
+#: how the noise of an observable is modelled: "independent" (every point independent, variance sigma^2) or, for the
+#: group delay only, "phase" (the group delay is the finite difference of the S11 phase, whose noise is
+#: independent from point to point: neighbouring group-delay points are then correlated, see
+#: :func:`group_delay_whitener`)
+NOISE_MODELS = ("independent", "phase")
+
+
 @dataclass(frozen=True)
 class Observable:
     """One fitted observable: ``kind`` (see :data:`OBSERVABLE_KINDS`) with noise ``sigma``
-    (dB, s or linear) or, without sigma, a relative ``weight``."""
+    (dB, s or linear) or, without sigma, a relative ``weight``.
+
+    ``noise`` (:data:`NOISE_MODELS`; None: "phase" for the group delay, else "independent"): with "phase" the
+    group delay's ``sigma`` is its noise at an interior point of the grid (what its scatter shows) and the fit
+    uses the full covariance of a finite difference of independent phase noise (:func:`group_delay_whitener`).
+    """
 
     kind: str
     sigma: float | None = None
     weight: float = 1.0
+    noise: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in OBSERVABLE_KINDS:
@@ -95,6 +110,66 @@ class Observable:
             raise InputError(f"sigma of {self.kind} must be > 0, got {self.sigma!r}", key="sigma")
         if not (math.isfinite(self.weight) and self.weight > 0):
             raise InputError(f"weight of {self.kind} must be > 0, got {self.weight!r}", key="weight")
+        if self.noise is None:
+            object.__setattr__(self, "noise", "phase" if self.kind == "group_delay" else "independent")
+        elif self.noise not in NOISE_MODELS:
+            raise InputError(f"noise model {self.noise!r} of {self.kind}; expected one of {list(NOISE_MODELS)}",
+                             key="noise")
+        elif self.noise == "phase" and self.kind != "group_delay":
+            raise InputError(f"noise = 'phase' is the group delay's; {self.kind} has independent noise", key="noise")
+
+    @property
+    def correlated(self) -> bool:
+        """True for a group delay with the "phase" noise model (whitened by :func:`group_delay_whitener`)."""
+        return self.noise == "phase"
+
+
+def group_delay_operator(f: np.ndarray) -> np.ndarray:
+    """The matrix ``D`` ``(nf, nf)`` [s/rad] with ``group_delay = D @ unwrapped phase``: numpy's second-order
+    gradient (central differences inside, one-sided second-order differences at the two ends) divided by
+    ``-2 pi``, as :func:`emboost.rf.network.group_delay`. Its null space is the constant phase.
+
+    >>> f = np.linspace(1e9, 2e9, 6)
+    >>> bool(np.allclose(group_delay_operator(f) @ (-2 * np.pi * f * 3e-9), 3e-9))
+    True
+    """
+    f = np.asarray(f, float)
+    return -np.asarray(np.gradient(np.eye(f.size), 2 * np.pi * f, axis=0, edge_order=2))
+
+
+@functools.lru_cache(maxsize=8)
+def _whitener(key: bytes) -> np.ndarray:
+    f = np.frombuffer(key, float)
+    d = group_delay_operator(f)
+    q = math.sqrt(float(np.mean(np.sum(d[1:-1] ** 2, axis=1))))
+    w = q * np.linalg.pinv(d, rcond=1e-12)
+    w.setflags(write=False)
+    return w
+
+
+def group_delay_whitener(f: np.ndarray) -> np.ndarray:
+    """The matrix ``W`` ``(nf, nf)`` that whitens group-delay residuals made from noisy S11 (noise model "phase").
+
+    Derivation: S11 with independent complex noise of sigma_s per part has independent phase noise
+    ``sigma_phi = sigma_s / |S11|`` (uncorrelated with the amplitude noise), taken equal at every point (a booster
+    reflects nearly fully, ``|S11|`` near 1). The group delay is ``D @ phase`` (:func:`group_delay_operator`), so
+    its noise has the covariance ``C = sigma_phi^2 D D^T``: neighbouring points two apart are anti-correlated
+    (-1/2 inside a uniform grid) and the one-sided end points have 13 times the variance of an interior point. ``C``
+    has rank ``nf - 1`` (``D`` removes a constant phase); its pseudo-inverse gives
+    ``chi^2 = r^T C^+ r = |D^+ r|^2 / sigma_phi^2``: the group-delay residual is turned back into the phase
+    residual (mean removed) and divided by the phase noise. The observable's sigma is the group delay's noise at
+    an interior point, ``sigma = q sigma_phi`` with ``q^2`` the mean over interior rows of ``sum_j D_ij^2``
+    (``1 / (2 pi sqrt(2) df)`` on a uniform grid), hence ``W = q D^+`` and the whitened residual ``W r / sigma``.
+    Its ``nf`` entries have one constraint (zero sum): the fit counts ``nf - 1`` degrees of freedom for it.
+
+    >>> f = np.linspace(18e9, 19e9, 5)
+    >>> w = group_delay_whitener(f)
+    >>> d = group_delay_operator(f)
+    >>> cov = d @ d.T / np.mean(np.sum(d[1:-1] ** 2, axis=1))       # sigma = 1 at interior points
+    >>> bool(np.allclose(w @ cov @ w.T, np.eye(5) - 1 / 5))          # white, but for the constant
+    True
+    """
+    return _whitener(np.ascontiguousarray(f, float).tobytes())
 
 
 def _observe(f: np.ndarray, s: np.ndarray, kind: str) -> np.ndarray:
@@ -575,7 +650,7 @@ def fit_booster(f: np.ndarray, data: dict[str, np.ndarray], base: Booster, specs
         raise InputError(f"spread must be > 0, got {spread!r}", key="spread")
     auto = jacobian == "auto"
     if auto:
-        jacobian = "exact" if all(o.kind == "s11" for o in observables) else "numeric"
+        jacobian = "exact"
     if starts == 1:
         return _fit_once(f, data, base, specs, observables, method, max_nfev, prefit, jacobian, auto)
     rng = np.random.default_rng(seed)
@@ -623,6 +698,10 @@ def _fit_once(f: np.ndarray, data: dict[str, np.ndarray], base: Booster, specs: 
             specs = [ParameterSpec(s.name, float(np.clip(v, s.minimum, s.maximum)), s.minimum, s.maximum, s.vary,
                                    s.unit, s.scale, s.offset) for s, v in zip(specs, first.fit.values)]
     nres = sum(f.size * (2 if o.kind == "s11" else 1) for o in observables)
+    # a group delay with the "phase" noise model: residuals whitened by the pseudo-inverse of its covariance (one
+    # degree of freedom fewer each: a constant phase leaves the group delay unchanged)
+    whiten = [group_delay_whitener(f) if o.correlated else None for o in observables]
+    lost = sum(w is not None for w in whiten)
     # with the exact Jacobian, one adjoint pass gives S11 and its derivatives: Levenberg-Marquardt asks for the
     # Jacobian at almost every point whose residual it computed, so the pass is made with the residual and kept
     last: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
@@ -644,10 +723,10 @@ def _fit_once(f: np.ndarray, data: dict[str, np.ndarray], base: Booster, specs: 
             return np.full(nres, 1e150 if jacobian == "numeric" else 1e50)
         parts = []
         with np.errstate(divide="ignore"):
-            for o, w in zip(observables, inv):
+            for o, w, wm in zip(observables, inv, whiten):
                 m = _observe(f, s, o.kind)
                 d = m - data[o.kind]
-                parts.append(stack_complex(d, 1 / w) if o.kind == "s11" else d * w)
+                parts.append(stack_complex(d, 1 / w) if o.kind == "s11" else (wm @ d if wm is not None else d) * w)
         return np.concatenate(parts)
 
     def jac(p: np.ndarray) -> np.ndarray:
@@ -657,27 +736,45 @@ def _fit_once(f: np.ndarray, data: dict[str, np.ndarray], base: Booster, specs: 
         except InputError:
             return np.zeros((nres, len(names)))
         parts = []
-        for o, w in zip(observables, inv):
+        for o, w, wm in zip(observables, inv, whiten):
             j = _observe_jacobian(f, s, ds, o.kind) * w
-            parts.append(np.vstack([j.real, j.imag]) if o.kind == "s11" else j)
+            parts.append(np.vstack([j.real, j.imag]) if o.kind == "s11" else wm @ j if wm is not None else j)
         return np.vstack(parts)
 
     specs = natural_scales(f, data, specs)
     if jacobian == "numeric":
-        fit = least_squares(residual, specs, scale_covar=scale_covar, method=method, max_nfev=max_nfev)
+        fit = _dof_lost(least_squares(residual, specs, scale_covar=scale_covar, method=method, max_nfev=max_nfev),
+                        lost)
     else:
-        fit = _exact_least_squares(residual, jac, specs, scale_covar=scale_covar, method=method, max_nfev=max_nfev)
+        fit = _exact_least_squares(residual, jac, specs, scale_covar=scale_covar, method=method, max_nfev=max_nfev,
+                                   lost_dof=lost)
     s = mapper.s11(fit.values, f, f_ref)
     model = observables_from_s11(f, s)
     return BoosterFitResult(fit=fit, base=base, frequency=f, f_ref=f_ref, observables=observables,
                             data={k: np.asarray(v) for k, v in data.items()}, model=model, jacobian=jacobian)
 
 
+def _dof_lost(fit: FitResult, lost: int) -> FitResult:
+    """``fit`` with ``lost`` degrees of freedom fewer (constraints among the residuals): ``nfree``, the reduced
+    chi^2 and, with a covariance scaled by it, the covariance and errors."""
+    if not lost:
+        return fit
+    nfree = fit.nfree - lost
+    if nfree <= 0:
+        raise InputError(f"{fit.ndata} residuals for {len(fit.free)} free parameters: need more data points")
+    cov = fit.covariance * (fit.nfree / nfree if fit.scale_covar else 1.0)
+    free_idx = np.array([fit.names.index(n) for n in fit.free], int)
+    stderr, corr = errors_and_correlation(cov, free_idx, len(fit.names))
+    return dataclasses.replace(fit, nfree=nfree, redchi=fit.chisqr / nfree, covariance=cov, stderr=stderr,
+                               correlation=corr)
+
+
 def _exact_least_squares(residual: Callable[[np.ndarray], np.ndarray], jac: Callable[[np.ndarray], np.ndarray],
                          specs: list[ParameterSpec], *, scale_covar: bool, method: str,
-                         max_nfev: int | None) -> FitResult:
+                         max_nfev: int | None, lost_dof: int = 0) -> FitResult:
     """Least squares with the exact Jacobian ``jac`` (SI parameters in, ``(nres, n_all)`` out) on the internal
-    parameters ``u = (SI - offset) / scale``; the same :class:`FitResult` as :func:`~emboost.fit.core.least_squares`."""
+    parameters ``u = (SI - offset) / scale``; the same :class:`FitResult` as :func:`~emboost.fit.core.least_squares`
+    (``lost_dof``: constraints among the residuals, subtracted from the degrees of freedom)."""
     from scipy.optimize import least_squares as scipy_ls
 
     from emboost.fit.core import METHODS
@@ -710,7 +807,7 @@ def _exact_least_squares(residual: Callable[[np.ndarray], np.ndarray], jac: Call
 
     u0 = np.clip((vals[free] - offsets[free]) / scales[free], lo, hi)
     r0 = fun(u0)
-    if r0.size <= kfree:
+    if r0.size - lost_dof <= kfree:
         raise InputError(f"{r0.size} residuals for {kfree} free parameters: need more data points")
     tol = {"xtol": 1e-10, "ftol": 1e-10, "gtol": 1e-10}
     nmax = max_nfev or 1000 * (kfree + 1)
@@ -731,7 +828,7 @@ def _exact_least_squares(residual: Callable[[np.ndarray], np.ndarray], jac: Call
     p = full(u)
     r = fun(u)
     chisqr = float(r @ r)
-    nfree = int(r.size - kfree)
+    nfree = int(r.size - kfree - lost_dof)
     jm = jfun(u)
     cov_u = np.full((kfree, kfree), np.nan)
     have_cov = False
