@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 from pull_models import BOOSTER_BASE, BOOSTER_F, BOOSTER_FREE, booster_data, booster_specs
 
+from emboost.booster.gradients import GradientEvaluator, booster_gradients
+from emboost.booster.model import Booster
 from emboost.booster.setup import load_booster_setup
 from emboost.core.errors import InputError
 from emboost.fit.booster import (
@@ -177,6 +179,33 @@ def test_group_delay_phase_noise_model_equals_an_independent_covariance(problem)
     assert 0.8 < ex.fit.redchi < 1.2  # the noise model and its sigma describe these data
     sig = np.sqrt(np.diag(ex.fit.covariance))
     assert np.all(np.abs(ex.fit.free_values - num.fit.free_values) < 1e-2 * sig)
+
+
+@pytest.mark.parametrize("case", ["closed_lossy_wall", "closed", "open_mirror_loss"])
+@pytest.mark.parametrize("backend", ["auto", "numpy"])
+def test_gradient_evaluator_equals_booster_gradients(root, case, backend):
+    """The fit's prepared gradients (GradientEvaluator; with s11_only the one compiled kernel) equal
+    booster_gradients of the same booster within 1e-12 of each derivative's largest value (rounding only)."""
+    base = load_booster_setup(root / "models" / "cb200_config1.toml").booster
+    if case == "closed":
+        base = base.replace(wall_conductivity=None)
+    elif case == "open_mirror_loss":
+        base = Booster.from_disks([8e-3, 7.9e-3, 8.1e-3], [1e-3, 1.1e-3, 0.9e-3], [9.4, 9.4, 24.0], 1e-4,
+                                  mirror_conductivity=5.8e7)
+    f = np.linspace(16e9, 21e9, 201)
+    ev = GradientEvaluator(base, f, backend)
+    for gaps, tand in (([8.4e-3, 12.3e-3, 12.6e-3], [3e-4, 1e-4, 2e-4]), ([8.5e-3, 12.2e-3, 12.7e-3], [0.0] * 3)):
+        b = base.replace(gaps=np.array(gaps), loss_tangent=np.array(tand))
+        ref = booster_gradients(b, f, backend)
+        for s11_only in (False, True):
+            g = ev(gaps, b.thickness, tand, s11_only=s11_only)
+            assert np.max(np.abs(g.s11 - ref.s11)) < 1e-12
+            scale = np.abs(ref.d_s11).max(axis=1, keepdims=True)
+            assert np.all(np.abs(g.d_s11 - ref.d_s11) <= 1e-12 * scale)
+            if not s11_only:
+                np.testing.assert_array_equal(g.d_amplitude, ref.d_amplitude)
+    with pytest.raises(InputError):
+        ev([-1e-3, 12.3e-3, 12.6e-3], 1e-3, 1e-4)
 
 
 def test_exact_fit_keeps_the_lmfit_view(problem):

@@ -252,6 +252,81 @@ if HAVE_NUMBA:  # pragma: no branch
                     lw = lw * er
 
 
+if HAVE_NUMBA:  # pragma: no branch
+
+    @numba.njit(cache=True, nogil=True)
+    def _s11_jacobian_kernel(a0: Any, b0: Any, e: Any, mat: Any, gu: Any, zu: Any, dgu: Any, dzu: Any, dwu: Any,
+                             length: Any, tand: Any, perm: Any, wall: bool, every: int, s11: Any,
+                             jac: Any) -> None:  # pragma: no cover - compiled
+        """S11 and its derivatives ``(4 n, nf)`` in one pass per frequency: the forward and S11 adjoint passes of
+        :func:`_adjoint_kernel` (S11 does not depend on the source terms, so the source wave is left out) and the
+        chain rule of :meth:`GradientEvaluator.__call__` to gaps, thicknesses, eps and tan delta. Materials by
+        index: region ``r`` has ``gu[mat[r]]``, ``zu[mat[r]]``, ...; ``e`` ``(m, nf)`` the section factors."""
+        m, nf = e.shape
+        n = (m - 1) // 2
+        a_pre = np.empty(m, np.complex128)
+        dst = np.empty(max(m - 1, 1), np.complex128)
+        scl = np.ones(max(m - 1, 1))
+        ge = np.empty(m, np.complex128)
+        gz = np.zeros(max(m - 1, 1), np.complex128)
+        for j in range(nf):
+            a = a0[j]
+            bb = b0[j]
+            for r in range(m):
+                a_pre[r] = a
+                er = e[r, j]
+                a = a * (er * er)
+                if r < m - 1:
+                    d = a - bb
+                    dst[r] = d
+                    u = a + bb
+                    t = (zu[mat[r + 1], j] / zu[mat[r], j]) * d
+                    a = 0.5 * (u + t)
+                    bb = 0.5 * (u - t)
+                    sc = 1.0
+                    if r % every == every - 1:
+                        sz = abs(bb.real) + abs(bb.imag)
+                        if sz > 1e100 or (sz < 1e-100 and sz > 0.0):
+                            sc = 1.0 / sz
+                            a = a * sc
+                            bb = bb * sc
+                    scl[r] = sc
+            inv = 1.0 / bb
+            sv = a * inv
+            s11[j] = sv
+            la = inv
+            lb = -sv * inv
+            for r in range(m - 1, -1, -1):
+                if r < m - 1:
+                    sc = scl[r]
+                    la = la * sc
+                    lb = lb * sc
+                    gz[r] = 0.5 * (la - lb) * dst[r]
+                    lu = 0.5 * (la + lb)
+                    ld = 0.5 * (la - lb) * (zu[mat[r + 1], j] / zu[mat[r], j])
+                    la = lu + ld
+                    lb = lu - ld
+                er = e[r, j]
+                ge[r] = la * 2.0 * a_pre[r] * er
+                la = la * (er * er)
+            for i in range(n):
+                rg = 2 * i
+                rd = rg + 1
+                kg = mat[rg]
+                kd = mat[rd]
+                jac[i, j] = ge[rg] * (-gu[kg, j] * e[rg, j])
+                jac[n + i, j] = ge[rd] * (-gu[kd, j] * e[rd, j])
+                zd = zu[kd, j]
+                dout_dg = ge[rd] * (-length[rd] * e[rd, j])
+                dout_dz = gz[rg] / zu[kg, j] + gz[rd] * (-(zu[mat[rd + 1], j] / zd) / zd)
+                dec = dout_dg * dgu[kd, j] + dout_dz * dzu[kd, j]
+                dperm = dec * (1 - 1j * tand[i])
+                if wall:
+                    dperm += (dout_dg + dout_dz * (-zd / gu[kd, j])) * dwu[kd, j]
+                jac[2 * n + i, j] = dperm
+                jac[3 * n + i, j] = dec * (-1j * perm[i])
+
+
 def _adjoint_numba(a0: np.ndarray, b0: np.ndarray, w0: np.ndarray, zfac: np.ndarray, e: np.ndarray,
                    zeta: np.ndarray, cj: np.ndarray, s11_only: bool = False) -> tuple[np.ndarray, ...]:
     """The compiled forward and adjoint passes (same contract as :func:`_adjoint_numpy`; ``s11_only``: row 0 of
@@ -363,8 +438,29 @@ class GradientEvaluator:
         self._media[key] = out
         return out
 
+    def _s11_compiled(self, eps_c: np.ndarray, eps_r: np.ndarray, length: np.ndarray,
+                      tand: np.ndarray) -> BoosterGradients:
+        """S11 and its derivatives from :func:`_s11_jacobian_kernel` (the same numbers as the general path)."""
+        b, f = self.base, self.frequency
+        n, nf = self.n, f.size
+        keys: dict[tuple[complex, float], int] = {}
+        mat = np.array([keys.setdefault((complex(eps_c[r]), float(eps_r[r])), len(keys)) for r in range(eps_c.size)],
+                       np.int64)
+        rows = [self._medium(*k) for k in keys]
+        gu, zu, dgu, dzu, dwu = (np.ascontiguousarray(np.array([row[k] for row in rows]), dtype=dt)
+                                 for k, dt in ((0, complex), (1, complex), (3, complex), (4, complex), (6, float)))
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            e = exp_sections(gu[mat], length, "numba")
+            s11 = np.empty(nf, complex)
+            jac = np.empty((4 * n, nf), complex)
+            _s11_jacobian_kernel(self._a0, self._b0, e, mat, gu, zu, dgu, dzu, dwu, length, tand, self.permittivity,
+                                 b.wall_conductivity is not None, RENORM_EVERY, s11, jac)
+        return BoosterGradients(frequency=f, parameters=self.names, boost_amplitude=np.full(nf, np.nan + 0j),
+                                s11=s11, d_amplitude=np.full((4 * n, nf), np.nan + 0j), d_s11=jac, overlap=b.eta_a)
+
     def __call__(self, gaps: Any, thickness: Any, loss_tangent: Any, s11_only: bool = False) -> BoosterGradients:
-        """The gradients at these values; ``s11_only``: only S11's derivatives (``d_amplitude`` is then NaN)."""
+        """The gradients at these values; ``s11_only``: only S11 and its derivatives (``boost_amplitude`` and
+        ``d_amplitude`` are then NaN; compiled in one kernel with numba)."""
         n = self.n
         gaps, thick, tand = (np.array(np.broadcast_to(np.asarray(x, float), (n,))) for x in
                              (gaps, thickness, loss_tangent))
@@ -386,6 +482,8 @@ class GradientEvaluator:
         tnd = np.zeros(m)
         tnd[1:2 * n:2] = tand
         eps_c = np.asarray(complex_permittivity(eps_r, tnd), dtype=complex)
+        if s11_only and (backend == "numba" or (backend == "auto" and HAVE_NUMBA)):
+            return self._s11_compiled(eps_c, eps_r, length, tand)
         rows = [self._medium(eps_c[r], eps_r[r]) for r in range(m)]
         g, z, s, dg, dz, ds, dwall = (np.array([row[k] for row in rows]) for k in range(7))
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
