@@ -32,7 +32,6 @@ the same finite-difference operator on data and model), ``s11`` (complex, stacke
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -64,7 +63,7 @@ from emboost.fit.core import (
 from emboost.fit.lmfit_result import LazyLmfitResult, LmfitResult
 from emboost.rf.network import group_delay
 
-__all__ = ["Observable", "OBSERVABLE_KINDS", "NOISE_MODELS", "group_delay_operator", "group_delay_whitener",
+__all__ = ["Observable", "OBSERVABLE_KINDS", "NOISE_MODELS", "group_delay_operator", "GroupDelayWhitening",
            "observables_from_s11", "booster_parameter_defaults",
            "booster_parameter_specs", "fit_booster", "BoosterFitResult", "natural_scales", "LOSS_TANGENT_FLOOR",
            "JACOBIANS", "MultiStart", "model_s11_jacobian"]
@@ -84,7 +83,7 @@ LOSS_TANGENT_FLOOR = 1e-4
 #: how the noise of an observable is modelled: "independent" (every point independent, variance sigma^2) or, for the
 #: group delay only, "phase" (the group delay is the finite difference of the S11 phase, whose noise is
 #: independent from point to point: neighbouring group-delay points are then correlated, see
-#: :func:`group_delay_whitener`)
+#: :class:`GroupDelayWhitening`)
 NOISE_MODELS = ("independent", "phase")
 
 
@@ -95,7 +94,7 @@ class Observable:
 
     ``noise`` (:data:`NOISE_MODELS`; None: "phase" for the group delay, else "independent"): with "phase" the
     group delay's ``sigma`` is its noise at an interior point of the grid (what its scatter shows) and the fit
-    uses the full covariance of a finite difference of independent phase noise (:func:`group_delay_whitener`).
+    uses the full covariance of a finite difference of independent phase noise (:class:`GroupDelayWhitening`).
     """
 
     kind: str
@@ -120,7 +119,7 @@ class Observable:
 
     @property
     def correlated(self) -> bool:
-        """True for a group delay with the "phase" noise model (whitened by :func:`group_delay_whitener`)."""
+        """True for a group delay with the "phase" noise model (whitened by :class:`GroupDelayWhitening`)."""
         return self.noise == "phase"
 
 
@@ -137,39 +136,82 @@ def group_delay_operator(f: np.ndarray) -> np.ndarray:
     return -np.asarray(np.gradient(np.eye(f.size), 2 * np.pi * f, axis=0, edge_order=2))
 
 
-@functools.lru_cache(maxsize=8)
-def _whitener(key: bytes) -> np.ndarray:
-    f = np.frombuffer(key, float)
-    d = group_delay_operator(f)
-    q = math.sqrt(float(np.mean(np.sum(d[1:-1] ** 2, axis=1))))
-    w = q * np.linalg.pinv(d, rcond=1e-12)
-    w.setflags(write=False)
-    return w
+def _group_delay_sparse(f: np.ndarray) -> Any:
+    """:func:`group_delay_operator` as a sparse matrix, built in O(nf): each row reaches three neighbouring columns
+    at most, so the gradient of the combs of every third point gives every entry (the same numbers)."""
+    from scipy.sparse import csr_matrix
+
+    n = f.size
+    i = np.arange(n)
+    lo = np.clip(i - 1, 0, n - 3)  # the first column each row reaches
+    rows, cols, vals = [], [], []
+    for c in range(3):
+        comb = (i % 3 == c).astype(float)
+        rows.append(i)
+        cols.append(lo + (c - lo) % 3)
+        vals.append(-np.gradient(comb, 2 * np.pi * f, edge_order=2))
+    return csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
 
 
-def group_delay_whitener(f: np.ndarray) -> np.ndarray:
-    """The matrix ``W`` ``(nf, nf)`` that whitens group-delay residuals made from noisy S11 (noise model "phase").
+class GroupDelayWhitening:
+    """Whitened residuals of a group delay made from noisy S11 (the observable's noise model "phase").
 
-    Derivation: S11 with independent complex noise of sigma_s per part has independent phase noise
-    ``sigma_phi = sigma_s / |S11|`` (uncorrelated with the amplitude noise), taken equal at every point (a booster
-    reflects nearly fully, ``|S11|`` near 1). The group delay is ``D @ phase`` (:func:`group_delay_operator`), so
-    its noise has the covariance ``C = sigma_phi^2 D D^T``: neighbouring points two apart are anti-correlated
-    (-1/2 inside a uniform grid) and the one-sided end points have 13 times the variance of an interior point. ``C``
-    has rank ``nf - 1`` (``D`` removes a constant phase); its pseudo-inverse gives
-    ``chi^2 = r^T C^+ r = |D^+ r|^2 / sigma_phi^2``: the group-delay residual is turned back into the phase
-    residual (mean removed) and divided by the phase noise. The observable's sigma is the group delay's noise at
-    an interior point, ``sigma = q sigma_phi`` with ``q^2`` the mean over interior rows of ``sum_j D_ij^2``
-    (``1 / (2 pi sqrt(2) df)`` on a uniform grid), hence ``W = q D^+`` and the whitened residual ``W r / sigma``.
-    Its ``nf`` entries have one constraint (zero sum): the fit counts ``nf - 1`` degrees of freedom for it.
+    Derivation. S11 with independent complex noise of sigma_s per part has independent phase noise
+    ``sigma_phi = sigma_s / |S11|`` (uncorrelated with the amplitude noise, so power and group delay are independent
+    to first order), taken equal at every point (a booster reflects nearly fully: ``|S11|`` near 1). The group delay
+    is ``D @ phase`` (:func:`group_delay_operator`), so its noise has the covariance ``C = sigma_phi^2 D D^T``:
+    points two apart inside a uniform grid are anti-correlated (-1/2) and the one-sided end points have 13 times
+    the variance of an interior point. ``C`` has rank ``nf - 1`` (``D`` removes a constant phase), and with its
+    pseudo-inverse ``chi^2 = r^T C^+ r = |D^+ r|^2 / sigma_phi^2`` for a residual ``r = D phase_model - data``. As
+    ``D^+ D`` projects out the constant, ``D^+ r = (phase_model - mean(phase_model)) - D^+ data``: the fit of the
+    group delay with its full covariance is a fit of the unwrapped phase with a free constant, against the phase
+    ``psi = D^+ data`` recovered once from the measured group delay (exactly the measured phase, mean removed,
+    when the group delay was made by :func:`observables_from_s11`). The observable's ``sigma`` is the group delay's
+    noise at an interior point, ``sigma = q sigma_phi`` with ``q^2`` the mean over interior rows of
+    ``sum_j D_ij^2`` (``q = 1 / (2 pi sqrt(2) df)`` on a uniform grid), so the whitened residual is
+    ``q ((phase_model - mean) - psi) / sigma``; its ``nf`` entries sum to zero (one degree of freedom fewer) and
+    keep the frequency order (the runs test still applies). Cost: one sparse solve per fit, then O(nf) per step.
 
-    >>> f = np.linspace(18e9, 19e9, 5)
-    >>> w = group_delay_whitener(f)
+    >>> f = np.linspace(18e9, 19e9, 7)
+    >>> s = np.exp(-2j * np.pi * f * 1e-9 + 0.3j * np.sin(f / 1e8))           # a model S11
+    >>> data = group_delay(f, np.exp(-2j * np.pi * f * 1.1e-9))                # a measured group delay
+    >>> w = GroupDelayWhitening(f, data)
     >>> d = group_delay_operator(f)
-    >>> cov = d @ d.T / np.mean(np.sum(d[1:-1] ** 2, axis=1))       # sigma = 1 at interior points
-    >>> bool(np.allclose(w @ cov @ w.T, np.eye(5) - 1 / 5))          # white, but for the constant
+    >>> by_pinv = w.q * np.linalg.pinv(d) @ (group_delay(f, s) - data)        # q D^+ r, the definition
+    >>> bool(np.allclose(w.residual(s), by_pinv, rtol=0, atol=1e-9))
     True
     """
-    return _whitener(np.ascontiguousarray(f, float).tobytes())
+
+    def __init__(self, f: np.ndarray, data: np.ndarray) -> None:
+        from scipy.linalg import solveh_banded
+
+        f = np.asarray(f, float)
+        d = _group_delay_sparse(f)
+        self.q = math.sqrt(float(np.mean(np.asarray(d.multiply(d).sum(axis=1)).ravel()[1:-1])))
+        # the least-squares solutions of D x = data are x0 + c (D removes a constant): x0 from D without its first
+        # column (full column rank; its normal matrix is banded, |j - k| <= 2), the minimum-norm one by removing
+        # the mean
+        d1 = (d / self.q).tocsc()[:, 1:]
+        a = (d1.T @ d1).todia()
+        ab = np.zeros((3, f.size - 1))
+        for k in range(3):
+            ab[2 - k, k:] = a.diagonal(k)
+        g = np.asarray(data, float) / self.q
+        y = solveh_banded(ab, d1.T @ g)
+        y = y + solveh_banded(ab, d1.T @ (g - d1 @ y))  # one refinement step (the normal equations square the
+        x = np.concatenate([[0.0], y])                  # condition number of an uneven grid)
+        self.psi = x - x.mean()
+
+    def residual(self, s: np.ndarray) -> np.ndarray:
+        """``q D^+ (group_delay(model) - data)`` [s] for the model S11 ``s`` (divide by sigma to whiten)."""
+        phase = np.unwrap(np.angle(s))
+        return self.q * (phase - phase.mean() - self.psi)
+
+    def jacobian(self, s: np.ndarray, ds: np.ndarray) -> np.ndarray:
+        """d :meth:`residual` / d p ``(nf, k)`` from ``ds = dS/dp`` ``(nf, k)``: ``q (Im(dS/S) - its mean)``."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dphi = (ds / s[:, None]).imag
+        return self.q * (dphi - dphi.mean(axis=0))
 
 
 def _observe(f: np.ndarray, s: np.ndarray, kind: str) -> np.ndarray:
@@ -700,7 +742,7 @@ def _fit_once(f: np.ndarray, data: dict[str, np.ndarray], base: Booster, specs: 
     nres = sum(f.size * (2 if o.kind == "s11" else 1) for o in observables)
     # a group delay with the "phase" noise model: residuals whitened by the pseudo-inverse of its covariance (one
     # degree of freedom fewer each: a constant phase leaves the group delay unchanged)
-    whiten = [group_delay_whitener(f) if o.correlated else None for o in observables]
+    whiten = [GroupDelayWhitening(f, data[o.kind]) if o.correlated else None for o in observables]
     lost = sum(w is not None for w in whiten)
     # with the exact Jacobian, one adjoint pass gives S11 and its derivatives: Levenberg-Marquardt asks for the
     # Jacobian at almost every point whose residual it computed, so the pass is made with the residual and kept
@@ -724,9 +766,11 @@ def _fit_once(f: np.ndarray, data: dict[str, np.ndarray], base: Booster, specs: 
         parts = []
         with np.errstate(divide="ignore"):
             for o, w, wm in zip(observables, inv, whiten):
-                m = _observe(f, s, o.kind)
-                d = m - data[o.kind]
-                parts.append(stack_complex(d, 1 / w) if o.kind == "s11" else (wm @ d if wm is not None else d) * w)
+                if wm is not None:
+                    parts.append(wm.residual(s) * w)
+                    continue
+                d = _observe(f, s, o.kind) - data[o.kind]
+                parts.append(stack_complex(d, 1 / w) if o.kind == "s11" else d * w)
         return np.concatenate(parts)
 
     def jac(p: np.ndarray) -> np.ndarray:
@@ -737,8 +781,8 @@ def _fit_once(f: np.ndarray, data: dict[str, np.ndarray], base: Booster, specs: 
             return np.zeros((nres, len(names)))
         parts = []
         for o, w, wm in zip(observables, inv, whiten):
-            j = _observe_jacobian(f, s, ds, o.kind) * w
-            parts.append(np.vstack([j.real, j.imag]) if o.kind == "s11" else wm @ j if wm is not None else j)
+            j = (wm.jacobian(s, ds) if wm is not None else _observe_jacobian(f, s, ds, o.kind)) * w
+            parts.append(np.vstack([j.real, j.imag]) if o.kind == "s11" else j)
         return np.vstack(parts)
 
     specs = natural_scales(f, data, specs)
