@@ -146,7 +146,7 @@ def test_booster_covariance_equals_an_independent_jacobian(jacobian: str) -> Non
     np.testing.assert_allclose(reported, independent, rtol=0.01)
 
 
-@pytest.mark.parametrize("noise", ["realistic", "1e-9"])
+@pytest.mark.parametrize("noise", ["realistic", pytest.param("1e-9", marks=pytest.mark.slow)])
 def test_noise_standards_pull_study(noise: str) -> None:
     """T_sys of the short, open and load with sigma 0.5 % of T_sys (a radiometer spectrum) or 1e-9 of it."""
     rel = 5e-3 if noise == "realistic" else 1e-9
