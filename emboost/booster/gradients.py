@@ -269,6 +269,7 @@ if HAVE_NUMBA:  # pragma: no branch
         scl = np.ones(max(m - 1, 1))
         ge = np.empty(m, np.complex128)
         gz = np.zeros(max(m - 1, 1), np.complex128)
+        zt = np.ones(max(m - 1, 1), np.complex128)
         for j in range(nf):
             a = a0[j]
             bb = b0[j]
@@ -280,7 +281,9 @@ if HAVE_NUMBA:  # pragma: no branch
                     d = a - bb
                     dst[r] = d
                     u = a + bb
-                    t = (zu[mat[r + 1], j] / zu[mat[r], j]) * d
+                    zr = zu[mat[r + 1], j] / zu[mat[r], j]
+                    zt[r] = zr
+                    t = zr * d
                     a = 0.5 * (u + t)
                     bb = 0.5 * (u - t)
                     sc = 1.0
@@ -303,7 +306,7 @@ if HAVE_NUMBA:  # pragma: no branch
                     lb = lb * sc
                     gz[r] = 0.5 * (la - lb) * dst[r]
                     lu = 0.5 * (la + lb)
-                    ld = 0.5 * (la - lb) * (zu[mat[r + 1], j] / zu[mat[r], j])
+                    ld = 0.5 * (la - lb) * zt[r]
                     la = lu + ld
                     lb = lu - ld
                 er = e[r, j]
@@ -318,7 +321,7 @@ if HAVE_NUMBA:  # pragma: no branch
                 jac[n + i, j] = ge[rd] * (-gu[kd, j] * e[rd, j])
                 zd = zu[kd, j]
                 dout_dg = ge[rd] * (-length[rd] * e[rd, j])
-                dout_dz = gz[rg] / zu[kg, j] + gz[rd] * (-(zu[mat[rd + 1], j] / zd) / zd)
+                dout_dz = gz[rg] / zu[kg, j] + gz[rd] * (-zt[rd] / zd)
                 dec = dout_dg * dgu[kd, j] + dout_dz * dzu[kd, j]
                 dperm = dec * (1 - 1j * tand[i])
                 if wall:
