@@ -4,7 +4,7 @@ Run: ``python3 benchmarks/bench_engine_fit.py``. The CB200 configuration-1 boost
 (three gaps, the phase thickness, tan delta) on 801 points of SYNTHETIC complex S11 (noise 0.003 per part,
 seed 1, true values below), started 5 % off (alternately low and high). Both runs are
 :func:`emboost.fit.booster.fit_booster`, the one booster fit: ``jacobian="numeric"`` (lmfit, finite-difference
-Jacobian) is the reference, ``jacobian="exact"`` (the adjoint Jacobian; the default for complex S11) the
+Jacobian) is the reference, ``jacobian="exact"`` (the adjoint Jacobian; the default, "auto") the
 candidate; the ratio of their times (best and median of 3 and 7 runs) is the figure (target for the exact fit:
 <= 0.3 s). Then the same data fitted as reflected power and group delay with each Jacobian, then the
 multi-start fit (4 starts, 5 % spread) with each Jacobian, and the second-basin start of
