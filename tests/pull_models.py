@@ -1,4 +1,5 @@
-"""SYNTHETIC data generators for the pull studies of the booster, noise-standards, line-delay and mirror-gap fits.
+"""SYNTHETIC data generators for the pull studies of the booster (complex S11; power and group delay),
+noise-standards, line-delay and mirror-gap fits.
 
 Every generator returns the noise-free model at stated true values (``TRUTH_*``) and draws seeded Gaussian noise
 of a given relative size on top; nothing here is measured data. The models are kept small (few frequencies) so
@@ -56,6 +57,38 @@ def booster_data(seed: int, relative_noise: float) -> tuple[np.ndarray, float]:
 
 
 BOOSTER_S11 = booster_s11()
+
+# ------------------------------------------------------------------- booster fit of power and group delay
+#: the booster fit of reflected power and group delay: the same booster and truth on 101 frequencies (16-21 GHz, so
+#: that the power dips and group-delay peaks of the booster resonances are resolved)
+OBSERVABLE_F = np.linspace(16e9, 21e9, 101)
+#: free parameters per observable set: the power does not see the delay (a phase), the group delay does
+OBSERVABLE_FREE = {"power": ("gap_1", "gap_2", "gap_3", "phase_thickness", "loss_tangent"),
+                   "group_delay": BOOSTER_FREE, "power+group_delay": BOOSTER_FREE}
+
+
+def observable_specs(which: str) -> list:
+    """Specs of the power / group-delay pull studies: every free parameter started at its true value."""
+    return booster_parameter_specs(BOOSTER_BASE, list(OBSERVABLE_FREE[which]), initial=dict(TRUTH_BOOSTER))
+
+
+def observable_data(seed: int, relative_noise: float) -> tuple[dict[str, np.ndarray], float, float]:
+    """SYNTHETIC power and group delay made the way measured ones are: complex S11 at the truth plus seeded noise of
+    ``relative_noise`` x max|S11| on Re and Im, then :func:`observables_from_s11` (20 log10|S11| and the finite
+    difference of the unwrapped phase). Returns the data and the sigmas the fit is given: the power's
+    ``(20 / ln 10) sigma_s / |S11|`` and the group delay's noise at an interior point, ``sigma_s / |S11| /
+    (2 pi sqrt(2) df)``, with the mean |S11| of the truth (0.80-1.0 here)."""
+    s0 = OBSERVABLE_S11
+    sigma = relative_noise * float(np.abs(s0).max())
+    rng = np.random.default_rng(seed)
+    s = s0 + sigma * (rng.standard_normal(s0.size) + 1j * rng.standard_normal(s0.size))
+    mag = float(np.abs(s0).mean())
+    df = float(OBSERVABLE_F[1] - OBSERVABLE_F[0])
+    sigma_gd = sigma / mag / (2 * np.pi * np.sqrt(2) * df)
+    return observables_from_s11(OBSERVABLE_F, s), 20 / np.log(10) * sigma / mag, sigma_gd
+
+
+OBSERVABLE_S11 = booster_s11(f=OBSERVABLE_F)
 
 # -------------------------------------------------------------------------------------- noise standards
 #: 41 frequencies over 1 GHz near 19 GHz; the LNA reflection and physical temperature of the standards

@@ -36,13 +36,14 @@ import numpy as np
 
 from emboost.booster.engine import HAVE_NUMBA, RENORM_EVERY, exp_sections
 from emboost.booster.model import Booster, _media, _source_terms
-from emboost.core.constants import P11_PRIME, Z0, c
+from emboost.core.constants import P11_PRIME, Z0, c, mu0
+from emboost.core.conventions import complex_permittivity
 from emboost.core.errors import InputError
 from emboost.core.reprs import short_repr
 from emboost.rf.materials import surface_impedance, surface_resistance
-from emboost.rf.media import te11_wall_attenuation
+from emboost.rf.media import te11_wall_attenuation, te_gamma_impedance
 
-__all__ = ["BoosterGradients", "booster_gradients", "PARAMETER_KINDS"]
+__all__ = ["BoosterGradients", "booster_gradients", "GradientEvaluator", "PARAMETER_KINDS"]
 
 PARAMETER_KINDS = ("gap", "thickness", "permittivity", "loss_tangent")
 
@@ -127,7 +128,7 @@ def _medium_derivatives(b: Booster, f: np.ndarray, eps_c: np.ndarray, eps_r: np.
 
 
 def _adjoint_numpy(a: np.ndarray, bb: np.ndarray, w: np.ndarray, zfac: np.ndarray, e: np.ndarray, zeta: np.ndarray,
-                   cj: np.ndarray) -> tuple[np.ndarray, ...]:
+                   cj: np.ndarray, s11_only: bool = False) -> tuple[np.ndarray, ...]:
     """Forward pass and the adjoint of the amplitude (row 0) and S11 (row 1), numpy over frequencies.
 
     Returns ``amp, s11`` ``(nf,)`` and the derivatives with respect to the section factors ``(2, m, nf)``,
@@ -185,7 +186,7 @@ if HAVE_NUMBA:  # pragma: no branch
 
     @numba.njit(cache=True, nogil=True)
     def _adjoint_kernel(a0: Any, b0: Any, w0: Any, zfac: Any, e: Any, zeta: Any, cj: Any, amp: Any, s11: Any,
-                        g_e: Any, g_zeta: Any, g_c: Any, every: int) -> None:  # pragma: no cover - compiled
+                        g_e: Any, g_zeta: Any, g_c: Any, every: int, first: int) -> None:  # pragma: no cover
         m, nf = e.shape
         a_pre = np.empty(m, np.complex128)
         w_pre = np.empty(m, np.complex128)
@@ -223,7 +224,7 @@ if HAVE_NUMBA:  # pragma: no branch
             sv = a * inv
             amp[j] = am
             s11[j] = sv
-            for o in range(2):
+            for o in range(first, 2):
                 if o == 0:
                     la = 0j
                     lb = -am * inv
@@ -251,9 +252,88 @@ if HAVE_NUMBA:  # pragma: no branch
                     lw = lw * er
 
 
+if HAVE_NUMBA:  # pragma: no branch
+
+    @numba.njit(cache=True, nogil=True)
+    def _s11_jacobian_kernel(a0: Any, b0: Any, e: Any, mat: Any, gu: Any, zu: Any, dgu: Any, dzu: Any, dwu: Any,
+                             length: Any, tand: Any, perm: Any, wall: bool, every: int, s11: Any,
+                             jac: Any) -> None:  # pragma: no cover - compiled
+        """S11 and its derivatives ``(4 n, nf)`` in one pass per frequency: the forward and S11 adjoint passes of
+        :func:`_adjoint_kernel` (S11 does not depend on the source terms, so the source wave is left out) and the
+        chain rule of :meth:`GradientEvaluator.__call__` to gaps, thicknesses, eps and tan delta. Materials by
+        index: region ``r`` has ``gu[mat[r]]``, ``zu[mat[r]]``, ...; ``e`` ``(m, nf)`` the section factors."""
+        m, nf = e.shape
+        n = (m - 1) // 2
+        a_pre = np.empty(m, np.complex128)
+        dst = np.empty(max(m - 1, 1), np.complex128)
+        scl = np.ones(max(m - 1, 1))
+        ge = np.empty(m, np.complex128)
+        gz = np.zeros(max(m - 1, 1), np.complex128)
+        zt = np.ones(max(m - 1, 1), np.complex128)
+        for j in range(nf):
+            a = a0[j]
+            bb = b0[j]
+            for r in range(m):
+                a_pre[r] = a
+                er = e[r, j]
+                a = a * (er * er)
+                if r < m - 1:
+                    d = a - bb
+                    dst[r] = d
+                    u = a + bb
+                    zr = zu[mat[r + 1], j] / zu[mat[r], j]
+                    zt[r] = zr
+                    t = zr * d
+                    a = 0.5 * (u + t)
+                    bb = 0.5 * (u - t)
+                    sc = 1.0
+                    if r % every == every - 1:
+                        sz = abs(bb.real) + abs(bb.imag)
+                        if sz > 1e100 or (sz < 1e-100 and sz > 0.0):
+                            sc = 1.0 / sz
+                            a = a * sc
+                            bb = bb * sc
+                    scl[r] = sc
+            inv = 1.0 / bb
+            sv = a * inv
+            s11[j] = sv
+            la = inv
+            lb = -sv * inv
+            for r in range(m - 1, -1, -1):
+                if r < m - 1:
+                    sc = scl[r]
+                    la = la * sc
+                    lb = lb * sc
+                    gz[r] = 0.5 * (la - lb) * dst[r]
+                    lu = 0.5 * (la + lb)
+                    ld = 0.5 * (la - lb) * zt[r]
+                    la = lu + ld
+                    lb = lu - ld
+                er = e[r, j]
+                ge[r] = la * 2.0 * a_pre[r] * er
+                la = la * (er * er)
+            for i in range(n):
+                rg = 2 * i
+                rd = rg + 1
+                kg = mat[rg]
+                kd = mat[rd]
+                jac[i, j] = ge[rg] * (-gu[kg, j] * e[rg, j])
+                jac[n + i, j] = ge[rd] * (-gu[kd, j] * e[rd, j])
+                zd = zu[kd, j]
+                dout_dg = ge[rd] * (-length[rd] * e[rd, j])
+                dout_dz = gz[rg] / zu[kg, j] + gz[rd] * (-zt[rd] / zd)
+                dec = dout_dg * dgu[kd, j] + dout_dz * dzu[kd, j]
+                dperm = dec * (1 - 1j * tand[i])
+                if wall:
+                    dperm += (dout_dg + dout_dz * (-zd / gu[kd, j])) * dwu[kd, j]
+                jac[2 * n + i, j] = dperm
+                jac[3 * n + i, j] = dec * (-1j * perm[i])
+
+
 def _adjoint_numba(a0: np.ndarray, b0: np.ndarray, w0: np.ndarray, zfac: np.ndarray, e: np.ndarray,
-                   zeta: np.ndarray, cj: np.ndarray) -> tuple[np.ndarray, ...]:
-    """The compiled forward and adjoint passes (same contract as :func:`_adjoint_numpy`)."""
+                   zeta: np.ndarray, cj: np.ndarray, s11_only: bool = False) -> tuple[np.ndarray, ...]:
+    """The compiled forward and adjoint passes (same contract as :func:`_adjoint_numpy`; ``s11_only``: row 0 of
+    the derivatives, the amplitude's, is left unset)."""
     m, nf = e.shape
     amp = np.empty(nf, complex)
     s11 = np.empty(nf, complex)
@@ -264,7 +344,7 @@ def _adjoint_numba(a0: np.ndarray, b0: np.ndarray, w0: np.ndarray, zfac: np.ndar
         zc, cc = zeta, cj
     else:
         zc = cc = np.zeros((1, nf), complex)
-    _adjoint_kernel(a0, b0, w0, zfac, e, zc, cc, amp, s11, g_e, g_zeta, g_c, RENORM_EVERY)
+    _adjoint_kernel(a0, b0, w0, zfac, e, zc, cc, amp, s11, g_e, g_zeta, g_c, RENORM_EVERY, int(s11_only))
     return amp, s11, g_e, g_zeta, g_c
 
 
@@ -273,62 +353,177 @@ def booster_gradients(b: Booster, f: np.ndarray, backend: str = "auto") -> Boost
 
     Cost: one forward and one backward pass over the regions, whatever the number of parameters
     (compiled with numba when installed; ``backend="numpy"`` runs the numpy reference of the same passes).
+    For many geometries of one setup on one grid (a fit), :class:`GradientEvaluator` skips the set-up.
     """
     if b.batch_shape:
         raise InputError("gradients need a booster without a batch axis")
-    f = b.check_band(f)
-    n = b.n_disks
-    eps_c, length, eps_r = b.regions()
-    nf = f.size
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-        # media of the distinct materials only, then one row per region
-        uniq, first, inv = np.unique(eps_c, return_index=True, return_inverse=True)
-        inv = inv.reshape(-1)
-        gu, zu = (np.broadcast_to(x, (uniq.size, nf)) for x in _media(b, f, uniq[:, None], eps_r[first][:, None]))
-        su = np.broadcast_to(_source_terms(b, f, uniq[:, None]), (uniq.size, nf))
-        g, z, s = gu[inv], zu[inv], su[inv]
-        e = exp_sections(g, length, backend)
-        zeta = np.ascontiguousarray(z[1:] / z[:-1])
-        cj = np.ascontiguousarray((s[1:] - s[:-1]) / z[:-1])
-        z0 = z[0]
-        if b.mirror_conductivity is None:
-            a0 = np.ones(nf, complex)
-            b0 = -a0
-        else:
-            zr = surface_impedance(f, b.mirror_conductivity) / z0
-            a0, b0 = 1.0 - zr, -(1.0 + zr)
-        w0 = 2.0 * s[0] / z0
-        zfac = -0.5 * z[-1]
-        adjoint = _adjoint_numba if (backend == "numba" or (backend == "auto" and HAVE_NUMBA)) else _adjoint_numpy
-        amp, s11, g_e, g_zeta, g_c = adjoint(np.ascontiguousarray(a0, complex), np.ascontiguousarray(b0, complex),
-                                             np.ascontiguousarray(w0 * np.ones(nf), complex),
-                                             np.ascontiguousarray(zfac * np.ones(nf), complex), e, zeta, cj)
-        # parameters
-        dgu, dzu, dsu, dwu = _medium_derivatives(b, f, uniq[:, None], eps_r[first][:, None], gu, zu, su)
-        dg, dz, ds, dwall = (np.broadcast_to(x, (uniq.size, nf))[inv] for x in (dgu, dzu, dsu, dwu))
-        jac = np.zeros((2, 4 * n, nf), complex)
-        perm = np.broadcast_to(b.permittivity, (n,))
-        tnd = np.broadcast_to(b.loss_tangent, (n,))
-        if n:
-            rg, rd = slice(0, 2 * n, 2), slice(1, 2 * n, 2)
-            jac[:, :n] = g_e[:, rg] * (-g[rg] * e[rg])
-            jac[:, n:2 * n] = g_e[:, rd] * (-g[rd] * e[rd])
-            # eps_c of a disk enters its section (gamma), the junction before it (air -> disk:
-            # zeta = Z_d / Z_a, c = (s_d - s_a) / Z_a) and the junction after it (zeta = Z_a / Z_d,
-            # c = (s_a - s_d) / Z_d)
-            de_dg = -length[rd, None] * e[rd]
-            zl, zd = z[rg], z[rd]
-            zeta_r, cj_r = zeta[rd], cj[rd]
-            dout_dg = g_e[:, rd] * de_dg
-            dout_dz = g_zeta[:, rg] / zl + g_zeta[:, rd] * (-zeta_r / zd) + g_c[:, rd] * (-cj_r / zd)
-            dout_ds = g_c[:, rg] / zl - g_c[:, rd] / zd
-            dout_dec = dout_dg * dg[rd] + dout_dz * dz[rd] + dout_ds * ds[rd]
-            jac[:, 2 * n:3 * n] = dout_dec * (1 - 1j * np.asarray(tnd))[:, None]
-            jac[:, 3 * n:] = dout_dec * (-1j * np.asarray(perm))[:, None]
-            if b.wall_conductivity is not None:
-                # the wall attenuation follows the real permittivity: gamma += dwall, Z = j w mu0 / gamma
-                dgw = dwall[rd]
-                jac[:, 2 * n:3 * n] += (dout_dg + dout_dz * (-z[rd] / g[rd])) * dgw
-    names = tuple(f"{k}_{i + 1}" for k in PARAMETER_KINDS for i in range(n))
-    return BoosterGradients(frequency=f, parameters=names, boost_amplitude=amp, s11=s11, d_amplitude=jac[0],
-                            d_s11=jac[1], overlap=b.eta_a)
+    return GradientEvaluator(b, f, backend)(b.gaps, b.thickness, b.loss_tangent)
+
+
+class GradientEvaluator:
+    """:func:`booster_gradients` for many gaps, thicknesses and loss tangents of one setup on one grid.
+
+    The setup (permittivities, radius, walls, mirror, source normalisation, output length) and the frequencies
+    [Hz] are fixed at construction (the band checked once); each call takes ``gaps``, ``thickness`` [m] and
+    ``loss_tangent`` (per disk, or scalars broadcast to every disk) and returns the same
+    :class:`BoosterGradients` as :func:`booster_gradients` of the booster with those values. The media
+    (propagation constant, impedance, source term and their derivatives) of each distinct material are kept
+    between calls (air always; a disk material until its loss tangent changes), and no ``Booster`` is built.
+    Values a ``Booster`` would refuse (a negative length or loss tangent) raise the same ``InputError``.
+
+    >>> from emboost.booster.model import Booster
+    >>> b = Booster.from_disks([8e-3] * 2, 1e-3, 9.4, 1e-4)
+    >>> f = np.linspace(18e9, 19e9, 5)
+    >>> ev = GradientEvaluator(b, f)
+    >>> g = ev([8.1e-3, 7.9e-3], 1e-3, 2e-4)
+    >>> ref = booster_gradients(b.replace(gaps=np.array([8.1e-3, 7.9e-3]), loss_tangent=np.full(2, 2e-4)), f)
+    >>> bool(np.allclose(g.d_s11, ref.d_s11, rtol=1e-12, atol=0))
+    True
+    """
+
+    def __init__(self, b: Booster, f: np.ndarray, backend: str = "auto") -> None:
+        if b.batch_shape:
+            raise InputError("gradients need a booster without a batch axis")
+        self.base = b
+        self.frequency = b.check_band(f)
+        self.backend = backend
+        self.n = n = b.n_disks
+        self.permittivity = np.array(np.broadcast_to(b.permittivity, (n,)), float)
+        self.names = tuple(f"{k}_{i + 1}" for k in PARAMETER_KINDS for i in range(n))
+        self._media: dict[tuple[complex, float], tuple[np.ndarray, ...]] = {}
+        self._walls: dict[float, tuple[np.ndarray, np.ndarray]] = {}
+        f = self.frequency
+        nf = f.size
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            if b.mirror_conductivity is None:
+                self._a0 = np.ones(nf, complex)
+                self._b0 = -self._a0
+            else:
+                zr = surface_impedance(f, b.mirror_conductivity) / self._medium(1.0 + 0j, 1.0)[1]
+                self._a0 = np.ascontiguousarray(1.0 - zr, complex)
+                self._b0 = np.ascontiguousarray(-(1.0 + zr), complex)
+
+    def _medium(self, ec: complex, er: float) -> tuple[np.ndarray, ...]:
+        """``gamma, Z, s, dgamma, dZ, ds, dwall`` ``(nf,)`` of one material (complex eps ``ec``, real ``er``)."""
+        key = (complex(ec), float(er))
+        got = self._media.get(key)
+        if got is not None:
+            return got
+        b, f = self.base, self.frequency
+        nf = f.size
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            if b.radius is not None and b.wall_conductivity is not None:
+                # the closed booster with lossy walls, as _media and _medium_derivatives, with the wall terms
+                # (which follow the real permittivity only) computed once per material
+                wall = self._walls.get(key[1])
+                if wall is None:
+                    wall = self._walls[key[1]] = (
+                        te11_wall_attenuation(f, b.radius, np.array(key[1]), b.wall_conductivity),
+                        _wall_alpha_derivative(f, b.radius, np.array(key[1]), b.wall_conductivity))
+                k0 = 2 * np.pi * f / c
+                kc = P11_PRIME / b.radius
+                g_te, _ = te_gamma_impedance(f, key[0], kc)
+                g = g_te + wall[0]
+                z = 1j * (2 * np.pi * f) * mu0 / g
+                s = _source_terms(b, f, np.array(key[0])) * np.ones(nf)
+                dg = -(k0**2) / (2 * g_te)
+                ds = -s / key[0] if b.source == "eps" else -s * k0**2 / (key[0] * k0**2 - kc**2)
+                out: tuple[np.ndarray, ...] = (g, z, s, dg, -z / g * dg, ds, wall[1])
+            else:
+                e_c, e_r = np.array([[key[0]]]), np.array([[key[1]]])
+                g2, z2 = (np.broadcast_to(x, (1, nf)) for x in _media(b, f, e_c, e_r))
+                s2 = np.broadcast_to(_source_terms(b, f, e_c), (1, nf))
+                d = _medium_derivatives(b, f, e_c, e_r, g2, z2, s2)
+                out = tuple(np.array(np.broadcast_to(x, (1, nf))[0]) for x in (g2, z2, s2, *d))
+        if len(self._media) > 16:  # keep air (the first entry); drop materials of earlier loss tangents
+            first = next(iter(self._media))
+            self._media = {first: self._media[first]}
+        self._media[key] = out
+        return out
+
+    def _s11_compiled(self, eps_c: np.ndarray, eps_r: np.ndarray, length: np.ndarray,
+                      tand: np.ndarray) -> BoosterGradients:
+        """S11 and its derivatives from :func:`_s11_jacobian_kernel` (the same numbers as the general path)."""
+        b, f = self.base, self.frequency
+        n, nf = self.n, f.size
+        keys: dict[tuple[complex, float], int] = {}
+        mat = np.array([keys.setdefault((complex(eps_c[r]), float(eps_r[r])), len(keys)) for r in range(eps_c.size)],
+                       np.int64)
+        rows = [self._medium(*k) for k in keys]
+        gu, zu, dgu, dzu, dwu = (np.ascontiguousarray(np.array([row[k] for row in rows]), dtype=dt)
+                                 for k, dt in ((0, complex), (1, complex), (3, complex), (4, complex), (6, float)))
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            e = exp_sections(gu[mat], length, "numba")
+            s11 = np.empty(nf, complex)
+            jac = np.empty((4 * n, nf), complex)
+            _s11_jacobian_kernel(self._a0, self._b0, e, mat, gu, zu, dgu, dzu, dwu, length, tand, self.permittivity,
+                                 b.wall_conductivity is not None, RENORM_EVERY, s11, jac)
+        return BoosterGradients(frequency=f, parameters=self.names, boost_amplitude=np.full(nf, np.nan + 0j),
+                                s11=s11, d_amplitude=np.full((4 * n, nf), np.nan + 0j), d_s11=jac, overlap=b.eta_a)
+
+    def __call__(self, gaps: Any, thickness: Any, loss_tangent: Any, s11_only: bool = False) -> BoosterGradients:
+        """The gradients at these values; ``s11_only``: only S11 and its derivatives (``boost_amplitude`` and
+        ``d_amplitude`` are then NaN; compiled in one kernel with numba)."""
+        n = self.n
+        gaps, thick, tand = (np.array(np.broadcast_to(np.asarray(x, float), (n,))) for x in
+                             (gaps, thickness, loss_tangent))
+        for bad, key, msg in ((gaps < 0, "gaps", "an air gap must be >= 0 m"),
+                              (thick < 0, "thickness", "a disk thickness must be >= 0 m"),
+                              (tand < 0, "loss_tangent", "loss tangent must be >= 0 (passive material)")):
+            if np.any(bad):
+                raise InputError(msg, key=key)
+        b, f, backend = self.base, self.frequency, self.backend
+        perm = self.permittivity
+        nf = f.size
+        m = 2 * n + 1
+        length = np.empty(m)
+        length[0:2 * n:2] = gaps
+        length[1:2 * n:2] = thick
+        length[-1] = b.output_length
+        eps_r = np.ones(m)
+        eps_r[1:2 * n:2] = perm
+        tnd = np.zeros(m)
+        tnd[1:2 * n:2] = tand
+        eps_c = np.asarray(complex_permittivity(eps_r, tnd), dtype=complex)
+        if s11_only and (backend == "numba" or (backend == "auto" and HAVE_NUMBA)):
+            return self._s11_compiled(eps_c, eps_r, length, tand)
+        rows = [self._medium(eps_c[r], eps_r[r]) for r in range(m)]
+        g, z, s, dg, dz, ds, dwall = (np.array([row[k] for row in rows]) for k in range(7))
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            e = exp_sections(g, length, backend)
+            zeta = np.ascontiguousarray(z[1:] / z[:-1])
+            cj = np.ascontiguousarray((s[1:] - s[:-1]) / z[:-1])
+            z0 = z[0]
+            w0 = 2.0 * s[0] / z0
+            zfac = -0.5 * z[-1]
+            adjoint = _adjoint_numba if (backend == "numba" or (backend == "auto" and HAVE_NUMBA)) else _adjoint_numpy
+            amp, s11, g_e, g_zeta, g_c = adjoint(self._a0, self._b0, np.ascontiguousarray(w0 * np.ones(nf), complex),
+                                                 np.ascontiguousarray(zfac * np.ones(nf), complex), e, zeta, cj,
+                                                 s11_only)
+            if s11_only:  # the S11 row alone (the parameter derivatives below are per row)
+                g_e, g_zeta, g_c = g_e[1:], g_zeta[1:], g_c[1:]
+            # parameters
+            jac = np.zeros((g_e.shape[0], 4 * n, nf), complex)
+            if n:
+                rg, rd = slice(0, 2 * n, 2), slice(1, 2 * n, 2)
+                jac[:, :n] = g_e[:, rg] * (-g[rg] * e[rg])
+                jac[:, n:2 * n] = g_e[:, rd] * (-g[rd] * e[rd])
+                # eps_c of a disk enters its section (gamma), the junction before it (air -> disk:
+                # zeta = Z_d / Z_a, c = (s_d - s_a) / Z_a) and the junction after it (zeta = Z_a / Z_d,
+                # c = (s_a - s_d) / Z_d)
+                de_dg = -length[rd, None] * e[rd]
+                zl, zd = z[rg], z[rd]
+                zeta_r, cj_r = zeta[rd], cj[rd]
+                dout_dg = g_e[:, rd] * de_dg
+                dout_dz = g_zeta[:, rg] / zl + g_zeta[:, rd] * (-zeta_r / zd) + g_c[:, rd] * (-cj_r / zd)
+                dout_ds = g_c[:, rg] / zl - g_c[:, rd] / zd
+                dout_dec = dout_dg * dg[rd] + dout_dz * dz[rd] + dout_ds * ds[rd]
+                jac[:, 2 * n:3 * n] = dout_dec * (1 - 1j * tand)[:, None]
+                jac[:, 3 * n:] = dout_dec * (-1j * perm)[:, None]
+                if b.wall_conductivity is not None:
+                    # the wall attenuation follows the real permittivity: gamma += dwall, Z = j w mu0 / gamma
+                    dgw = dwall[rd]
+                    jac[:, 2 * n:3 * n] += (dout_dg + dout_dz * (-z[rd] / g[rd])) * dgw
+        d_amp = np.full((4 * n, nf), np.nan + 0j) if s11_only else jac[0]
+        return BoosterGradients(frequency=f, parameters=self.names, boost_amplitude=amp, s11=s11, d_amplitude=d_amp,
+                                d_s11=jac[-1], overlap=b.eta_a)
