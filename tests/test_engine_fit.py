@@ -347,3 +347,21 @@ def test_recipe_keys_reach_the_fit(problem, tmp_path):
                      ({"spread": 0}, "fit.spread")):
         with pytest.raises(RecipeError, match=key.replace(".", r"\.")):
             fit_section(Table({"fit": bad}, path="r.toml", error=RecipeError), prefit=True)
+
+
+def test_recipe_observable_noise_key():
+    """``[[observables]] noise`` of a booster recipe: default per kind, explicit values, one-line errors."""
+    from emboost.core.errors import RecipeError
+    from emboost.core.setupfile import Table
+    from emboost.jobs.sections import observables_section
+
+    def parse(*tables: dict) -> tuple[Observable, ...]:
+        return observables_section(Table({"observables": list(tables)}, path="r.toml", error=RecipeError))
+
+    obs = parse({"kind": "group_delay", "sigma": "5 ps"}, {"kind": "reflected_power_db", "sigma": 0.02})
+    assert [o.noise for o in obs] == ["phase", "independent"]
+    assert parse({"kind": "group_delay", "sigma": "5 ps", "noise": "independent"})[0].noise == "independent"
+    with pytest.raises(RecipeError, match=r"observables.*noise"):
+        parse({"kind": "s11", "sigma": 0.003, "noise": "phase"})
+    with pytest.raises(RecipeError, match="noise"):
+        parse({"kind": "group_delay", "sigma": "5 ps", "noise": "white"})

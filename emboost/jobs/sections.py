@@ -22,7 +22,7 @@ import numpy as np
 from emboost.core.errors import InputError, RecipeError
 from emboost.core.setupfile import Table
 from emboost.core.units import parse_quantity, unit_factor
-from emboost.fit.booster import JACOBIANS, OBSERVABLE_KINDS, Observable
+from emboost.fit.booster import JACOBIANS, NOISE_MODELS, OBSERVABLE_KINDS, Observable
 from emboost.fit.core import ParameterDefault, ParameterSpec
 from emboost.jobs.recipes import resolve_path
 from emboost.noise.amplifier import NoiseSources
@@ -449,7 +449,8 @@ def _opt(x: float | None) -> float | None:
 # ---------------------------------------------------------------------------------------- [[observables]]
 def observables_section(top: Table) -> tuple[Observable, ...]:
     """``[[observables]]`` of a booster reflectivity recipe: ``kind`` with ``sigma`` (known noise: dB,
-    a time for the group delay, linear for s11) or ``weight``."""
+    a time for the group delay, linear for s11) or ``weight``, and optionally ``noise`` ("independent", or
+    "phase" for a group delay made from measured S11: the default for it, :class:`Observable`)."""
     obs = []
     seen = set()
     for t in top.tables("observables"):
@@ -470,8 +471,13 @@ def observables_section(top: Table) -> tuple[Observable, ...]:
             raise t.fail("weight", "give either sigma (known noise) or weight, not both")
         if weight <= 0:
             raise t.fail("weight", "must be > 0")
+        noise = None
+        if "noise" in t:
+            noise = t.string("noise", choices=NOISE_MODELS)
+            if noise == "phase" and kind != "group_delay":
+                raise t.fail("noise", f"'phase' is the group delay's noise model; {kind} has independent noise")
         t.finish()
-        obs.append(Observable(kind, sigma, float(weight)))
+        obs.append(Observable(kind, sigma, float(weight), noise))
     if not obs:
         raise top.fail("observables", "list at least one [[observables]] table")
     return tuple(obs)
