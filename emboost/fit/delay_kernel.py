@@ -46,7 +46,7 @@ if HAVE_NUMBA:  # pragma: no branch - numba is a dependency; the guard keeps a n
     import numba as _numba
 
     @_numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"}, error_model="numpy")
-    def _grid_chi2(w: Any, t0: float, dt: float, n: int, gb: Any, a: Any, base: Any, mis: Any, gl: Any,
+    def _grid_chi2(w: Any, t0: float, dt: float, n: int, ar: Any, ai: Any, br: Any, bi: Any, base: Any, mis: Any,
                    y: Any, wt: Any, anchor: int, out: Any) -> None:  # pragma: no cover - compiled
         # grid points outer, frequencies inner (independent: the loop vectorises); the phase factors of every
         # frequency advance by one multiply per grid point and are re-anchored exactly every ``anchor`` points
@@ -55,19 +55,10 @@ if HAVE_NUMBA:  # pragma: no branch - numba is a dependency; the guard keeps a n
         zi = np.empty(nf)
         sr = np.empty(nf)
         si = np.empty(nf)
-        ar = np.empty(nf)
-        ai = np.empty(nf)
-        br = np.empty(nf)
-        bi = np.empty(nf)
         for k in range(nf):
             st = np.exp(1j * (w[k] * dt))
             sr[k] = st.real
             si[k] = st.imag
-            ar[k] = a[k].real
-            ai[k] = a[k].imag
-            bk = gb[k] * gl[k]
-            br[k] = bk.real
-            bi[k] = bk.imag
         for j in range(n):
             if j % anchor == 0:
                 for k in range(nf):
@@ -146,22 +137,12 @@ if HAVE_NUMBA:  # pragma: no branch - numba is a dependency; the guard keeps a n
         return chi, jr, jj, hh
 
     @_numba.njit(cache=True, nogil=True, error_model="numpy")
-    def _refine(w: Any, lo_b: Any, hi_b: Any, x0: Any, gb: Any, a: Any, base: Any, mis: Any, gl: Any, y: Any,
-                wt: Any, dw: float, anchor: int, xtol: float, max_iter: int,
+    def _refine(w: Any, lo_b: Any, hi_b: Any, x0: Any, ar: Any, ai: Any, br: Any, bi: Any, base: Any, mis: Any,
+                y: Any, wt: Any, dw: float, anchor: int, xtol: float, max_iter: int,
                 out: Any) -> None:  # pragma: no cover - compiled
         nf = w.size
-        ar = np.empty(nf)
-        ai = np.empty(nf)
-        br = np.empty(nf)
-        bi = np.empty(nf)
         zr = np.empty(nf)
         zi = np.empty(nf)
-        for k in range(nf):
-            ar[k] = a[k].real
-            ai[k] = a[k].imag
-            bk = gb[k] * gl[k]
-            br[k] = bk.real
-            bi[k] = bk.imag
         for s in range(x0.size):
             lo = lo_b[s]
             hi = hi_b[s]
@@ -193,8 +174,11 @@ if HAVE_NUMBA:  # pragma: no branch - numba is a dependency; the guard keeps a n
             out[s, 3] = evals
 
 
-def _arrays(*xs: Any) -> list[np.ndarray]:
-    return [np.ascontiguousarray(x) for x in xs]
+def _parts(gb: np.ndarray, a: np.ndarray, gl: np.ndarray, *reals: np.ndarray) -> list[np.ndarray]:
+    """Contiguous real arrays for the kernels: Re/Im of ``a`` and of ``b = G_B G_L``, then ``reals``."""
+    a = np.asarray(a, complex)
+    b = np.asarray(gb, complex) * np.asarray(gl, complex)
+    return [np.ascontiguousarray(v, dtype=float) for v in (a.real, a.imag, b.real, b.imag, *reals)]
 
 
 def grid_chi2(w: np.ndarray, t0: float, dt: float, n: int, gb: np.ndarray, a: np.ndarray, base: np.ndarray,
@@ -205,10 +189,9 @@ def grid_chi2(w: np.ndarray, t0: float, dt: float, n: int, gb: np.ndarray, a: np
     if not HAVE_NUMBA:  # pragma: no cover
         raise RuntimeError("numba is not installed: use the numpy path (engine='numpy')")
     out = np.empty(int(n))
-    w, gb, a, base, mis, gl, y, wt = _arrays(np.asarray(w, float), np.asarray(gb, complex), np.asarray(a, complex),
-                                             np.asarray(base, float), np.asarray(mis, float),
-                                             np.asarray(gl, complex), np.asarray(y, float), np.asarray(wt, float))
-    _grid_chi2(w, float(t0), float(dt), int(n), gb, a, base, mis, gl, y, wt, int(anchor), out)
+    kernel: Any = _grid_chi2
+    kernel(np.ascontiguousarray(w, dtype=float), float(t0), float(dt), int(n),
+           *_parts(gb, a, gl, base, mis, y, wt), int(anchor), out)
     return out
 
 
@@ -226,15 +209,13 @@ def refine_minima(w: np.ndarray, lo: np.ndarray, hi: np.ndarray, x0: np.ndarray,
     if not HAVE_NUMBA:  # pragma: no cover
         raise RuntimeError("numba is not installed: use the numpy path (engine='numpy')")
     out = np.empty((np.size(x0), 4))
-    arrs = _arrays(np.asarray(w, float), np.asarray(lo, float), np.asarray(hi, float), np.asarray(x0, float),
-                   np.asarray(gb, complex), np.asarray(a, complex), np.asarray(base, float),
-                   np.asarray(mis, float), np.asarray(gl, complex), np.asarray(y, float), np.asarray(wt, float))
-    f_w = arrs[0]
+    f_w = np.ascontiguousarray(w, dtype=float)
     dw = 0.0
     if f_w.size > 2:
         step = (f_w[-1] - f_w[0]) / (f_w.size - 1)
         if np.allclose(np.diff(f_w), step, rtol=1e-9, atol=0.0):
             dw = float(step)
     kernel: Any = _refine
-    kernel(*arrs, dw, int(anchor), float(xtol), int(max_iter), out)
+    kernel(f_w, *(np.ascontiguousarray(v, dtype=float) for v in (lo, hi, x0)), *_parts(gb, a, gl, base, mis, y, wt),
+           dw, int(anchor), float(xtol), int(max_iter), out)
     return out

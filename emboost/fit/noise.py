@@ -361,16 +361,25 @@ def _scalar_verdict(name: str, x: float, sigma: float, chi2: float, ndata: int, 
     return Verdict(tuple(checks))
 
 
+def _grid_minima(chi: np.ndarray, n_starts: int) -> np.ndarray:
+    """Indices of the ``n_starts`` lowest local minima of a grid chi^2 (edges included), best first."""
+    n = chi.size
+    if n < 2:
+        return np.zeros(n, dtype=int)
+    interior = (chi[1:-1] <= chi[:-2]) & (chi[1:-1] <= chi[2:])
+    minima = np.concatenate([[0] if chi[0] <= chi[1] else [], np.nonzero(interior)[0] + 1,
+                             [n - 1] if chi[-1] <= chi[-2] else []]).astype(int)
+    pick = minima[np.argsort(chi[minima], kind="stable")][:n_starts]
+    return pick if pick.size else np.array([int(np.argmin(chi))])
+
+
 def _scan_refine(chi2_batch: Callable[[np.ndarray], np.ndarray], chi2_one: Callable[[float], float],
                  resid_one: Callable[[float], np.ndarray], grid: np.ndarray,
                  bounds: tuple[float, float], chunk: int, n_starts: int = 6) -> tuple[float, float, float, bool]:
     chi = np.concatenate([chi2_batch(grid[i:i + chunk]) for i in range(0, grid.size, chunk)])
     # the likelihood is multi-modal (ripple): refine the best few local minima of the grid, keep the best
-    interior = (chi[1:-1] <= chi[:-2]) & (chi[1:-1] <= chi[2:])
-    minima = np.concatenate([[0] if chi[0] <= chi[1] else [], np.nonzero(interior)[0] + 1,
-                             [grid.size - 1] if chi[-1] <= chi[-2] else []]).astype(int)
     best_x, best_chi = float(grid[int(np.argmin(chi))]), float(np.min(chi))
-    for i in minima[np.argsort(chi[minima])][:n_starts]:
+    for i in _grid_minima(chi, n_starts):
         lo = grid[max(i - 1, 0)]
         hi = grid[min(i + 1, grid.size - 1)]
         opt = minimize_scalar(chi2_one, bounds=(lo, hi), method="bounded",
@@ -422,12 +431,7 @@ def _scan_refine_batched(resid_batch: Callable[[np.ndarray], np.ndarray], grid: 
     chi = chi2_rows(grid)
     n = grid.size
     dx_grid = grid[1] - grid[0]
-    interior = (chi[1:-1] <= chi[:-2]) & (chi[1:-1] <= chi[2:])
-    minima = np.concatenate([[0] if chi[0] <= chi[1] else [], np.nonzero(interior)[0] + 1,
-                             [n - 1] if chi[-1] <= chi[-2] else []]).astype(int)
-    pick = minima[np.argsort(chi[minima], kind="stable")][:n_starts]
-    if pick.size == 0:
-        pick = np.array([int(np.argmin(chi))])
+    pick = _grid_minima(chi, n_starts)
     x = grid[pick].astype(float)
     lo = grid[np.maximum(pick - 1, 0)].astype(float)
     hi = grid[np.minimum(pick + 1, n - 1)].astype(float)
@@ -567,12 +571,7 @@ def _line_delay_compiled(f: np.ndarray, gb: np.ndarray, gl: np.ndarray, c12: np.
     n = grid.size
     dt = (grid[-1] - grid[0]) / (n - 1)
     chi = delay_kernel.grid_chi2(w, grid[0], dt, n, gb, a, base, mis, gl, y, wt)
-    interior = (chi[1:-1] <= chi[:-2]) & (chi[1:-1] <= chi[2:])
-    minima = np.concatenate([[0] if chi[0] <= chi[1] else [], np.nonzero(interior)[0] + 1,
-                             [n - 1] if chi[-1] <= chi[-2] else []]).astype(int)
-    pick = minima[np.argsort(chi[minima], kind="stable")][:n_starts]
-    if pick.size == 0:
-        pick = np.array([int(np.argmin(chi))])
+    pick = _grid_minima(chi, n_starts)
     lo = grid[np.maximum(pick - 1, 0)]
     hi = grid[np.minimum(pick + 1, n - 1)]
     rows = delay_kernel.refine_minima(w, lo, hi, grid[pick], gb, a, base, mis, gl, y, wt, xtol=1e-9 * dt)
