@@ -8,7 +8,13 @@ import pytest
 from scipy.optimize import minimize_scalar
 from test_booster import single_disk_closed_form
 
-from emboost.booster.design import DesignSpec, design_booster, disk_positions, disk_tolerances
+from emboost.booster.design import (
+    DesignSpec,
+    _grown_profiles,
+    design_booster,
+    disk_positions,
+    disk_tolerances,
+)
 from emboost.booster.model import Booster
 from emboost.core.constants import c
 from emboost.core.errors import InputError
@@ -36,6 +42,34 @@ def test_twenty_disks_reach_a_box_like_response_from_several_starts(design20):
     # band edges outside the band, tolerances finite and of the expected micrometre scale
     assert r.band_edges[0] < 21.975e9 and r.band_edges[1] > 22.025e9
     assert np.all(np.isfinite(r.tolerance)) and 1e-7 < r.tolerance.min() < r.tolerance.max() < 1e-3
+
+
+def test_grown_profiles_keep_both_ends_and_stretch_the_interior():
+    g = np.array([6.9, 7.3, 7.2, 7.1, 7.0, 7.4, 6.8, 7.5]) * 1e-3
+    rows = _grown_profiles(g, 20)
+    assert rows.shape == (5, 20)  # tails k = 0 .. 4
+    for k, row in enumerate(rows):
+        assert row[0] == g[0] and np.array_equal(row[20 - k:], g[8 - k:])
+        inner = row[1:20 - k]  # the interior runs from gaps[1] to gaps[7 - k] monotonically between nodes
+        assert inner[0] == g[1] and abs(inner[-1] - g[7 - k]) < 1e-15
+        assert inner.min() >= g[1:8 - k].min() and inner.max() <= g[1:8 - k].max()
+
+
+def test_grown_start_is_repeatable_where_equal_gap_starts_are_not():
+    # 24 disks over 60 MHz (2.5 MHz per disk, as the 80-disk 200 MHz benchmark): grown from an 8-disk design
+    # over 20 MHz, both starts reach the same minimum; from equal gaps plus random offsets they do not, and the
+    # best of them is no better
+    base = Booster.from_disks(np.full(24, 7e-3), 1e-3, 24.0)
+    spec = DesignSpec(21.97e9, 22.03e9, n_starts=2, seed=1, grow_from=24)
+    grown = design_booster(base, spec)
+    assert grown.start_origin.startswith("grown from a 8-disk design over 20 MHz")
+    assert grown.verdict.ok, grown.verdict.reason
+    assert grown.start_minima.min() >= 0.999 * grown.start_minima.max()
+    assert grown.band_minimum >= 0.6 * grown.band_maximum
+    plain = design_booster(base, DesignSpec(21.97e9, 22.03e9, n_starts=2, seed=1, grow_from=None))
+    assert plain.start_origin.startswith("equal gaps")
+    assert plain.band_minimum <= 1.001 * grown.band_minimum
+    assert not plain.verdict.ok and "repeatable" in plain.verdict.reason
 
 
 def test_tolerance_is_where_the_minimum_drops_by_ten_percent(design20):
@@ -115,7 +149,7 @@ def test_disk_tolerances_of_a_single_disk_match_a_direct_scan():
 
 def test_bad_specifications_are_refused():
     for kw in ({"f_lo": 2e10, "f_hi": 1e10}, {"f_lo": 1e10, "f_hi": 2e10, "min_gap": -1.0},
-               {"f_lo": 1e10, "f_hi": 2e10, "n_starts": 0},
+               {"f_lo": 1e10, "f_hi": 2e10, "n_starts": 0}, {"f_lo": 1e10, "f_hi": 2e10, "grow_from": 1},
                {"f_lo": 1e10, "f_hi": 2e10, "shape": (np.array([1e10, 1.5e10]), np.array([1.0, 1.0]))}):
         with pytest.raises(InputError):
             DesignSpec(**kw)

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -59,7 +59,9 @@ class DesignSpec:
     wavelength at the band centre). ``max_total_length`` [m]. ``fixed_disks``: 1-based indices of disks
     held at their positions in the base booster. ``vary_thickness`` with ``thickness_bounds`` [m].
     ``n_starts`` starts from ``seed``; ``start_spread`` [m]: the standard deviation of the random gap offsets
-    (default: a hundredth of the wavelength).
+    (default: a hundredth of the wavelength). ``grow_from``: boosters of at least this many identical,
+    free disks start from a grown design of a quarter as many disks (``None``: never; see the module
+    docstring).
     """
 
     f_lo: float
@@ -76,6 +78,7 @@ class DesignSpec:
     seed: int = 0
     start_spread: float | None = None
     max_iterations: int = 400
+    grow_from: int | None = 32
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.f_lo) and math.isfinite(self.f_hi) and 0 < self.f_lo < self.f_hi):
@@ -86,6 +89,8 @@ class DesignSpec:
             raise InputError(f"max_gap {self.max_gap!r} must exceed min_gap {self.min_gap!r}", key="max_gap")
         if self.n_starts < 1:
             raise InputError("n_starts must be >= 1", key="n_starts")
+        if self.grow_from is not None and self.grow_from < 2:
+            raise InputError("grow_from must be >= 2 or None", key="grow_from")
         if self.n_frequencies is not None and self.n_frequencies < 3:
             raise InputError("n_frequencies must be >= 3", key="n_frequencies")
         if self.shape is not None:
@@ -143,7 +148,8 @@ class DesignResult:
     target) over the band on the fine grid; ``band_edges`` [Hz]: where beta^2 falls to half the in-band
     minimum below ``f_lo`` and above ``f_hi`` (``nan`` if not inside the fine grid). ``tolerance`` [m],
     ``(n,)``: the smallest move of each disk alone that lowers the in-band minimum by 10 %.
-    ``start_minima``: the in-band minimum reached from each start (design grid); ``best_start``.
+    ``start_minima``: the in-band minimum reached from each start (design grid); ``best_start``;
+    ``messages``: the optimiser's message per start; ``start_origin``: how the starts were made.
     """
 
     __repr__ = short_repr
@@ -163,6 +169,7 @@ class DesignResult:
     elapsed_s: float
     verdict: DesignVerdict
     messages: tuple[str, ...] = field(default=())
+    start_origin: str = ""
 
     @property
     def gaps(self) -> np.ndarray:
@@ -184,6 +191,7 @@ class DesignResult:
             "band_edges_Hz": list(self.band_edges),
             "tolerance_m": self.tolerance.tolist(),
             "start_minima": self.start_minima.tolist(), "best_start": self.best_start,
+            "start_origin": self.start_origin,
             "evaluations": self.evaluations, "elapsed_s": self.elapsed_s,
             "verdict": self.verdict.to_dict(),
         }
@@ -408,6 +416,70 @@ def _equal_gap_start(base: Booster, spec: DesignSpec, f: np.ndarray, gmin: float
     return float(cand[int(np.argmax(np.mean(y, axis=1)))])
 
 
+GROW_FACTOR = 4
+"""The smaller design has ``ceil(n / GROW_FACTOR)`` disks (at least 8) and a band narrower by the same ratio."""
+
+
+def _identical_disks(b: Booster) -> bool:
+    return all(bool(np.all(np.asarray(a) == np.asarray(a).ravel()[0]))
+               for a in (b.thickness, b.permittivity, b.loss_tangent))
+
+
+def _grown_profiles(gaps: np.ndarray, n: int) -> np.ndarray:
+    """Candidate gap profiles of ``n`` disks grown from a design of ``m = gaps.size`` disks, one per row.
+
+    The design is kept at both ends (the mirror gap and the last ``k`` gaps, the sections that match the
+    stack to the mirror and to free space) and its interior ``gaps[1:m-k]`` is stretched by linear
+    interpolation over the ``n - 1 - k`` interior gaps of the larger booster; ``k = 0 .. m // 2``.
+    """
+    m = gaps.size
+    rows = []
+    for k in range(0, m // 2 + 1):
+        inner = gaps[1:m - k] if m - k > 1 else gaps[:1]
+        stretched = np.interp(np.linspace(0, inner.size - 1, n - 1 - k), np.arange(inner.size), inner)
+        rows.append(np.concatenate([gaps[:1], stretched, gaps[m - k:]]))
+    return np.array(rows)
+
+
+def _starts(base: Booster, spec: DesignSpec, f: np.ndarray, gmin: float, gmax: float,
+            lam: float) -> tuple[list[np.ndarray], str, int]:
+    """The gap vectors [m] to start from, a sentence saying how they were made and the gradient evaluations
+    spent on them (by the smaller design)."""
+    n = base.n_disks
+    rng = np.random.default_rng(spec.seed)
+    spread = spec.start_spread if spec.start_spread is not None else lam / 100
+    if spec.fixed_disks:
+        g = np.array(np.broadcast_to(base.gaps, (n,)), float)
+        return ([g] + [g + rng.normal(0, spread, n) for _ in range(spec.n_starts - 1)],
+                "the base booster's gaps (fixed disks) and seeded random offsets", 0)
+    if spec.grow_from is not None and n >= spec.grow_from and _identical_disks(base):
+        m = max(min(8, n - 1), -(-n // GROW_FACTOR))
+        fc, half = 0.5 * (spec.f_lo + spec.f_hi), 0.5 * (spec.f_hi - spec.f_lo) * m / n
+        shape = None
+        if spec.shape is not None:  # the same shape over the narrower band
+            fs, vs = (np.asarray(a, float) for a in spec.shape)
+            shape = (fc + (fs - fc) * m / n, vs)
+        small = Booster(np.full(m, 7e-3), np.broadcast_to(base.thickness, (n,))[:m].copy(),
+                        np.broadcast_to(base.permittivity, (n,))[:m].copy(),
+                        np.broadcast_to(base.loss_tangent, (n,))[:m].copy(), radius=base.radius,
+                        wall_conductivity=base.wall_conductivity, mirror_conductivity=base.mirror_conductivity,
+                        output_length=base.output_length, source=base.source, overlap=base.overlap)
+        sub = design_booster(small, replace(spec, f_lo=fc - half, f_hi=fc + half, shape=shape,
+                                            n_frequencies=None, max_total_length=None, fixed_disks=(),
+                                            vary_thickness=False, thickness_bounds=None))
+        cand = np.clip(_grown_profiles(np.asarray(sub.gaps, float), n), gmin, gmax)
+        y = np.log(np.maximum(base.with_gaps(cand).boost_factor(f), 1e-300)) - np.log(spec.shape_at(f))
+        score = np.min(y, axis=1) - np.log(np.mean(np.exp(-4.0 * (y - np.min(y, axis=1)[:, None])), axis=1)) / 4
+        order = np.argsort(-score)[:spec.n_starts]
+        return ([cand[i] for i in order],
+                f"grown from a {m}-disk design over {2 * half / 1e6:.4g} MHz (in-band minimum "
+                f"{sub.band_minimum:.4g}): the {order.size} best of {len(cand)} stretched gap profiles",
+                sub.evaluations)
+    g0 = _equal_gap_start(base, spec, f, gmin, gmax)
+    return ([np.full(n, g0) + (rng.normal(0, spread, n) if s else 0.0) for s in range(spec.n_starts)],
+            f"equal gaps {g0 * 1e3:.4f} mm (best mean log beta^2) and seeded random offsets", 0)
+
+
 def design_booster(base: Booster, spec: DesignSpec) -> DesignResult:
     """Design the gaps (and thicknesses) of ``base`` for ``spec``; see the module docstring.
 
@@ -434,31 +506,38 @@ def design_booster(base: Booster, spec: DesignSpec) -> DesignResult:
     if spec.vary_thickness:
         tb = spec.thickness_bounds or (0.5 * float(np.min(problem.thick0)), 1.5 * float(np.max(problem.thick0)))
         bounds += [(tb[0] / scale, tb[1] / scale)] * n
-    g0 = _equal_gap_start(base, spec, f, gmin, gmax)
-    rng = np.random.default_rng(spec.seed)
-    spread = spec.start_spread if spec.start_spread is not None else lam / 100
-    results = []
-    for s in range(spec.n_starts):
-        gaps = np.full(n, g0) + (rng.normal(0, spread, n) if s else 0.0)
-        if spec.fixed_disks:
-            gaps = np.array(np.broadcast_to(base.gaps, (n,)), float) if s == 0 else \
-                np.broadcast_to(base.gaps, (n,)) + rng.normal(0, spread, n)
+    lo = np.array([b[0] for b in bounds])
+    hi = np.array([b[1] for b in bounds])
+    starts, origin, sub_evaluations = _starts(base, spec, f, gmin, gmax, lam)
+    results: list[tuple[float, np.ndarray, bool, str]] = []
+    best_soft = -math.inf
+    for gaps in starts:
         x = np.clip(gaps, gmin, gmax) / scale
         if spec.vary_thickness:
             x = np.concatenate([x, problem.thick0 / scale])
-        lo = np.array([b[0] for b in bounds])
-        hi = np.array([b[1] for b in bounds])
         x = np.clip(x, lo, hi)
+        soft = -math.inf
         for q in (4.0, 16.0, 64.0):
             x = np.clip(_soft_min(problem, x, bounds, q, spec.max_iterations), lo, hi)
+            y, _ = problem.y(x)
+            soft = float(np.min(y))
+            if q == 4.0 and soft < best_soft - math.log(2.0):
+                break  # early discard: after the first stage, below half of the best start's minimum
+        if soft < best_soft - math.log(2.0):
+            results.append((float(np.exp(soft)), x, False, "discarded after the soft-minimum stage "
+                            "(below half of the best start)"))
+            continue
+        best_soft = max(best_soft, soft)
         x, ok, msg = _max_min(problem, x, bounds, spec.max_iterations)
         x = np.clip(x, lo, hi)
-        if not ok and msg.startswith("Positive directional derivative"):
-            # SLSQP's line search cannot improve any more: accept the point if it is first-order optimal
+        if not ok and (msg.startswith("Positive directional derivative") or msg.startswith("Iteration limit")):
+            # SLSQP stalls in its line search or runs out of iterations at a kink of the max-min problem:
+            # accept the point if it is first-order optimal (no step raises every nearly active y_k)
             rate = _ascent_rate(problem, x, bounds)
             ok = rate < 1e-3
             msg += f"; first-order ascent rate {rate:.2g} (optimal below 1e-3)"
         y, _ = problem.y(x)
+        best_soft = max(best_soft, float(np.min(y)))
         results.append((float(np.exp(np.min(y))), x, ok, msg))
     minima = np.array([r[0] for r in results])
     best = int(np.argmax(minima))
@@ -475,8 +554,10 @@ def design_booster(base: Booster, spec: DesignSpec) -> DesignResult:
     checks = _checks(spec, designed, ok, msg, minima, best, bmin, bmax, gmin, gmax)
     return DesignResult(booster=designed, spec=spec, frequency=ff, boost_factor=bf, band_minimum=bmin,
                         band_mean=bmean, band_maximum=bmax, band_edges=edges, tolerance=tol, start_minima=minima,
-                        best_start=best, evaluations=problem.evaluations, elapsed_s=time.perf_counter() - t0,
-                        verdict=DesignVerdict(tuple(checks)), messages=tuple(r[3] for r in results))
+                        best_start=best, evaluations=problem.evaluations + sub_evaluations,
+                        elapsed_s=time.perf_counter() - t0,
+                        verdict=DesignVerdict(tuple(checks)), messages=tuple(r[3] for r in results),
+                        start_origin=origin)
 
 
 def _checks(spec: DesignSpec, b: Booster, ok: bool, msg: str, minima: np.ndarray, best: int, bmin: float,
