@@ -212,3 +212,14 @@ def test_cli_design_bad_recipe_is_one_line(tmp_path, root, capsys):
     err = capsys.readouterr().err
     assert "min_gapp" in err and "design.toml" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_recipe_grow_from(tmp_path, root):
+    from emboost.core.errors import RecipeError
+    from emboost.jobs.design import load_design_recipe
+
+    assert load_design_recipe(_recipe(tmp_path, root))[2].grow_from == 32
+    assert load_design_recipe(_recipe(tmp_path, root, extra="grow_from = 0"))[2].grow_from is None
+    assert load_design_recipe(_recipe(tmp_path, root, extra="grow_from = 40"))[2].grow_from == 40
+    with pytest.raises(RecipeError, match="grow_from"):
+        load_design_recipe(_recipe(tmp_path, root, extra="grow_from = 1"))

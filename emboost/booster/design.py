@@ -7,12 +7,31 @@ of the last disk), disks held at their positions in the base booster.
 
 Method (exact gradients from :mod:`emboost.booster.gradients` throughout):
 
-1. a batch scan of equal gaps over one wavelength picks the equal-gap booster with the largest mean
-   ``log beta^2`` over the band; every start is that booster with seeded random gap offsets (the first
-   start without);
+1. starts.
+
+   * Up to ``grow_from`` (default 32) disks: a batch scan of equal gaps over one wavelength picks the
+     equal-gap booster with the largest mean ``log beta^2`` over the band; every start is that booster with
+     seeded random gap offsets (the first start without).
+   * Continuation in the number of disks, for ``n >= grow_from`` identical, free disks: the same problem
+     is first solved (by this function, recursively) for ``m = max(8, ceil(n / 4))`` disks over a band
+     narrower by ``m / n`` about the same centre (the same bandwidth per disk). The area law (the
+     integral of beta^2 over frequency grows about linearly with the number of disks, Millar et al.
+     2017) makes that the same level of beta^2; the small design already has the structure a box needs:
+     a nearly uniform, slightly chirped interior and a few irregular gaps at both ends that match the
+     stack to the mirror and to free space. It is grown to ``n`` disks by keeping the mirror gap and the
+     last ``k`` gaps and stretching the interior by linear interpolation (``k = 0 .. m // 2``); all these
+     profiles are scored in one batch by the soft minimum (q = 4) on the design grid and the
+     ``n_starts`` best are the starts. (Random offsets are no use for many disks: a hundredth of a
+     wavelength, or even a four-hundredth, on 80 disks destroys any box.)
+   * With fixed disks: the base booster's gaps and seeded random offsets.
+
 2. SLSQP maximises a soft minimum of ``y_k = log(beta^2(f_k) / shape_k)`` over the design frequencies
-   (``-(1/q) log mean exp(-q y_k)``, q = 4, 16, 64 in turn);
+   (``-(1/q) log mean exp(-q y_k)``, q = 4, 16, 64 in turn); a start whose minimum after the first stage
+   is below half of the best start's is discarded;
 3. SLSQP maximises ``tau`` subject to ``y_k >= tau`` (the exact max-min problem, started from step 2).
+   When SLSQP stops in its line search or at its iteration limit (it zigzags at the kinks of the max-min
+   problem), the point is accepted only if it is first-order optimal: a linear program finds no step that
+   raises every nearly active ``y_k``.
 
 The result is checked on a grid four times finer than the design grid; the band edges are where the
 boost factor falls to half the in-band minimum; the tolerance of each disk is the smallest move of that
