@@ -113,6 +113,22 @@ def test_single_disk_optimum_equals_the_closed_form_maximum():
     assert abs(r.band_minimum / -best.fun - 1) < 1e-6
 
 
+def test_three_disk_optimum_equals_a_global_search():
+    # 3 disks (eps 24, 1 mm) over 100 MHz at 22 GHz: the design's minimum on its grid (24 points) equals the
+    # best point of an independent global search (differential evolution over every gap in [1 mm, 1 mm + lambda])
+    from scipy.optimize import differential_evolution
+
+    base = Booster.from_disks(np.full(3, 7e-3), 1e-3, 24.0)
+    r = design_booster(base, DesignSpec(21.95e9, 22.05e9, n_starts=2, seed=0))
+    f = np.linspace(21.95e9, 22.05e9, 24)
+    de = differential_evolution(lambda g: -base.with_gaps(g.T).boost_factor(f).min(axis=-1),
+                                [(1e-3, 1e-3 + c / 22e9)] * 3, seed=1, vectorized=True, popsize=30, tol=1e-12,
+                                maxiter=3000, polish=False, updating="deferred")
+    assert r.verdict.ok, r.verdict.reason
+    assert abs(r.start_minima[r.best_start] / -de.fun - 1) < 1e-8
+    assert np.max(np.abs(r.gaps - de.x)) < 2e-8  # metres: the global search's own precision
+
+
 def test_constraints_fixed_disk_and_total_length():
     base = Booster.from_disks(np.array([7.1e-3, 6.9e-3, 7.0e-3, 7.2e-3]), 1e-3, 24.0)
     lmax = 31.5e-3
