@@ -13,8 +13,9 @@ Method (exact gradients from :mod:`emboost.booster.gradients` throughout):
      equal-gap booster with the largest mean ``log beta^2`` over the band; every start is that booster with
      seeded random gap offsets (the first start without).
    * Continuation in the number of disks, for ``n >= grow_from`` identical, free disks: the same problem
-     is first solved (by this function, recursively) for ``m = max(8, ceil(n / 4))`` disks over a band
-     narrower by ``m / n`` about the same centre (the same bandwidth per disk). The area law (the
+     is first solved (by this function, recursively, from its unperturbed first start alone) for
+     ``m = max(8, ceil(n / 4))`` disks over a band narrower by ``m / n`` about the same centre (the same
+     bandwidth per disk). The area law (the
      integral of beta^2 over frequency grows about linearly with the number of disks, Millar et al.
      2017) makes that the same level of beta^2; the small design already has the structure a box needs:
      a nearly uniform, slightly chirped interior and a few irregular gaps at both ends that match the
@@ -22,7 +23,9 @@ Method (exact gradients from :mod:`emboost.booster.gradients` throughout):
      last ``k`` gaps and stretching the interior by linear interpolation (``k = 0 .. m // 2``); all these
      profiles are scored in one batch by the soft minimum (q = 4) on the design grid and the
      ``n_starts`` best are the starts. (Random offsets are no use for many disks: a hundredth of a
-     wavelength, or even a four-hundredth, on 80 disks destroys any box.)
+     wavelength, or even a four-hundredth, on 80 disks destroys any box. The small design keeps to its
+     equal-gap start because that gives a smooth profile; a better small optimum from a random start can
+     carry a defect, such as one gap shorter by about half a wavelength, that does not stretch.)
    * With fixed disks: the base booster's gaps and seeded random offsets.
 
 2. SLSQP maximises a soft minimum of ``y_k = log(beta^2(f_k) / shape_k)`` over the design frequencies
@@ -485,7 +488,7 @@ def _starts(base: Booster, spec: DesignSpec, f: np.ndarray, gmin: float, gmax: f
                         output_length=base.output_length, source=base.source, overlap=base.overlap)
         sub = design_booster(small, replace(spec, f_lo=fc - half, f_hi=fc + half, shape=shape,
                                             n_frequencies=None, max_total_length=None, fixed_disks=(),
-                                            vary_thickness=False, thickness_bounds=None))
+                                            vary_thickness=False, thickness_bounds=None, n_starts=1))
         cand = np.clip(_grown_profiles(np.asarray(sub.gaps, float), n), gmin, gmax)
         y = np.log(np.maximum(base.with_gaps(cand).boost_factor(f), 1e-300)) - np.log(spec.shape_at(f))
         score = np.min(y, axis=1) - np.log(np.mean(np.exp(-4.0 * (y - np.min(y, axis=1)[:, None])), axis=1)) / 4
