@@ -550,14 +550,22 @@ def design_booster(base: Booster, spec: DesignSpec) -> DesignResult:
                             "(below half of the best start)"))
             continue
         best_soft = max(best_soft, soft)
-        x, ok, msg = _max_min(problem, x, bounds, spec.max_iterations)
-        x = np.clip(x, lo, hi)
-        if not ok and (msg.startswith("Positive directional derivative") or msg.startswith("Iteration limit")):
-            # SLSQP stalls in its line search or runs out of iterations at a kink of the max-min problem:
-            # accept the point if it is first-order optimal (no step raises every nearly active y_k)
-            rate = _ascent_rate(problem, x, bounds)
-            ok = rate < 1e-3
-            msg += f"; first-order ascent rate {rate:.2g} (optimal below 1e-3)"
+        runs = 0
+        while True:
+            x, ok, msg = _max_min(problem, x, bounds, spec.max_iterations)
+            x = np.clip(x, lo, hi)
+            if not ok and (msg.startswith("Positive directional derivative") or msg.startswith("Iteration limit")):
+                # SLSQP stalls in its line search or runs out of iterations at a kink of the max-min problem:
+                # accept the point if it is first-order optimal (no step raises every nearly active y_k)
+                rate = _ascent_rate(problem, x, bounds)
+                ok = rate < 1e-3
+                msg += f"; first-order ascent rate {rate:.2g} (optimal below 1e-3)"
+            runs += 1
+            if ok or not msg.startswith("Iteration limit") or runs == 3:
+                break
+            # not optimal at the iteration limit: restart (a fresh quasi-Newton matrix ends a zigzag), twice at most
+        if runs > 1:
+            msg += f" (max-min run {runs} times)"
         y, _ = problem.y(x)
         best_soft = max(best_soft, float(np.min(y)))
         results.append((float(np.exp(np.min(y))), x, ok, msg))
