@@ -10,7 +10,10 @@ from test_booster import single_disk_closed_form
 
 from emboost.booster.design import (
     DesignSpec,
+    _ascent_rate,
     _grown_profiles,
+    _Problem,
+    _slp,
     design_booster,
     disk_positions,
     disk_tolerances,
@@ -129,6 +132,22 @@ def test_three_disk_optimum_equals_a_global_search():
     assert np.max(np.abs(r.gaps - de.x)) < 2e-8  # metres: the global search's own precision
 
 
+def test_sequential_linear_programming_finishes_the_max_min_problem():
+    # the trust-region SLP stage, from the 3-disk optimum with every gap moved by 2-7 um, returns to it
+    base = Booster.from_disks(np.full(3, 7e-3), 1e-3, 24.0)
+    spec = DesignSpec(21.95e9, 22.05e9, n_starts=2, seed=0)
+    r = design_booster(base, spec)
+    scale = c / 22e9 / (2 * np.pi)
+    problem = _Problem(base, spec, np.linspace(21.95e9, 22.05e9, 24), scale)
+    bounds = [(1e-3 / scale, (1e-3 + c / 22e9) / scale)] * 3
+    x0 = r.gaps / scale + np.array([3e-3, -2e-3, 1e-3])
+    assert np.exp(problem.y(x0)[0].min()) < 0.95 * r.start_minima.max()
+    x = _slp(problem, x0, bounds, 400)
+    assert abs(np.exp(problem.y(x)[0].min()) / r.start_minima.max() - 1) < 1e-7
+    assert np.max(np.abs(x * scale - r.gaps)) < 3e-7
+    assert _ascent_rate(problem, x, bounds) < 1e-3
+
+
 def test_constraints_fixed_disk_and_total_length():
     base = Booster.from_disks(np.array([7.1e-3, 6.9e-3, 7.0e-3, 7.2e-3]), 1e-3, 24.0)
     lmax = 31.5e-3
@@ -166,6 +185,7 @@ def test_disk_tolerances_of_a_single_disk_match_a_direct_scan():
 def test_bad_specifications_are_refused():
     for kw in ({"f_lo": 2e10, "f_hi": 1e10}, {"f_lo": 1e10, "f_hi": 2e10, "min_gap": -1.0},
                {"f_lo": 1e10, "f_hi": 2e10, "n_starts": 0}, {"f_lo": 1e10, "f_hi": 2e10, "grow_from": 1},
+               {"f_lo": 1e10, "f_hi": 2e10, "grow_factor": 1},
                {"f_lo": 1e10, "f_hi": 2e10, "shape": (np.array([1e10, 1.5e10]), np.array([1.0, 1.0]))}):
         with pytest.raises(InputError):
             DesignSpec(**kw)

@@ -14,10 +14,10 @@ Method (exact gradients from :mod:`emboost.booster.gradients` throughout):
      seeded random gap offsets (the first start without).
    * Continuation in the number of disks, for ``n >= grow_from`` identical, free disks: the same problem
      is first solved (by this function, recursively, from its unperturbed first start alone) for
-     ``m = max(8, ceil(n / 4))`` disks over a band narrower by ``m / n`` about the same centre (the same
-     bandwidth per disk). The area law (the
-     integral of beta^2 over frequency grows about linearly with the number of disks, Millar et al.
-     2017) makes that the same level of beta^2; the small design already has the structure a box needs:
+     ``m = max(8, ceil(n / grow_factor))`` (default ``grow_factor`` 4) disks over a band narrower by
+     ``m / n`` about the same centre (the same bandwidth per disk). The area law (the integral of beta^2
+     over frequency grows about linearly with the number of disks, Millar et al. 2017) makes that the
+     same level of beta^2; the small design already has the structure a box needs:
      a nearly uniform, slightly chirped interior and a few irregular gaps at both ends that match the
      stack to the mirror and to free space. It is grown to ``n`` disks by keeping the mirror gap and the
      last ``k`` gaps and stretching the interior by linear interpolation (``k = 0 .. m // 2``); all these
@@ -34,7 +34,8 @@ Method (exact gradients from :mod:`emboost.booster.gradients` throughout):
 3. SLSQP maximises ``tau`` subject to ``y_k >= tau`` (the exact max-min problem, started from step 2).
    When SLSQP stops in its line search or at its iteration limit (it zigzags at the kinks of the max-min
    problem), the point is accepted only if it is first-order optimal: a linear program finds no step that
-   raises every nearly active ``y_k``.
+   raises every nearly active ``y_k``. A point at the iteration limit that fails this test is finished by
+   sequential linear programming with a trust region (:func:`_slp`) and tested again.
 
 The result is checked on a grid four times finer than the design grid; the band edges are where the
 boost factor falls to half the in-band minimum; the tolerance of each disk is the smallest move of that
@@ -82,8 +83,8 @@ class DesignSpec:
     held at their positions in the base booster. ``vary_thickness`` with ``thickness_bounds`` [m].
     ``n_starts`` starts from ``seed``; ``start_spread`` [m]: the standard deviation of the random gap offsets
     (default: a hundredth of the wavelength). ``grow_from``: boosters of at least this many identical,
-    free disks start from a grown design of a quarter as many disks (``None``: never; see the module
-    docstring).
+    free disks start from a grown design of ``1 / grow_factor`` as many disks (``None``: never; see the
+    module docstring).
     """
 
     f_lo: float
@@ -101,6 +102,7 @@ class DesignSpec:
     start_spread: float | None = None
     max_iterations: int = 400
     grow_from: int | None = 32
+    grow_factor: int = 4
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.f_lo) and math.isfinite(self.f_hi) and 0 < self.f_lo < self.f_hi):
@@ -113,6 +115,8 @@ class DesignSpec:
             raise InputError("n_starts must be >= 1", key="n_starts")
         if self.grow_from is not None and self.grow_from < 2:
             raise InputError("grow_from must be >= 2 or None", key="grow_from")
+        if self.grow_factor < 2:
+            raise InputError("grow_factor must be >= 2", key="grow_factor")
         if self.n_frequencies is not None and self.n_frequencies < 3:
             raise InputError("n_frequencies must be >= 3", key="n_frequencies")
         if self.shape is not None:
@@ -403,6 +407,55 @@ def _max_min(problem: _Problem, x0: np.ndarray, bounds: list[tuple[float, float]
     return np.asarray(res.x[:-1], float), bool(res.success), str(res.message)
 
 
+def _slp(problem: _Problem, x: np.ndarray, bounds: list[tuple[float, float]], maxiter: int) -> np.ndarray:
+    """Sequential linear programming with a trust region for the max-min problem, from ``x``: each step
+    maximises the linearised minimum ``min_k y_k + J_k dx`` over ``|dx_i| <= delta`` (and the linearised
+    constraints); a step is taken if the true minimum rises, and ``delta`` shrinks (by 4) when the rise is
+    below a quarter of the predicted one and doubles when it is above three quarters at a full step. At a
+    vertex optimum (as many active frequencies as free variables plus one) this converges fast where
+    SLSQP zigzags."""
+    lo = np.array([b[0] for b in bounds])
+    hi = np.array([b[1] for b in bounds])
+    y, jac = problem.y(x)
+    t = float(np.min(y))
+    delta = 1e-3
+    nv = x.size
+    for _ in range(maxiter):
+        a_ub = np.hstack([-jac, np.ones((jac.shape[0], 1))])
+        b_ub = y.copy()
+        a_eq, b_eq = [], []
+        for ch in problem.constraints():
+            g = np.asarray(ch["jac"](x), float)
+            v = float(ch["fun"](x))
+            if ch["type"] == "eq":
+                a_eq.append(np.append(g, 0.0))
+                b_eq.append(-v)
+            else:
+                a_ub = np.vstack([a_ub, np.append(-g, 0.0)])
+                b_ub = np.append(b_ub, v)
+        lims = [(max(-delta, lo[i] - x[i]), min(delta, hi[i] - x[i])) for i in range(nv)]
+        res = linprog(np.append(np.zeros(nv), -1.0), A_ub=a_ub, b_ub=b_ub, A_eq=np.array(a_eq) if a_eq else None,
+                      b_eq=np.array(b_eq) if b_eq else None, bounds=lims + [(None, None)], method="highs")
+        if not res.success:
+            break
+        dx, pred = res.x[:nv], float(res.x[-1]) - t
+        if pred < 1e-12:
+            break
+        xn = np.clip(x + dx, lo, hi)
+        yn, jn = problem.y(xn)
+        gain = float(np.min(yn)) - t
+        if gain > 0:
+            x, y, jac, t = xn, yn, jn, float(np.min(yn))
+        if gain < 0.25 * pred:
+            delta /= 4
+        elif gain > 0.75 * pred and np.max(np.abs(dx)) >= 0.99 * delta:
+            delta *= 2
+        if delta < 1e-10:
+            break
+    problem.y(x)
+    return x
+
+
 def _ascent_rate(problem: _Problem, x: np.ndarray, bounds: list[tuple[float, float]], active: float = 1e-5) -> float:
     """First-order optimality of the max-min problem at ``x``: the largest rate ``s`` at which a step
     ``dx`` (``|dx_i| <= 1``, inward at active bounds, along the equality constraints, not across an active
@@ -438,10 +491,6 @@ def _equal_gap_start(base: Booster, spec: DesignSpec, f: np.ndarray, gmin: float
     return float(cand[int(np.argmax(np.mean(y, axis=1)))])
 
 
-GROW_FACTOR = 4
-"""The smaller design has ``ceil(n / GROW_FACTOR)`` disks (at least 8) and a band narrower by the same ratio."""
-
-
 def _identical_disks(b: Booster) -> bool:
     return all(bool(np.all(np.asarray(a) == np.asarray(a).ravel()[0]))
                for a in (b.thickness, b.permittivity, b.loss_tangent))
@@ -475,7 +524,7 @@ def _starts(base: Booster, spec: DesignSpec, f: np.ndarray, gmin: float, gmax: f
         return ([g] + [g + rng.normal(0, spread, n) for _ in range(spec.n_starts - 1)],
                 "the base booster's gaps (fixed disks) and seeded random offsets", 0)
     if spec.grow_from is not None and n >= spec.grow_from and _identical_disks(base):
-        m = max(min(8, n - 1), -(-n // GROW_FACTOR))
+        m = max(min(8, n - 1), -(-n // spec.grow_factor))
         fc, half = 0.5 * (spec.f_lo + spec.f_hi), 0.5 * (spec.f_hi - spec.f_lo) * m / n
         shape = None
         if spec.shape is not None:  # the same shape over the narrower band
@@ -550,22 +599,20 @@ def design_booster(base: Booster, spec: DesignSpec) -> DesignResult:
                             "(below half of the best start)"))
             continue
         best_soft = max(best_soft, soft)
-        runs = 0
-        while True:
-            x, ok, msg = _max_min(problem, x, bounds, spec.max_iterations)
-            x = np.clip(x, lo, hi)
-            if not ok and (msg.startswith("Positive directional derivative") or msg.startswith("Iteration limit")):
-                # SLSQP stalls in its line search or runs out of iterations at a kink of the max-min problem:
-                # accept the point if it is first-order optimal (no step raises every nearly active y_k)
+        x, ok, msg = _max_min(problem, x, bounds, spec.max_iterations)
+        x = np.clip(x, lo, hi)
+        if not ok and (msg.startswith("Positive directional derivative") or msg.startswith("Iteration limit")):
+            # SLSQP stalls in its line search or runs out of iterations at a kink of the max-min problem:
+            # accept the point if it is first-order optimal (no step raises every nearly active y_k)
+            rate = _ascent_rate(problem, x, bounds)
+            ok = rate < 1e-3
+            msg += f"; first-order ascent rate {rate:.2g} (optimal below 1e-3)"
+            if not ok and msg.startswith("Iteration limit"):
+                # SLSQP zigzags: finish by sequential linear programming, then check again
+                x = _slp(problem, x, bounds, spec.max_iterations)
                 rate = _ascent_rate(problem, x, bounds)
                 ok = rate < 1e-3
-                msg += f"; first-order ascent rate {rate:.2g} (optimal below 1e-3)"
-            runs += 1
-            if ok or not msg.startswith("Iteration limit") or runs == 3:
-                break
-            # not optimal at the iteration limit: restart (a fresh quasi-Newton matrix ends a zigzag), twice at most
-        if runs > 1:
-            msg += f" (max-min run {runs} times)"
+                msg += f"; then sequential linear programming: ascent rate {rate:.2g}"
         y, _ = problem.y(x)
         best_soft = max(best_soft, float(np.min(y)))
         results.append((float(np.exp(np.min(y))), x, ok, msg))
