@@ -7,7 +7,7 @@ of the last disk), disks held at their positions in the base booster.
 
 Method (exact gradients from :mod:`emboost.booster.gradients` throughout):
 
-1. starts.
+1. Starts.
 
    * Up to ``grow_from`` (default 32) disks: a batch scan of equal gaps over one wavelength picks the
      equal-gap booster with the largest mean ``log beta^2`` over the band; every start is that booster with
