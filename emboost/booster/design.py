@@ -26,6 +26,8 @@ Method (exact gradients from :mod:`emboost.booster.gradients` throughout):
      wavelength, or even a four-hundredth, on 80 disks destroys any box. The small design keeps to its
      equal-gap start because that gives a smooth profile; a better small optimum from a random start can
      carry a defect, such as one gap shorter by about half a wavelength, that does not stretch.)
+     The small design has no length limit and no thickness variation (the grown starts keep the base
+     thicknesses; a length limit acts from step 2 on).
    * With fixed disks: the base booster's gaps and seeded random offsets.
 
 2. SLSQP maximises a soft minimum of ``y_k = log(beta^2(f_k) / shape_k)`` over the design frequencies
