@@ -1,7 +1,10 @@
 """Time of the booster design: 20 disks (eps 24, 1 mm) for a 50 MHz box at 22 GHz, and 80 disks for 200 MHz.
 
 Run: ``python3 benchmarks/bench_design.py [--full]`` (``--full`` adds the 80-disk design, minutes). Prints
-wall and CPU time, evaluations, the in-band minimum, the ripple, the band edges and the tightest tolerance.
+wall and CPU time, evaluations, the in-band minimum, the ripple, the band edges, the minimum reached from
+each start, how the starts were made, the area (integral of beta^2 over frequency, which grows about
+linearly with the number of disks) with the share inside the band, the in-band minimum by the independent
+transfer-matrix solver and the tightest tolerance.
 Targets: 20 disks <= 30 s, 80 disks <= 5 min (one core).
 """
 
@@ -29,6 +32,15 @@ def run(n: int, f_lo: float, f_hi: float, starts: int) -> None:
     print(f"  in-band beta^2 min {r.band_minimum:.4g}, mean {r.band_mean:.4g}, max {r.band_maximum:.4g} "
           f"(min/max {r.band_minimum / r.band_maximum:.2f}); half-minimum edges {r.band_edges[0] / 1e9:.5f} .. "
           f"{r.band_edges[1] / 1e9:.5f} GHz; start minima {np.round(r.start_minima, 1).tolist()}")
+    print(f"  starts: {r.start_origin}")
+    # area law: the integral of beta^2 over frequency (20-24 GHz, 0.1 MHz steps) grows ~ linearly with n
+    f = np.linspace(20e9, 24e9, 40001)
+    area = float(np.sum(r.booster.boost_factor(f)) * (f[1] - f[0]))
+    band = (r.frequency >= f_lo) & (r.frequency <= f_hi)
+    tm = r.booster.response(r.frequency[band], solver="tm").boost_factor
+    print(f"  area: integral of beta^2 df over 20-24 GHz {area / 1e6:.4g} MHz ({area / 1e6 / n:.4g} MHz per disk), "
+          f"{100 * r.band_mean * (f_hi - f_lo) / area:.0f} % of it in the band; in-band minimum by the "
+          f"transfer-matrix solver {tm.min():.4g}")
     print(f"  tolerance for a 10 % drop: {r.tolerance.min() * 1e6:.2f} .. {r.tolerance.max() * 1e6:.2f} um; "
           f"verdict {'ok' if r.verdict.ok else r.verdict.reason}")
 

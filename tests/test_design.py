@@ -8,7 +8,16 @@ import pytest
 from scipy.optimize import minimize_scalar
 from test_booster import single_disk_closed_form
 
-from emboost.booster.design import DesignSpec, design_booster, disk_positions, disk_tolerances
+from emboost.booster.design import (
+    DesignSpec,
+    _ascent_rate,
+    _grown_profiles,
+    _Problem,
+    _slp,
+    design_booster,
+    disk_positions,
+    disk_tolerances,
+)
 from emboost.booster.model import Booster
 from emboost.core.constants import c
 from emboost.core.errors import InputError
@@ -36,6 +45,34 @@ def test_twenty_disks_reach_a_box_like_response_from_several_starts(design20):
     # band edges outside the band, tolerances finite and of the expected micrometre scale
     assert r.band_edges[0] < 21.975e9 and r.band_edges[1] > 22.025e9
     assert np.all(np.isfinite(r.tolerance)) and 1e-7 < r.tolerance.min() < r.tolerance.max() < 1e-3
+
+
+def test_grown_profiles_keep_both_ends_and_stretch_the_interior():
+    g = np.array([6.9, 7.3, 7.2, 7.1, 7.0, 7.4, 6.8, 7.5]) * 1e-3
+    rows = _grown_profiles(g, 20)
+    assert rows.shape == (5, 20)  # tails k = 0 .. 4
+    for k, row in enumerate(rows):
+        assert row[0] == g[0] and np.array_equal(row[20 - k:], g[8 - k:])
+        inner = row[1:20 - k]  # the interior runs from gaps[1] to gaps[7 - k] monotonically between nodes
+        assert inner[0] == g[1] and abs(inner[-1] - g[7 - k]) < 1e-15
+        assert inner.min() >= g[1:8 - k].min() and inner.max() <= g[1:8 - k].max()
+
+
+def test_grown_start_is_repeatable_where_equal_gap_starts_are_not():
+    # 24 disks over 60 MHz (2.5 MHz per disk, as the 80-disk 200 MHz benchmark): grown from an 8-disk design
+    # over 20 MHz, both starts reach the same minimum; from equal gaps plus random offsets they do not, and the
+    # best of them is no better
+    base = Booster.from_disks(np.full(24, 7e-3), 1e-3, 24.0)
+    spec = DesignSpec(21.97e9, 22.03e9, n_starts=2, seed=1, grow_from=24)
+    grown = design_booster(base, spec)
+    assert grown.start_origin.startswith("grown from a 8-disk design over 20 MHz")
+    assert grown.verdict.ok, grown.verdict.reason
+    assert grown.start_minima.min() >= 0.999 * grown.start_minima.max()
+    assert grown.band_minimum >= 0.6 * grown.band_maximum
+    plain = design_booster(base, DesignSpec(21.97e9, 22.03e9, n_starts=2, seed=1, grow_from=None))
+    assert plain.start_origin.startswith("equal gaps")
+    assert plain.band_minimum <= 1.001 * grown.band_minimum
+    assert not plain.verdict.ok and "repeatable" in plain.verdict.reason
 
 
 def test_tolerance_is_where_the_minimum_drops_by_ten_percent(design20):
@@ -79,6 +116,38 @@ def test_single_disk_optimum_equals_the_closed_form_maximum():
     assert abs(r.band_minimum / -best.fun - 1) < 1e-6
 
 
+def test_three_disk_optimum_equals_a_global_search():
+    # 3 disks (eps 24, 1 mm) over 100 MHz at 22 GHz: the design's minimum on its grid (24 points) equals the
+    # best point of an independent global search (differential evolution over every gap in [1 mm, 1 mm + lambda])
+    from scipy.optimize import differential_evolution
+
+    base = Booster.from_disks(np.full(3, 7e-3), 1e-3, 24.0)
+    r = design_booster(base, DesignSpec(21.95e9, 22.05e9, n_starts=2, seed=0))
+    f = np.linspace(21.95e9, 22.05e9, 24)
+    de = differential_evolution(lambda g: -base.with_gaps(g.T).boost_factor(f).min(axis=-1),
+                                [(1e-3, 1e-3 + c / 22e9)] * 3, seed=1, vectorized=True, popsize=30, tol=1e-12,
+                                maxiter=3000, polish=False, updating="deferred")
+    assert r.verdict.ok, r.verdict.reason
+    assert abs(r.start_minima[r.best_start] / -de.fun - 1) < 1e-8
+    assert np.max(np.abs(r.gaps - de.x)) < 2e-8  # metres: the global search's own precision
+
+
+def test_sequential_linear_programming_finishes_the_max_min_problem():
+    # the trust-region SLP stage, from the 3-disk optimum with every gap moved by 2-7 um, returns to it
+    base = Booster.from_disks(np.full(3, 7e-3), 1e-3, 24.0)
+    spec = DesignSpec(21.95e9, 22.05e9, n_starts=2, seed=0)
+    r = design_booster(base, spec)
+    scale = c / 22e9 / (2 * np.pi)
+    problem = _Problem(base, spec, np.linspace(21.95e9, 22.05e9, 24), scale)
+    bounds = [(1e-3 / scale, (1e-3 + c / 22e9) / scale)] * 3
+    x0 = r.gaps / scale + np.array([3e-3, -2e-3, 1e-3])
+    assert np.exp(problem.y(x0)[0].min()) < 0.95 * r.start_minima.max()
+    x = _slp(problem, x0, bounds, 400)
+    assert abs(np.exp(problem.y(x)[0].min()) / r.start_minima.max() - 1) < 1e-7
+    assert np.max(np.abs(x * scale - r.gaps)) < 3e-7
+    assert _ascent_rate(problem, x, bounds) < 1e-3
+
+
 def test_constraints_fixed_disk_and_total_length():
     base = Booster.from_disks(np.array([7.1e-3, 6.9e-3, 7.0e-3, 7.2e-3]), 1e-3, 24.0)
     lmax = 31.5e-3
@@ -115,7 +184,8 @@ def test_disk_tolerances_of_a_single_disk_match_a_direct_scan():
 
 def test_bad_specifications_are_refused():
     for kw in ({"f_lo": 2e10, "f_hi": 1e10}, {"f_lo": 1e10, "f_hi": 2e10, "min_gap": -1.0},
-               {"f_lo": 1e10, "f_hi": 2e10, "n_starts": 0},
+               {"f_lo": 1e10, "f_hi": 2e10, "n_starts": 0}, {"f_lo": 1e10, "f_hi": 2e10, "grow_from": 1},
+               {"f_lo": 1e10, "f_hi": 2e10, "grow_factor": 1},
                {"f_lo": 1e10, "f_hi": 2e10, "shape": (np.array([1e10, 1.5e10]), np.array([1.0, 1.0]))}):
         with pytest.raises(InputError):
             DesignSpec(**kw)
@@ -178,3 +248,14 @@ def test_cli_design_bad_recipe_is_one_line(tmp_path, root, capsys):
     err = capsys.readouterr().err
     assert "min_gapp" in err and "design.toml" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_recipe_grow_from(tmp_path, root):
+    from emboost.core.errors import RecipeError
+    from emboost.jobs.design import load_design_recipe
+
+    assert load_design_recipe(_recipe(tmp_path, root))[2].grow_from == 32
+    assert load_design_recipe(_recipe(tmp_path, root, extra="grow_from = 0"))[2].grow_from is None
+    assert load_design_recipe(_recipe(tmp_path, root, extra="grow_from = 40"))[2].grow_from == 40
+    with pytest.raises(RecipeError, match="grow_from"):
+        load_design_recipe(_recipe(tmp_path, root, extra="grow_from = 1"))

@@ -7,12 +7,37 @@ of the last disk), disks held at their positions in the base booster.
 
 Method (exact gradients from :mod:`emboost.booster.gradients` throughout):
 
-1. a batch scan of equal gaps over one wavelength picks the equal-gap booster with the largest mean
-   ``log beta^2`` over the band; every start is that booster with seeded random gap offsets (the first
-   start without);
+1. Starts.
+
+   * Up to ``grow_from`` (default 32) disks: a batch scan of equal gaps over one wavelength picks the
+     equal-gap booster with the largest mean ``log beta^2`` over the band; every start is that booster with
+     seeded random gap offsets (the first start without).
+   * Continuation in the number of disks, for ``n >= grow_from`` identical, free disks: the same problem
+     is first solved (by this function, recursively, from its unperturbed first start alone) for
+     ``m = max(8, ceil(n / grow_factor))`` (default ``grow_factor`` 4) disks over a band narrower by
+     ``m / n`` about the same centre (the same bandwidth per disk). The area law (the integral of beta^2
+     over frequency grows about linearly with the number of disks, Millar et al. 2017) makes that the
+     same level of beta^2; the small design already has the structure a box needs:
+     a nearly uniform, slightly chirped interior and a few irregular gaps at both ends that match the
+     stack to the mirror and to free space. It is grown to ``n`` disks by keeping the mirror gap and the
+     last ``k`` gaps and stretching the interior by linear interpolation (``k = 0 .. m // 2``); all these
+     profiles are scored in one batch by the soft minimum (q = 4) on the design grid and the
+     ``n_starts`` best are the starts. (Random offsets are no use for many disks: a hundredth of a
+     wavelength, or even a four-hundredth, on 80 disks destroys any box. The small design keeps to its
+     equal-gap start because that gives a smooth profile; a better small optimum from a random start can
+     carry a defect, such as one gap shorter by about half a wavelength, that does not stretch.)
+     The small design has no length limit and no thickness variation (the grown starts keep the base
+     thicknesses; a length limit acts from step 2 on).
+   * With fixed disks: the base booster's gaps and seeded random offsets.
+
 2. SLSQP maximises a soft minimum of ``y_k = log(beta^2(f_k) / shape_k)`` over the design frequencies
-   (``-(1/q) log mean exp(-q y_k)``, q = 4, 16, 64 in turn);
+   (``-(1/q) log mean exp(-q y_k)``, q = 4, 16, 64 in turn); a start whose minimum after the first stage
+   is below half of the best start's is discarded;
 3. SLSQP maximises ``tau`` subject to ``y_k >= tau`` (the exact max-min problem, started from step 2).
+   When SLSQP stops in its line search or at its iteration limit (it zigzags at the kinks of the max-min
+   problem), the point is accepted only if it is first-order optimal: a linear program finds no step that
+   raises every nearly active ``y_k``. A point at the iteration limit that fails this test is finished by
+   sequential linear programming with a trust region (:func:`_slp`) and tested again.
 
 The result is checked on a grid four times finer than the design grid; the band edges are where the
 boost factor falls to half the in-band minimum; the tolerance of each disk is the smallest move of that
@@ -33,7 +58,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -59,7 +84,9 @@ class DesignSpec:
     wavelength at the band centre). ``max_total_length`` [m]. ``fixed_disks``: 1-based indices of disks
     held at their positions in the base booster. ``vary_thickness`` with ``thickness_bounds`` [m].
     ``n_starts`` starts from ``seed``; ``start_spread`` [m]: the standard deviation of the random gap offsets
-    (default: a hundredth of the wavelength).
+    (default: a hundredth of the wavelength). ``grow_from``: boosters of at least this many identical,
+    free disks start from a grown design of ``1 / grow_factor`` as many disks (``None``: never; see the
+    module docstring).
     """
 
     f_lo: float
@@ -76,6 +103,8 @@ class DesignSpec:
     seed: int = 0
     start_spread: float | None = None
     max_iterations: int = 400
+    grow_from: int | None = 32
+    grow_factor: int = 4
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.f_lo) and math.isfinite(self.f_hi) and 0 < self.f_lo < self.f_hi):
@@ -86,6 +115,10 @@ class DesignSpec:
             raise InputError(f"max_gap {self.max_gap!r} must exceed min_gap {self.min_gap!r}", key="max_gap")
         if self.n_starts < 1:
             raise InputError("n_starts must be >= 1", key="n_starts")
+        if self.grow_from is not None and self.grow_from < 2:
+            raise InputError("grow_from must be >= 2 or None", key="grow_from")
+        if self.grow_factor < 2:
+            raise InputError("grow_factor must be >= 2", key="grow_factor")
         if self.n_frequencies is not None and self.n_frequencies < 3:
             raise InputError("n_frequencies must be >= 3", key="n_frequencies")
         if self.shape is not None:
@@ -143,7 +176,8 @@ class DesignResult:
     target) over the band on the fine grid; ``band_edges`` [Hz]: where beta^2 falls to half the in-band
     minimum below ``f_lo`` and above ``f_hi`` (``nan`` if not inside the fine grid). ``tolerance`` [m],
     ``(n,)``: the smallest move of each disk alone that lowers the in-band minimum by 10 %.
-    ``start_minima``: the in-band minimum reached from each start (design grid); ``best_start``.
+    ``start_minima``: the in-band minimum reached from each start (design grid); ``best_start``;
+    ``messages``: the optimiser's message per start; ``start_origin``: how the starts were made.
     """
 
     __repr__ = short_repr
@@ -163,6 +197,7 @@ class DesignResult:
     elapsed_s: float
     verdict: DesignVerdict
     messages: tuple[str, ...] = field(default=())
+    start_origin: str = ""
 
     @property
     def gaps(self) -> np.ndarray:
@@ -184,6 +219,7 @@ class DesignResult:
             "band_edges_Hz": list(self.band_edges),
             "tolerance_m": self.tolerance.tolist(),
             "start_minima": self.start_minima.tolist(), "best_start": self.best_start,
+            "start_origin": self.start_origin,
             "evaluations": self.evaluations, "elapsed_s": self.elapsed_s,
             "verdict": self.verdict.to_dict(),
         }
@@ -373,6 +409,55 @@ def _max_min(problem: _Problem, x0: np.ndarray, bounds: list[tuple[float, float]
     return np.asarray(res.x[:-1], float), bool(res.success), str(res.message)
 
 
+def _slp(problem: _Problem, x: np.ndarray, bounds: list[tuple[float, float]], maxiter: int) -> np.ndarray:
+    """Sequential linear programming with a trust region for the max-min problem, from ``x``: each step
+    maximises the linearised minimum ``min_k y_k + J_k dx`` over ``|dx_i| <= delta`` (and the linearised
+    constraints); a step is taken if the true minimum rises, and ``delta`` shrinks (by 4) when the rise is
+    below a quarter of the predicted one and doubles when it is above three quarters at a full step. At a
+    vertex optimum (as many active frequencies as free variables plus one) this converges fast where
+    SLSQP zigzags."""
+    lo = np.array([b[0] for b in bounds])
+    hi = np.array([b[1] for b in bounds])
+    y, jac = problem.y(x)
+    t = float(np.min(y))
+    delta = 1e-3
+    nv = x.size
+    for _ in range(maxiter):
+        a_ub = np.hstack([-jac, np.ones((jac.shape[0], 1))])
+        b_ub = y.copy()
+        a_eq, b_eq = [], []
+        for ch in problem.constraints():
+            g = np.asarray(ch["jac"](x), float)
+            v = float(ch["fun"](x))
+            if ch["type"] == "eq":
+                a_eq.append(np.append(g, 0.0))
+                b_eq.append(-v)
+            else:
+                a_ub = np.vstack([a_ub, np.append(-g, 0.0)])
+                b_ub = np.append(b_ub, v)
+        lims = [(max(-delta, lo[i] - x[i]), min(delta, hi[i] - x[i])) for i in range(nv)]
+        res = linprog(np.append(np.zeros(nv), -1.0), A_ub=a_ub, b_ub=b_ub, A_eq=np.array(a_eq) if a_eq else None,
+                      b_eq=np.array(b_eq) if b_eq else None, bounds=lims + [(None, None)], method="highs")
+        if not res.success:
+            break
+        dx, pred = res.x[:nv], float(res.x[-1]) - t
+        if pred < 1e-12:
+            break
+        xn = np.clip(x + dx, lo, hi)
+        yn, jn = problem.y(xn)
+        gain = float(np.min(yn)) - t
+        if gain > 0:
+            x, y, jac, t = xn, yn, jn, float(np.min(yn))
+        if gain < 0.25 * pred:
+            delta /= 4
+        elif gain > 0.75 * pred and np.max(np.abs(dx)) >= 0.99 * delta:
+            delta *= 2
+        if delta < 1e-10:
+            break
+    problem.y(x)
+    return x
+
+
 def _ascent_rate(problem: _Problem, x: np.ndarray, bounds: list[tuple[float, float]], active: float = 1e-5) -> float:
     """First-order optimality of the max-min problem at ``x``: the largest rate ``s`` at which a step
     ``dx`` (``|dx_i| <= 1``, inward at active bounds, along the equality constraints, not across an active
@@ -408,6 +493,66 @@ def _equal_gap_start(base: Booster, spec: DesignSpec, f: np.ndarray, gmin: float
     return float(cand[int(np.argmax(np.mean(y, axis=1)))])
 
 
+def _identical_disks(b: Booster) -> bool:
+    return all(bool(np.all(np.asarray(a) == np.asarray(a).ravel()[0]))
+               for a in (b.thickness, b.permittivity, b.loss_tangent))
+
+
+def _grown_profiles(gaps: np.ndarray, n: int) -> np.ndarray:
+    """Candidate gap profiles of ``n`` disks grown from a design of ``m = gaps.size`` disks, one per row.
+
+    The design is kept at both ends (the mirror gap and the last ``k`` gaps, the sections that match the
+    stack to the mirror and to free space) and its interior ``gaps[1:m-k]`` is stretched by linear
+    interpolation over the ``n - 1 - k`` interior gaps of the larger booster; ``k = 0 .. m // 2``.
+    """
+    m = gaps.size
+    rows = []
+    for k in range(0, m // 2 + 1):
+        inner = gaps[1:m - k] if m - k > 1 else gaps[:1]
+        stretched = np.interp(np.linspace(0, inner.size - 1, n - 1 - k), np.arange(inner.size), inner)
+        rows.append(np.concatenate([gaps[:1], stretched, gaps[m - k:]]))
+    return np.array(rows)
+
+
+def _starts(base: Booster, spec: DesignSpec, f: np.ndarray, gmin: float, gmax: float,
+            lam: float) -> tuple[list[np.ndarray], str, int]:
+    """The gap vectors [m] to start from, a sentence saying how they were made and the gradient evaluations
+    spent on them (by the smaller design)."""
+    n = base.n_disks
+    rng = np.random.default_rng(spec.seed)
+    spread = spec.start_spread if spec.start_spread is not None else lam / 100
+    if spec.fixed_disks:
+        g = np.array(np.broadcast_to(base.gaps, (n,)), float)
+        return ([g] + [g + rng.normal(0, spread, n) for _ in range(spec.n_starts - 1)],
+                "the base booster's gaps (fixed disks) and seeded random offsets", 0)
+    if spec.grow_from is not None and n >= spec.grow_from and _identical_disks(base):
+        m = max(min(8, n - 1), -(-n // spec.grow_factor))
+        fc, half = 0.5 * (spec.f_lo + spec.f_hi), 0.5 * (spec.f_hi - spec.f_lo) * m / n
+        shape = None
+        if spec.shape is not None:  # the same shape over the narrower band
+            fs, vs = (np.asarray(a, float) for a in spec.shape)
+            shape = (fc + (fs - fc) * m / n, vs)
+        small = Booster(np.full(m, 7e-3), np.broadcast_to(base.thickness, (n,))[:m].copy(),
+                        np.broadcast_to(base.permittivity, (n,))[:m].copy(),
+                        np.broadcast_to(base.loss_tangent, (n,))[:m].copy(), radius=base.radius,
+                        wall_conductivity=base.wall_conductivity, mirror_conductivity=base.mirror_conductivity,
+                        output_length=base.output_length, source=base.source, overlap=base.overlap)
+        sub = design_booster(small, replace(spec, f_lo=fc - half, f_hi=fc + half, shape=shape,
+                                            n_frequencies=None, max_total_length=None, fixed_disks=(),
+                                            vary_thickness=False, thickness_bounds=None, n_starts=1))
+        cand = np.clip(_grown_profiles(np.asarray(sub.gaps, float), n), gmin, gmax)
+        y = np.log(np.maximum(base.with_gaps(cand).boost_factor(f), 1e-300)) - np.log(spec.shape_at(f))
+        score = np.min(y, axis=1) - np.log(np.mean(np.exp(-4.0 * (y - np.min(y, axis=1)[:, None])), axis=1)) / 4
+        order = np.argsort(-score)[:spec.n_starts]
+        return ([cand[i] for i in order],
+                f"grown from a {m}-disk design over {2 * half / 1e6:.4g} MHz (in-band minimum "
+                f"{sub.band_minimum:.4g}): the {order.size} best of {len(cand)} stretched gap profiles",
+                sub.evaluations)
+    g0 = _equal_gap_start(base, spec, f, gmin, gmax)
+    return ([np.full(n, g0) + (rng.normal(0, spread, n) if s else 0.0) for s in range(spec.n_starts)],
+            f"equal gaps {g0 * 1e3:.4f} mm (best mean log beta^2) and seeded random offsets", 0)
+
+
 def design_booster(base: Booster, spec: DesignSpec) -> DesignResult:
     """Design the gaps (and thicknesses) of ``base`` for ``spec``; see the module docstring.
 
@@ -434,31 +579,44 @@ def design_booster(base: Booster, spec: DesignSpec) -> DesignResult:
     if spec.vary_thickness:
         tb = spec.thickness_bounds or (0.5 * float(np.min(problem.thick0)), 1.5 * float(np.max(problem.thick0)))
         bounds += [(tb[0] / scale, tb[1] / scale)] * n
-    g0 = _equal_gap_start(base, spec, f, gmin, gmax)
-    rng = np.random.default_rng(spec.seed)
-    spread = spec.start_spread if spec.start_spread is not None else lam / 100
-    results = []
-    for s in range(spec.n_starts):
-        gaps = np.full(n, g0) + (rng.normal(0, spread, n) if s else 0.0)
-        if spec.fixed_disks:
-            gaps = np.array(np.broadcast_to(base.gaps, (n,)), float) if s == 0 else \
-                np.broadcast_to(base.gaps, (n,)) + rng.normal(0, spread, n)
+    lo = np.array([b[0] for b in bounds])
+    hi = np.array([b[1] for b in bounds])
+    starts, origin, sub_evaluations = _starts(base, spec, f, gmin, gmax, lam)
+    results: list[tuple[float, np.ndarray, bool, str]] = []
+    best_soft = -math.inf
+    for gaps in starts:
         x = np.clip(gaps, gmin, gmax) / scale
         if spec.vary_thickness:
             x = np.concatenate([x, problem.thick0 / scale])
-        lo = np.array([b[0] for b in bounds])
-        hi = np.array([b[1] for b in bounds])
         x = np.clip(x, lo, hi)
+        soft = -math.inf
         for q in (4.0, 16.0, 64.0):
             x = np.clip(_soft_min(problem, x, bounds, q, spec.max_iterations), lo, hi)
+            y, _ = problem.y(x)
+            soft = float(np.min(y))
+            if q == 4.0 and soft < best_soft - math.log(2.0):
+                break  # early discard: after the first stage, below half of the best start's minimum
+        if soft < best_soft - math.log(2.0):
+            results.append((float(np.exp(soft)), x, False, "discarded after the soft-minimum stage "
+                            "(below half of the best start)"))
+            continue
+        best_soft = max(best_soft, soft)
         x, ok, msg = _max_min(problem, x, bounds, spec.max_iterations)
         x = np.clip(x, lo, hi)
-        if not ok and msg.startswith("Positive directional derivative"):
-            # SLSQP's line search cannot improve any more: accept the point if it is first-order optimal
+        if not ok and (msg.startswith("Positive directional derivative") or msg.startswith("Iteration limit")):
+            # SLSQP stalls in its line search or runs out of iterations at a kink of the max-min problem:
+            # accept the point if it is first-order optimal (no step raises every nearly active y_k)
             rate = _ascent_rate(problem, x, bounds)
             ok = rate < 1e-3
             msg += f"; first-order ascent rate {rate:.2g} (optimal below 1e-3)"
+            if not ok and msg.startswith("Iteration limit"):
+                # SLSQP zigzags: finish by sequential linear programming, then check again
+                x = _slp(problem, x, bounds, spec.max_iterations)
+                rate = _ascent_rate(problem, x, bounds)
+                ok = rate < 1e-3
+                msg += f"; then sequential linear programming: ascent rate {rate:.2g}"
         y, _ = problem.y(x)
+        best_soft = max(best_soft, float(np.min(y)))
         results.append((float(np.exp(np.min(y))), x, ok, msg))
     minima = np.array([r[0] for r in results])
     best = int(np.argmax(minima))
@@ -475,8 +633,10 @@ def design_booster(base: Booster, spec: DesignSpec) -> DesignResult:
     checks = _checks(spec, designed, ok, msg, minima, best, bmin, bmax, gmin, gmax)
     return DesignResult(booster=designed, spec=spec, frequency=ff, boost_factor=bf, band_minimum=bmin,
                         band_mean=bmean, band_maximum=bmax, band_edges=edges, tolerance=tol, start_minima=minima,
-                        best_start=best, evaluations=problem.evaluations, elapsed_s=time.perf_counter() - t0,
-                        verdict=DesignVerdict(tuple(checks)), messages=tuple(r[3] for r in results))
+                        best_start=best, evaluations=problem.evaluations + sub_evaluations,
+                        elapsed_s=time.perf_counter() - t0,
+                        verdict=DesignVerdict(tuple(checks)), messages=tuple(r[3] for r in results),
+                        start_origin=origin)
 
 
 def _checks(spec: DesignSpec, b: Booster, ok: bool, msg: str, minima: np.ndarray, best: int, bmin: float,

@@ -22,6 +22,8 @@ Recipe format (every length and frequency carries a unit)::
     frequencies = 60                                # optional design grid size
     starts = 3                                      # optional (default 4)
     seed = 1                                        # optional (default 0)
+    grow_from = 32                                  # optional: grow from a smaller design from this many
+                                                    # identical disks on (default 32; 0: never)
 
     [shape]                                         # optional: a target shape instead of a box
     frequencies = { values = [21.9, 22.1], unit = "GHz" }
@@ -90,6 +92,10 @@ def load_design_recipe(path: str | os.PathLike[str]) -> tuple[str, Path, DesignS
     kw["n_frequencies"] = d.number("frequencies", None, integer=True, minimum=3, maximum=100_000)
     kw["n_starts"] = d.number("starts", 4, integer=True, minimum=1, maximum=1000)
     kw["seed"] = d.number("seed", 0, integer=True, minimum=0)
+    grow = d.number("grow_from", 32, integer=True, minimum=0)
+    if grow == 1:
+        raise d.fail("grow_from", "must be 0 (never) or >= 2")
+    kw["grow_from"] = None if grow == 0 else int(grow)
     d.finish()
     if "shape" in top:
         sh = top.table("shape")
