@@ -127,3 +127,24 @@ def test_engine_and_refine_arguments_are_checked():
     b = Booster.from_disks(gaps=[8e-3], thickness=1e-3, permittivity=9.4)
     with pytest.raises(InputError, match="refine"):
         refit_mirror_gap(f, b, 1e-9, 295.0, SRC, gl, y, s, (7e-3, 9e-3), refine="newton")
+
+
+def test_kernels_give_the_same_bits_for_read_only_and_writable_inputs():
+    """Read-only arrays (broadcasts, arrays unpickled on a worker) get their own compiled specialisation; it must
+    give the same bits. (Bit-identity across processes with a cold compilation cache is checked end to end by
+    tests/test_dask_scheduler.py, which caught fast-math reductions giving different last bits there.)"""
+    f, gb, gl, y, s, _ = _case(13, nf=203)
+    w = -4 * np.pi * f
+    args = [gb, 0.1 * gb, 300 + 0 * f, 0.99 + 0 * f, gl * np.ones(f.size), y, 1 / s]
+    frozen = [np.array(a) for a in args]
+    for a in frozen:
+        a.flags.writeable = False
+    wf = np.array(w)
+    wf.flags.writeable = False
+    g1 = delay_kernel.grid_chi2(w, 1.4e-9, 1e-12, 300, *args)
+    g2 = delay_kernel.grid_chi2(wf, 1.4e-9, 1e-12, 300, *frozen)
+    assert np.array_equal(g1, g2)
+    lo, hi, x0 = [1.5e-9], [1.6e-9], [1.55e-9]
+    r1 = delay_kernel.refine_minima(w, lo, hi, x0, *args, xtol=0.0)
+    r2 = delay_kernel.refine_minima(wf, lo, hi, x0, *frozen, xtol=0.0)
+    assert np.array_equal(r1, r2)

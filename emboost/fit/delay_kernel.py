@@ -16,6 +16,9 @@ exact derivative ``dT/dtau``; the refinement is a safeguarded Gauss-Newton itera
 inside the bracket of two grid steps around each local grid minimum (a Newton step that leaves the bracket is
 replaced by bisection on the sign of the derivative).
 
+The kernels use no fast-math and sum in a fixed order (eight interleaved partial sums), so every compiled
+specialisation in every process gives the same bits: Monte-Carlo runs stay bit-identical across workers.
+
 The pure-numpy path of :func:`emboost.fit.noise.fit_line_delay` (``engine="numpy"``) is the reference; the
 tests hold the two equal (delay within 1e-3 of its standard error, chi^2 and sigma to 1e-9 relative).
 
@@ -45,7 +48,22 @@ ANCHOR_STEPS = 256
 if HAVE_NUMBA:  # pragma: no branch - numba is a dependency; the guard keeps a numpy-only install importable
     import numba as _numba
 
-    @_numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"}, error_model="numpy")
+    @_numba.njit(cache=True, nogil=True, error_model="numpy")
+    def _lanesum(x: Any) -> float:  # pragma: no cover - compiled
+        # the sum in a fixed order (8 interleaved partial sums, then the tail), whatever the compiler vectorises:
+        # the kernels use no fast-math, so every specialisation (read-only or writable arrays, any process) gives
+        # the same bits, and a Monte-Carlo run is bit-identical across workers
+        lanes = np.zeros(8)
+        m = x.size - x.size % 8
+        for k in range(0, m, 8):
+            for j in range(8):
+                lanes[j] += x[k + j]
+        total = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]))
+        for k in range(m, x.size):
+            total += x[k]
+        return total
+
+    @_numba.njit(cache=True, nogil=True, error_model="numpy")
     def _grid_chi2(w: Any, t0: float, dt: float, n: int, ar: Any, ai: Any, br: Any, bi: Any, base: Any, mis: Any,
                    y: Any, wt: Any, anchor: int, out: Any) -> None:  # pragma: no cover - compiled
         # grid points outer, frequencies inner (independent: the loop vectorises); the phase factors of every
@@ -55,6 +73,7 @@ if HAVE_NUMBA:  # pragma: no branch - numba is a dependency; the guard keeps a n
         zi = np.empty(nf)
         sr = np.empty(nf)
         si = np.empty(nf)
+        dd = np.empty(nf)
         for k in range(nf):
             st = np.exp(1j * (w[k] * dt))
             sr[k] = st.real
@@ -65,26 +84,26 @@ if HAVE_NUMBA:  # pragma: no branch - numba is a dependency; the guard keeps a n
                     z = np.exp(1j * (w[k] * (t0 + j * dt)))
                     zr[k] = z.real
                     zi[k] = z.imag
-            acc = 0.0
-            for k in range(nf):
+            for k in range(nf):  # element-wise (no reduction): vectorises without fast-math
                 xr = zr[k]
                 xi = zi[k]
                 qr = 1.0 - (br[k] * xr - bi[k] * xi)
                 qi = br[k] * xi + bi[k] * xr
                 d = (mis[k] * (base[k] + 2.0 * (ar[k] * xr - ai[k] * xi)) / (qr * qr + qi * qi) - y[k]) * wt[k]
-                acc += d * d
-            out[j] = acc
-            for k in range(nf):  # separate loop: the sum above only reads, so it vectorises
+                dd[k] = d * d
+            out[j] = _lanesum(dd)
+            for k in range(nf):
                 xr = zr[k]
                 zr[k] = xr * sr[k] - zi[k] * si[k]
                 zi[k] = xr * si[k] + zi[k] * sr[k]
 
-    @_numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"}, error_model="numpy")
+    @_numba.njit(cache=True, nogil=True, error_model="numpy")
     def _point(w: Any, tau: float, ar: Any, ai: Any, br: Any, bi: Any, base: Any, mis: Any, y: Any, wt: Any,
-               dw: float, anchor: int, zr: Any, zi: Any) -> tuple[float, float, float, float]:  # pragma: no cover
+               dw: float, anchor: int, zr: Any, zi: Any,
+               work: Any) -> tuple[float, float, float, float]:  # pragma: no cover - compiled
         # chi^2, J^T r, J^T J and the exact second derivative sum(J^2 + r d2r) at ``tau``; with ``dw`` != 0 the
         # frequencies are uniform (w[k] = w[0] + k dw) and the phase factors follow by recurrence over k (into
-        # the workspace zr, zi), so the sums below only read and vectorise
+        # the workspace zr, zi); the terms go to ``work`` and are summed in a fixed order
         nf = w.size
         if dw == 0.0:
             for k in range(nf):
@@ -100,10 +119,6 @@ if HAVE_NUMBA:  # pragma: no branch - numba is a dependency; the guard keeps a n
                 zr[k] = z.real
                 zi[k] = z.imag
                 z = z * step
-        chi = 0.0
-        jr = 0.0
-        jj = 0.0
-        hh = 0.0
         for k in range(nf):
             wk = w[k]
             xr = zr[k]
@@ -130,11 +145,11 @@ if HAVE_NUMBA:  # pragma: no branch - numba is a dependency; the guard keeps a n
             d2m = (d2num - 2.0 * dm * dden - m * d2den) / den
             r = (mis[k] * m - y[k]) * wt[k]
             jk = mis[k] * dm * wt[k]
-            chi += r * r
-            jr += jk * r
-            jj += jk * jk
-            hh += jk * jk + r * mis[k] * d2m * wt[k]
-        return chi, jr, jj, hh
+            work[0, k] = r * r
+            work[1, k] = jk * r
+            work[2, k] = jk * jk
+            work[3, k] = jk * jk + r * mis[k] * d2m * wt[k]
+        return _lanesum(work[0]), _lanesum(work[1]), _lanesum(work[2]), _lanesum(work[3])
 
     @_numba.njit(cache=True, nogil=True, error_model="numpy")
     def _refine(w: Any, lo_b: Any, hi_b: Any, x0: Any, ar: Any, ai: Any, br: Any, bi: Any, base: Any, mis: Any,
@@ -143,11 +158,12 @@ if HAVE_NUMBA:  # pragma: no branch - numba is a dependency; the guard keeps a n
         nf = w.size
         zr = np.empty(nf)
         zi = np.empty(nf)
+        work = np.empty((4, nf))
         for s in range(x0.size):
             lo = lo_b[s]
             hi = hi_b[s]
             x = x0[s]
-            chi, jr, jj, hh = _point(w, x, ar, ai, br, bi, base, mis, y, wt, dw, anchor, zr, zi)
+            chi, jr, jj, hh = _point(w, x, ar, ai, br, bi, base, mis, y, wt, dw, anchor, zr, zi, work)
             evals = 1
             for _ in range(max_iter):
                 # Newton with the exact curvature where it is positive, else Gauss-Newton
@@ -164,7 +180,7 @@ if HAVE_NUMBA:  # pragma: no branch - numba is a dependency; the guard keeps a n
                     xn = 0.5 * (lo + hi)  # bisection when the step would leave the bracket
                 dx = xn - x
                 x = xn
-                chi, jr, jj, hh = _point(w, x, ar, ai, br, bi, base, mis, y, wt, dw, anchor, zr, zi)
+                chi, jr, jj, hh = _point(w, x, ar, ai, br, bi, base, mis, y, wt, dw, anchor, zr, zi, work)
                 evals += 1
                 if abs(dx) <= xtol or hi - lo <= xtol:
                     break
