@@ -8,25 +8,14 @@ transfer-matrix loop as a second reference). Run: ``python3 benchmarks/bench_fem
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
+from timing import best_time
 
 from emboost.jobs.validate import booster_model, load_reference
 
 ROOT = Path(__file__).resolve().parents[1] / "validation"
-
-
-def best_time(fn, repeat: int = 7, number: int = 20) -> float:
-    """Best-of-``repeat`` mean time of ``number`` calls [s]."""
-    best = np.inf
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        for _ in range(number):
-            fn()
-        best = min(best, (time.perf_counter() - t0) / number)
-    return best
 
 
 def main() -> None:
@@ -40,8 +29,8 @@ def main() -> None:
         f = np.unique(np.real(t["f_hz"]))
         s = ref.meta["solver"]
         model = booster_model(ref)
-        t_tl = best_time(lambda m=model, x=f: m.response(x))
-        t_tm = best_time(lambda m=model, x=f: m.response(x, solver="tm"))
+        t_tl = best_time(lambda m=model, x=f: m.response(x), repeat=7, number=20)
+        t_tm = best_time(lambda m=model, x=f: m.response(x, solver="tm"), repeat=7, number=20)
         fem = float(s["seconds_per_frequency"])
         form = "2-D axisym. m=1" if "axisymmetric" in s["formulation"] else "3-D half model"
         print(f"{case:<18} {form:<26} {s['ndof']:>8} {f.size:>6} {fem:>12.3g} {t_tl:>14.3g} "
