@@ -54,6 +54,7 @@ from emboost.fit.core import (
     chi2_check,
     converged_check,
     errors_and_correlation,
+    internal_parameters,
     least_squares,
     parameters_at_bound,
     propagate,
@@ -837,21 +838,10 @@ def _exact_least_squares(residual: Callable[[np.ndarray], np.ndarray], jac: Call
 
     if method not in METHODS:
         raise InputError(f"fit method {method!r}; expected one of {list(METHODS)}", key="method")
-    names = tuple(s.name for s in specs)
-    vals = np.array([s.value for s in specs], float)
-    scales = np.array([s.step for s in specs])
-    offsets = np.array([s.offset for s in specs])
-    free = np.array([s.vary for s in specs])
-    if not free.any():
-        raise InputError("no parameter varies: set vary = true (or give bounds) for at least one")
-    kfree = int(free.sum())
-    lo = np.array([(s.minimum - s.offset) / s.step for s in specs])[free]
-    hi = np.array([(s.maximum - s.offset) / s.step for s in specs])[free]
-
-    def full(u: np.ndarray) -> np.ndarray:
-        p = vals.copy()
-        p[free] = u * scales[free] + offsets[free]
-        return p
+    par = internal_parameters(specs, "no parameter varies: set vary = true (or give bounds) for at least one")
+    names, vals, scales, free, lo, hi = par.names, par.values, par.scales, par.free, par.lower, par.upper
+    kfree = par.nfree
+    full = par.full
 
     def fun(u: np.ndarray) -> np.ndarray:
         r = residual(full(u))
@@ -861,7 +851,7 @@ def _exact_least_squares(residual: Callable[[np.ndarray], np.ndarray], jac: Call
         j = jac(full(u))[:, free] * scales[free]
         return np.where(np.isfinite(j), j, 0.0)
 
-    u0 = np.clip((vals[free] - offsets[free]) / scales[free], lo, hi)
+    u0 = par.start()
     r0 = fun(u0)
     if r0.size - lost_dof <= kfree:
         raise InputError(f"{r0.size} residuals for {kfree} free parameters: need more data points")

@@ -34,9 +34,9 @@ import numpy as np
 from emboost.core.errors import FitError, InputError
 from emboost.core.reprs import short_repr
 
-__all__ = ["ParameterSpec", "ParameterDefault", "FitResult", "stack_complex",
-           "least_squares", "propagate", "Check", "Verdict", "runs_test_z", "converged_check", "bounds_check",
-           "chi2_check", "runs_check", "relative_error_check"]
+__all__ = ["ParameterSpec", "InternalParameters", "internal_parameters", "ParameterDefault", "FitResult",
+           "stack_complex", "least_squares", "propagate", "Check", "Verdict", "runs_test_z", "converged_check",
+           "bounds_check", "chi2_check", "runs_check", "relative_error_check"]
 
 METHODS = ("least_squares", "leastsq")
 
@@ -82,6 +82,56 @@ class ParameterSpec:
 
     def external(self, u: float) -> float:
         return u * self.step + self.offset
+
+
+@dataclass(frozen=True, eq=False)
+class InternalParameters:
+    """The parameters of a fit in a solver's internal units ``u = (value - offset) / step`` (:class:`ParameterSpec`).
+
+    ``values``, ``scales``, ``offsets`` are per parameter (SI); ``free`` the mask of varied parameters;
+    ``lower``, ``upper`` the bounds of the free ones in internal units.
+
+    >>> p = internal_parameters([ParameterSpec("a", 2.0, 0.0, 4.0), ParameterSpec("b", 1.0, vary=False)])
+    >>> p.start().tolist(), p.full(np.array([1.5])).tolist()
+    ([1.0], [3.0, 1.0])
+    """
+
+    names: tuple[str, ...]
+    values: np.ndarray
+    scales: np.ndarray
+    offsets: np.ndarray
+    free: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+
+    @property
+    def nfree(self) -> int:
+        return int(self.free.sum())
+
+    def start(self) -> np.ndarray:
+        """The initial values of the free parameters in internal units, clipped into their bounds."""
+        return np.clip(((self.values - self.offsets) / self.scales)[self.free], self.lower, self.upper)
+
+    def full(self, u: np.ndarray) -> np.ndarray:
+        """SI values of every parameter with the free ones at internal ``u`` (``(..., nfree)`` -> ``(..., n)``)."""
+        p = np.broadcast_to(self.values, u.shape[:-1] + self.values.shape).copy()
+        p[..., self.free] = u * self.scales[self.free] + self.offsets[self.free]
+        return p
+
+
+def internal_parameters(specs: Sequence[ParameterSpec],
+                        none_free: str = "no parameter varies: set vary = true for at least one") -> \
+        InternalParameters:
+    """:class:`InternalParameters` of ``specs``; :class:`InputError` ``none_free`` when no parameter varies."""
+    specs = list(specs)
+    free = np.array([s.vary for s in specs], dtype=bool)
+    if not free.any():
+        raise InputError(none_free)
+    return InternalParameters(
+        names=tuple(s.name for s in specs), values=np.array([s.value for s in specs], float),
+        scales=np.array([s.step for s in specs]), offsets=np.array([s.offset for s in specs]), free=free,
+        lower=np.array([(s.minimum - s.offset) / s.step for s in specs])[free],
+        upper=np.array([(s.maximum - s.offset) / s.step for s in specs])[free])
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ from emboost.fit.core import (
     ParameterDefault,
     ParameterSpec,
     errors_and_correlation,
+    internal_parameters,
     least_squares,
     parameters_at_bound,
 )
@@ -336,24 +337,13 @@ def solve(f: np.ndarray, s: np.ndarray, cfg: Config, f_ref: float, specs: Sequen
     names = tuple(sp.name for sp in specs)
     if names != cfg.names:
         raise InputError(f"resonance parameters must be {cfg.names}, got {names}")
-    vals = np.array([sp.value for sp in specs], float)
-    scales = np.array([sp.step for sp in specs])
-    offsets = np.array([sp.offset for sp in specs])
-    free = np.array([sp.vary for sp in specs])
-    if not free.any():
-        raise InputError("no parameter varies: set vary = true for at least one")
-    kfree = int(free.sum())
+    par = internal_parameters(specs)
+    vals, scales, free, lo, hi = par.values, par.scales, par.free, par.lower, par.upper
+    kfree = par.nfree
     if 2 * f.size <= kfree:
         raise InputError(f"{2 * f.size} residuals for {kfree} free parameters: need more data points")
-    lo = np.array([(sp.minimum - sp.offset) / sp.step for sp in specs])[free]
-    hi = np.array([(sp.maximum - sp.offset) / sp.step for sp in specs])[free]
-    u0 = ((vals - offsets) / scales)[free]
-    u0 = np.clip(u0, lo, hi)
-
-    def full(u: np.ndarray) -> np.ndarray:
-        p = np.broadcast_to(vals, u.shape[:-1] + vals.shape).copy()
-        p[..., free] = u * scales[free] + offsets[free]
-        return p
+    u0 = par.start()
+    full = par.full
 
     def batch(u: np.ndarray) -> np.ndarray:
         r = (response(f, full(u), cfg, f_ref) - s) * w
